@@ -1,0 +1,202 @@
+//! The exact HTTP answer for each kind of refusal and challenge style.
+
+use crate::decision::{HttpAnswer, Redirect};
+use crate::messages::Message;
+use crate::policy::doc::ChallengeStyle;
+use crate::policy::Compiled;
+use crate::reason::{Outcome, Reason};
+
+pub const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
+pub const LOCATION: &str = "Location";
+/// Partner Center's reason phrase for its MFA refusal (seed, "Partner Center API").
+pub const PARTNER_CENTER_STATUS_TEXT: &str = "Unauthorized - MFA required";
+pub const CLAIMS_AUTHORIZATION_URI: &str = "https://login.microsoftonline.com/common/oauth2/authorize";
+
+/// Outcome, answer and redirect of a refusal.
+pub struct Answer {
+    pub outcome: Outcome,
+    pub http: HttpAnswer,
+    pub redirect: Option<Redirect>,
+}
+
+fn body(reason: Reason, msg: &Message) -> String {
+    let mut out = String::with_capacity(64 + msg.en.len());
+    out.push_str("{\"reason\":\"");
+    out.push_str(reason.as_str());
+    out.push_str("\",\"message\":");
+    // Messages are static text, but encode them properly all the same.
+    out.push_str(&serde_json::to_string(msg.en).unwrap_or_else(|_| "\"\"".into()));
+    out.push('}');
+    out
+}
+
+/// A quoted-string for an auth-param: no `"` or `\` can break out of it.
+fn quoted(s: &str) -> String {
+    s.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
+}
+
+fn http(status: u16, reason: Reason, msg: &Message, headers: Vec<(&'static str, String)>) -> HttpAnswer {
+    let status_text = match status {
+        200 => "OK",
+        302 => "Found",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        _ => "Internal Server Error",
+    };
+    let body = if status == 200 || status == 302 { String::new() } else { body(reason, msg) };
+    HttpAnswer {
+        status,
+        status_text,
+        headers,
+        body,
+    }
+}
+
+pub fn allow() -> HttpAnswer {
+    HttpAnswer {
+        status: 200,
+        status_text: "OK",
+        headers: Vec::new(),
+        body: String::new(),
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn redirect_to(c: &Compiled, params: Vec<(&'static str, String)>, register_first: bool) -> Redirect {
+    let mut location = c.sign_in_url.clone();
+    let mut sep = if location.contains('?') { '&' } else { '?' };
+    for (k, v) in &params {
+        location.push(sep);
+        location.push_str(k);
+        location.push('=');
+        location.push_str(&percent_encode(v));
+        sep = '&';
+    }
+    Redirect {
+        location,
+        params,
+        register_first,
+    }
+}
+
+fn found(reason: Reason, msg: &Message, r: Redirect) -> Answer {
+    Answer {
+        outcome: if reason.is_mfa_problem() { Outcome::StepUp } else { Outcome::Deny },
+        http: http(302, reason, msg, vec![(LOCATION, r.location.clone())]),
+        redirect: Some(r),
+    }
+}
+
+/// No usable credential: a sign-in redirect on pages, else a bare `Bearer`
+/// challenge (RFC 6750 §3: no error code when no credential was sent).
+pub fn no_credential(c: &Compiled, style: ChallengeStyle, path: &str, msg: &Message) -> Answer {
+    if style == ChallengeStyle::Redirect {
+        let r = redirect_to(c, vec![("return_to", path.to_owned())], false);
+        return found(Reason::NoCredential, msg, r);
+    }
+    Answer {
+        outcome: Outcome::Deny,
+        http: http(401, Reason::NoCredential, msg, vec![(WWW_AUTHENTICATE, "Bearer".to_owned())]),
+        redirect: None,
+    }
+}
+
+/// Refusals that are not about the token's MFA.
+pub fn refusal(reason: Reason, msg: &Message) -> Answer {
+    let (status, headers) = if reason.is_token_problem() {
+        let v = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", quoted(msg.en));
+        (401, vec![(WWW_AUTHENTICATE, v)])
+    } else {
+        match reason {
+            Reason::CredentialAmbiguous => (400, vec![(WWW_AUTHENTICATE, "Bearer error=\"invalid_request\"".to_owned())]),
+            Reason::RequestInvalid => (400, Vec::new()),
+            Reason::RoleNotPermitted | Reason::RolesUnavailable => (403, Vec::new()),
+            _ => (500, Vec::new()),
+        }
+    };
+    Answer {
+        outcome: Outcome::Deny,
+        http: http(status, reason, msg, headers),
+        redirect: None,
+    }
+}
+
+/// What the MFA challenge needs to know about the request and token.
+pub struct ChallengeInput<'a> {
+    pub style: ChallengeStyle,
+    pub reason: Reason,
+    pub max_age: Option<u64>,
+    pub cp1: bool,
+    pub register_first: bool,
+    pub path: &'a str,
+}
+
+/// The step-up answer for a missing, absent or stale MFA.
+pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &Message) -> Answer {
+    let step_up = |http| Answer {
+        outcome: Outcome::StepUp,
+        http,
+        redirect: None,
+    };
+    match i.style {
+        ChallengeStyle::PartnerCenter => {
+            let mut h = http(401, i.reason, msg, vec![(WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"".to_owned())]);
+            h.status_text = PARTNER_CENTER_STATUS_TEXT;
+            step_up(h)
+        }
+        ChallengeStyle::Rfc9470 => {
+            let mut v = format!(
+                "Bearer error=\"insufficient_user_authentication\", error_description=\"{}\"",
+                quoted(msg.en)
+            );
+            if !c.acr_values.is_empty() {
+                v.push_str(&format!(", acr_values=\"{}\"", quoted(&c.acr_values)));
+            }
+            if let Some(m) = i.max_age {
+                v.push_str(&format!(", max_age=\"{m}\""));
+            }
+            step_up(http(401, i.reason, msg, vec![(WWW_AUTHENTICATE, v)]))
+        }
+        ChallengeStyle::Claims if i.cp1 => {
+            let v = format!(
+                "Bearer realm=\"\", authorization_uri=\"{CLAIMS_AUTHORIZATION_URI}\", error=\"insufficient_claims\", claims=\"{claims_b64}\""
+            );
+            step_up(http(401, i.reason, msg, vec![(WWW_AUTHENTICATE, v)]))
+        }
+        ChallengeStyle::Claims => Answer {
+            outcome: Outcome::Deny,
+            http: http(403, i.reason, msg, Vec::new()),
+            redirect: None,
+        },
+        ChallengeStyle::Redirect => {
+            let mut params = vec![("prompt", "login".to_owned()), ("amr_values", "mfa".to_owned())];
+            if let Some(m) = i.max_age {
+                params.push(("max_age", m.to_string()));
+            }
+            params.push(("return_to", i.path.to_owned()));
+            found(i.reason, msg, redirect_to(c, params, i.register_first))
+        }
+    }
+}
+
+/// The base64 `claims` value of a claims challenge, computed once per policy.
+pub fn claims_challenge_value(auth_context: Option<&str>) -> String {
+    use base64::Engine;
+    let json = match auth_context {
+        Some(ctx) => serde_json::json!({"access_token": {"acrs": {"essential": true, "value": ctx}}}),
+        None => serde_json::json!({"access_token": {"amr": {"essential": true, "values": ["mfa"]}}}),
+    };
+    base64::engine::general_purpose::STANDARD.encode(json.to_string())
+}

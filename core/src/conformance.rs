@@ -1,0 +1,121 @@
+//! The conformance-vector format (`tests/vectors/*.json`) and a runner for
+//! it. Every runtime runs the same files; this is the Rust one.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::{Gate, KeySet, Policy, RequestSpec};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The format tag every vector file carries.
+pub const VECTOR_FORMAT: &str = "mfagate-vectors/1";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorFile {
+    pub format: String,
+    pub description: String,
+    /// The JWK Set every case of the file verifies with.
+    pub keys: Value,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    /// Where the expected outcome comes from (seed, brief scenario, RFC).
+    pub source: String,
+    pub description: String,
+    /// A policy spec: see [`Policy::from_spec`].
+    pub policy: Value,
+    pub request: RequestSpec,
+    /// Fields the decision's JSON must contain (a subset match).
+    #[serde(default)]
+    pub expect: Option<Value>,
+    /// Instead of a decision: the gate must fail to build with this error.
+    #[serde(default)]
+    pub expect_error: Option<Value>,
+}
+
+/// Where `actual` differs from the subset `expected`, if anywhere. Objects
+/// match when every expected key matches; arrays element by element and in
+/// length; anything else by equality. A missing key counts as null.
+pub fn subset_mismatch(expected: &Value, actual: &Value, at: &str) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e.iter().find_map(|(k, ev)| {
+            subset_mismatch(ev, a.get(k).unwrap_or(&Value::Null), &format!("{at}.{k}"))
+        }),
+        (Value::Array(e), Value::Array(a)) if e.len() == a.len() => e
+            .iter()
+            .zip(a)
+            .enumerate()
+            .find_map(|(i, (ev, av))| subset_mismatch(ev, av, &format!("{at}[{i}]"))),
+        _ if expected == actual => None,
+        _ => Some(format!("{at}: expected {expected}, got {actual}")),
+    }
+}
+
+/// Runs one case; `Err` holds why it failed.
+pub fn run_case(keys_json: &str, case: &Case) -> Result<(), String> {
+    let built = Policy::from_spec(&case.policy)
+        .and_then(|p| KeySet::from_json(keys_json).map(|k| Gate::new(p, k)));
+    match (&case.expect_error, built) {
+        (Some(want), Err(e)) => {
+            let got = serde_json::json!({"code": e.code.as_str(), "message": e.message});
+            subset_mismatch(want, &got, "error").map_or(Ok(()), Err)
+        }
+        (Some(_), Ok(_)) => Err("the gate built, but an error was expected".into()),
+        (None, Err(e)) => Err(format!("the gate did not build: {e}")),
+        (None, Ok(gate)) => {
+            let d = gate.evaluate(&case.request.as_request()).to_value();
+            let want = case.expect.as_ref().ok_or("the case has neither expect nor expect_error")?;
+            subset_mismatch(want, &d, "decision").map_or(Ok(()), Err)
+        }
+    }
+}
+
+/// Reads a vector file.
+pub fn load(path: &std::path::Path) -> Result<VectorFile> {
+    let bad = |m: String| Error::new(ErrorCode::VectorInvalid, m, "see tests/vectors/README.md for the format");
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let f: VectorFile = serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    if f.format != VECTOR_FORMAT {
+        return Err(bad(format!("{}: format {:?} is not {VECTOR_FORMAT}", path.display(), f.format)));
+    }
+    Ok(f)
+}
+
+/// The vector files of a directory, sorted by name.
+pub fn files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+    let rd = std::fs::read_dir(dir).map_err(|e| {
+        Error::new(ErrorCode::VectorInvalid, format!("cannot read {}: {e}", dir.display()), "pass the tests/vectors folder")
+    })?;
+    let mut out: Vec<_> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("index.json"))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Result of running every vector of a directory.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: Vec<(String, String)>,
+}
+
+pub fn run_dir(dir: &std::path::Path) -> Result<Summary> {
+    let mut s = Summary::default();
+    for path in files(dir)? {
+        let f = load(&path)?;
+        let keys = f.keys.to_string();
+        for case in &f.cases {
+            match run_case(&keys, case) {
+                Ok(()) => s.passed += 1,
+                Err(why) => s.failed.push((case.id.clone(), why)),
+            }
+        }
+    }
+    Ok(s)
+}

@@ -1,0 +1,129 @@
+//! Errors for misuse and bad configuration. Decisions are never errors: a
+//! refused request is a [`crate::Decision`] value, not an `Err`.
+
+use std::fmt;
+
+/// Where each error code is documented (one anchor per code).
+pub const ERRORS_DOC: &str = "https://github.com/mfagate/mfagate/blob/main/docs/errors.md";
+
+/// Stable, snake_case error codes. The same strings are `.code` in Python
+/// and JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The policy file is not valid TOML or JSON.
+    PolicySyntax,
+    /// The policy parsed but breaks a rule of the format (unknown field,
+    /// unknown role, missing audience, bad pattern...).
+    PolicyInvalid,
+    /// No built-in policy has that name.
+    PolicyUnknownBuiltin,
+    /// Two routes match the same requests with the same specificity.
+    PolicyRouteConflict,
+    /// A technical exception names a reason the rules do not accept.
+    ExceptionReasonInvalid,
+    /// The JWK Set is not valid JSON or a key in it is malformed.
+    JwksInvalid,
+    /// A key is of a type, curve or size mfagate refuses.
+    JwkUnsupported,
+    /// The request given to `evaluate` is not usable (for example no path).
+    RequestInvalid,
+    /// A conformance vector file is malformed.
+    VectorInvalid,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::PolicySyntax,
+        ErrorCode::PolicyInvalid,
+        ErrorCode::PolicyUnknownBuiltin,
+        ErrorCode::PolicyRouteConflict,
+        ErrorCode::ExceptionReasonInvalid,
+        ErrorCode::JwksInvalid,
+        ErrorCode::JwkUnsupported,
+        ErrorCode::RequestInvalid,
+        ErrorCode::VectorInvalid,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::PolicySyntax => "policy_syntax",
+            ErrorCode::PolicyInvalid => "policy_invalid",
+            ErrorCode::PolicyUnknownBuiltin => "policy_unknown_builtin",
+            ErrorCode::PolicyRouteConflict => "policy_route_conflict",
+            ErrorCode::ExceptionReasonInvalid => "exception_reason_invalid",
+            ErrorCode::JwksInvalid => "jwks_invalid",
+            ErrorCode::JwkUnsupported => "jwk_unsupported",
+            ErrorCode::RequestInvalid => "request_invalid",
+            ErrorCode::VectorInvalid => "vector_invalid",
+        }
+    }
+
+    /// The error family, used by bindings to pick an exception class.
+    pub fn family(self) -> &'static str {
+        match self {
+            ErrorCode::PolicySyntax
+            | ErrorCode::PolicyInvalid
+            | ErrorCode::PolicyUnknownBuiltin
+            | ErrorCode::PolicyRouteConflict
+            | ErrorCode::ExceptionReasonInvalid => "policy",
+            ErrorCode::JwksInvalid | ErrorCode::JwkUnsupported => "key",
+            ErrorCode::RequestInvalid | ErrorCode::VectorInvalid => "usage",
+        }
+    }
+
+    pub fn doc_url(self) -> String {
+        format!("{ERRORS_DOC}#{}", self.as_str())
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error a person can act on: what was wrong, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    /// What was wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+    /// 1-based line in the source file, when the error comes from one.
+    pub line: Option<usize>,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+            line: None,
+        }
+    }
+
+    pub fn at_line(mut self, line: Option<usize>) -> Self {
+        self.line = line;
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.code, self.message)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        if !self.hint.is_empty() {
+            write!(f, ". Hint: {}", self.hint)?;
+        }
+        write!(f, " See {}", self.code.doc_url())
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,216 @@
+//! Splitting and decoding a compact JWS (RFC 7515 §7.1) without trusting it.
+
+use crate::reason::Reason;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// A refusal found while reading or checking a token: the reason code and a
+/// technical detail for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: Reason,
+    pub detail: String,
+}
+
+impl Refusal {
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Signature algorithms mfagate can verify. Which ones a gate accepts is
+/// pinned by the policy, never by the token.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub enum Algorithm {
+    RS256,
+    PS256,
+    ES256,
+    HS256,
+}
+
+impl Algorithm {
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        match name {
+            "RS256" => Some(Algorithm::RS256),
+            "PS256" => Some(Algorithm::PS256),
+            "ES256" => Some(Algorithm::ES256),
+            "HS256" => Some(Algorithm::HS256),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::RS256 => "RS256",
+            Algorithm::PS256 => "PS256",
+            Algorithm::ES256 => "ES256",
+            Algorithm::HS256 => "HS256",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
+
+/// The parts of a token needed to verify it.
+#[derive(Debug)]
+pub struct Jws<'t> {
+    pub alg: Algorithm,
+    pub kid: Option<String>,
+    /// `header.payload`, the bytes the signature covers.
+    pub signing_input: &'t str,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+fn b64(segment: &str, what: &str) -> Result<Vec<u8>, Refusal> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("{what} is not base64url: {e}")))
+}
+
+/// Splits, decodes and checks the header of a compact JWS. `allowed` is the
+/// policy's pinned list of algorithms.
+pub fn parse<'t>(
+    token: &'t str,
+    max_bytes: usize,
+    allowed: &[Algorithm],
+) -> Result<Jws<'t>, Refusal> {
+    if token.len() > max_bytes {
+        return Err(Refusal::new(
+            Reason::TokenTooLarge,
+            format!("token is {} bytes; the limit is {max_bytes}", token.len()),
+        ));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        let n = token.split('.').count();
+        return Err(Refusal::new(
+            Reason::TokenMalformed,
+            format!("a compact JWS has 3 dot-separated segments; this token has {n}"),
+        ));
+    };
+    if h.is_empty() || p.is_empty() {
+        return Err(Refusal::new(Reason::TokenMalformed, "empty header or payload segment"));
+    }
+    let header_bytes = b64(h, "header")?;
+    let header: RawHeader = serde_json::from_slice(&header_bytes)
+        .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("header is not valid JSON: {e}")))?;
+    if header.crit.is_some() {
+        return Err(Refusal::new(
+            Reason::TokenMalformed,
+            "header has a crit parameter, which mfagate does not understand",
+        ));
+    }
+    if let Some(typ) = &header.typ {
+        if !typ.eq_ignore_ascii_case("JWT") && !typ.eq_ignore_ascii_case("at+jwt") {
+            return Err(Refusal::new(
+                Reason::TokenTypeUnsupported,
+                format!("header typ is {typ:?}; expected \"JWT\""),
+            ));
+        }
+    }
+    let alg = Algorithm::from_name(&header.alg)
+        .filter(|a| allowed.contains(a))
+        .ok_or_else(|| {
+            Refusal::new(
+                Reason::AlgorithmNotAllowed,
+                format!(
+                    "header alg is {:?}; the policy allows {}",
+                    header.alg,
+                    allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+    if s.is_empty() {
+        return Err(Refusal::new(Reason::TokenMalformed, "the signature segment is empty"));
+    }
+    let signature = b64(s, "signature")?;
+    let payload = b64(p, "payload")?;
+    Ok(Jws {
+        alg,
+        kid: header.kid.map(Cow::into_owned),
+        signing_input: &token[..h.len() + 1 + p.len()],
+        payload,
+        signature,
+    })
+}
+
+/// Decodes header and payload without checking anything: for `inspect`.
+pub fn decode_unverified(token: &str) -> Result<(serde_json::Value, Vec<u8>), Refusal> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
+        return Err(Refusal::new(Reason::TokenMalformed, "not a dot-separated JWT"));
+    };
+    let header: serde_json::Value = serde_json::from_slice(&b64(h, "header")?)
+        .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("header is not valid JSON: {e}")))?;
+    Ok((header, b64(p, "payload")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(s: &str) -> String {
+        URL_SAFE_NO_PAD.encode(s)
+    }
+
+    const ALL: &[Algorithm] = &[Algorithm::RS256, Algorithm::HS256];
+
+    #[test]
+    fn refuses_wrong_segment_counts() {
+        for t in ["a", "a.b", "a.b.c.d", ""] {
+            let err = parse(t, 16384, ALL).unwrap_err();
+            assert_eq!(err.reason, Reason::TokenMalformed, "{t}");
+        }
+    }
+
+    #[test]
+    fn refuses_alg_none_and_unpinned() {
+        let t = format!("{}.{}.sig", enc(r#"{"alg":"none"}"#), enc("{}"));
+        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::AlgorithmNotAllowed);
+        let t = format!("{}.{}.c2ln", enc(r#"{"alg":"PS256"}"#), enc("{}"));
+        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::AlgorithmNotAllowed);
+    }
+
+    #[test]
+    fn refuses_duplicate_header_members_and_crit() {
+        let t = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","alg":"HS256"}"#), enc("{}"));
+        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::TokenMalformed);
+        let t = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","crit":["x"]}"#), enc("{}"));
+        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::TokenMalformed);
+    }
+
+    #[test]
+    fn size_limit_comes_before_decoding() {
+        let t = "x".repeat(20);
+        assert_eq!(parse(&t, 10, ALL).unwrap_err().reason, Reason::TokenTooLarge);
+    }
+
+    #[test]
+    fn keeps_signing_input_exact() {
+        let t = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","kid":"k"}"#), enc("{}"));
+        let jws = parse(&t, 16384, ALL).unwrap();
+        assert_eq!(jws.signing_input, &t[..t.rfind('.').unwrap()]);
+        assert_eq!(jws.kid.as_deref(), Some("k"));
+        assert_eq!(jws.signature, b"sig");
+    }
+}

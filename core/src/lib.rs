@@ -1,0 +1,60 @@
+//! # mfagate
+//!
+//! One decision engine for the Partner Center MFA mandate. A [`Gate`] is a
+//! [`Policy`] (built-in or your own) and a [`KeySet`]; it turns a request into
+//! a [`Decision`]: allow, deny or step-up, with a stable [`Reason`] code and
+//! the exact HTTP answer.
+//!
+//! ```
+//! use mfagate::{Gate, KeySet, Policy, Request, Outcome, Reason};
+//!
+//! let policy = Policy::builtin("partner-center").unwrap();
+//! let gate = Gate::new(policy, KeySet::empty());
+//! // No credential on the Partner Center API: 401 with a bare Bearer challenge.
+//! let d = gate.evaluate(&Request::new("/v1/customers", 1_700_000_000));
+//! assert_eq!(d.outcome, Outcome::Deny);
+//! assert_eq!(d.reason, Reason::NoCredential);
+//! assert_eq!(d.http.status, 401);
+//! assert_eq!(d.http.headers, vec![("WWW-Authenticate", "Bearer".to_string())]);
+//! ```
+#![forbid(unsafe_code)]
+
+mod answer;
+pub mod claims;
+pub mod conformance;
+mod crypto;
+pub mod decision;
+pub mod error;
+mod gate;
+mod guid;
+pub mod jws;
+pub mod keys;
+pub mod kind;
+pub mod messages;
+mod mfa;
+pub mod policy;
+pub mod reason;
+pub mod request;
+pub mod roles;
+mod time;
+mod validate;
+
+pub use answer::{CLAIMS_AUTHORIZATION_URI, PARTNER_CENTER_STATUS_TEXT};
+pub use claims::Claims;
+pub use crypto::verifies_in_process;
+pub use decision::{Decision, HttpAnswer, MfaReport, Redirect, Subject};
+pub use error::{Error, ErrorCode};
+pub use gate::{Gate, Pending, Step};
+pub use guid::is_guid;
+pub use jws::Algorithm;
+pub use keys::{Key, KeyMaterial, KeySet};
+pub use kind::TokenKind;
+pub use messages::Message;
+pub use policy::doc::{ChallengeStyle, RulesVersion};
+pub use policy::{Policy, BUILTIN_NAMES};
+pub use reason::{Outcome, Reason};
+pub use request::{Request, RequestSpec};
+pub use roles::{Role, RoleSet};
+#[cfg(not(target_arch = "wasm32"))]
+pub use request::system_now;
+pub use time::parse_rfc3339;

@@ -1,0 +1,155 @@
+//! `policy lint`: every problem with file, line and a hint.
+
+use super::doc::PolicyDoc;
+use super::Policy;
+use crate::jws::Algorithm;
+use crate::kind::TokenKind;
+use crate::roles::Role;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub severity: Severity,
+    /// An error code (see docs/errors.md) or a `lint_*` warning code.
+    pub code: String,
+    pub message: String,
+    pub line: Option<usize>,
+    pub hint: String,
+}
+
+/// The line of the first quoted name in `message` that appears in `src`.
+pub fn locate(src: &str, message: &str) -> Option<usize> {
+    let mut names = Vec::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(['"', '`']) {
+        let q = rest.as_bytes()[i] as char;
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(q) else { break };
+        names.push(&after[..j]);
+        rest = &after[j + 1..];
+    }
+    for name in names.into_iter().filter(|n| !n.is_empty()) {
+        for (i, line) in src.lines().enumerate() {
+            let trimmed = line.trim_start();
+            let is_key = trimmed.starts_with(name)
+                || trimmed.starts_with(&format!("[routes.{name}]"))
+                || line.contains(&format!("\"{name}\""));
+            if is_key {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
+}
+
+fn warn(src: &str, code: &str, message: String, hint: &str) -> Problem {
+    Problem {
+        severity: Severity::Warning,
+        code: code.to_owned(),
+        line: locate(src, &message),
+        message,
+        hint: hint.to_owned(),
+    }
+}
+
+fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let r = &doc.roles;
+    for role in Role::ALL {
+        let sourced = [&r.directory, &r.groups, &r.app_roles]
+            .iter()
+            .any(|m| m.get(&role).is_some_and(|v| !v.is_empty()));
+        let used_by: Vec<&str> = doc
+            .routes
+            .iter()
+            .filter(|(_, rt)| rt.enabled && rt.roles.contains(&role))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if !sourced && !used_by.is_empty() {
+            out.push(warn(
+                src,
+                "lint_role_unsourced",
+                format!(
+                    "role \"{}\" is required by route(s) {} but no group ID, directory role or app role grants it: nobody will get in",
+                    role.as_str(),
+                    used_by.join(", ")
+                ),
+                "set [roles.groups] with the object ID of the partner tenant's agent group (AdminAgents, SalesAgents, HelpdeskAgents)",
+            ));
+        }
+    }
+    let accepts_id = doc.routes.values().chain([&doc.default]).any(|rt| rt.kinds.contains(&TokenKind::IdToken));
+    if accepts_id && !doc.token.audiences.iter().any(|a| crate::guid::is_guid(a)) {
+        out.push(warn(
+            src,
+            "lint_id_token_audience",
+            "ID tokens are accepted but no audience is a client ID (ID tokens carry your app's client ID in \"aud\")".into(),
+            "add your app registration's client ID to token.audiences",
+        ));
+    }
+    if doc.token.algorithms.contains(&Algorithm::HS256) {
+        out.push(warn(
+            src,
+            "lint_shared_secret",
+            "\"HS256\" is pinned: tokens signed with a shared secret are accepted".into(),
+            "Entra signs with RS256; keep HS256 only for tokens you mint yourself",
+        ));
+    }
+    for (i, e) in doc.exceptions.iter().enumerate() {
+        if crate::time::parse_rfc3339(&e.expires).is_some_and(|t| t <= now) {
+            out.push(warn(
+                src,
+                "lint_exception_expired",
+                format!("exception #{} for tenant \"{}\" expired on {}", i + 1, e.tenant, e.expires),
+                "remove it, or renew it with Microsoft and update expires",
+            ));
+        }
+    }
+    out
+}
+
+/// Lints a policy file's text. `json` selects the syntax; `now` is Unix
+/// seconds (for expired exceptions).
+pub fn lint(src: &str, json: bool, now: i64) -> Vec<Problem> {
+    let loaded = if json { Policy::from_json(src) } else { Policy::from_toml(src) };
+    match loaded {
+        Err(e) => vec![Problem {
+            severity: Severity::Error,
+            code: e.code.as_str().to_owned(),
+            line: e.line.or_else(|| locate(src, &e.message)),
+            message: e.message,
+            hint: e.hint,
+        }],
+        Ok(p) => warnings(p.doc(), src, now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_warns_about_unsourced_agent_roles() {
+        let src = "extends = \"partner-center\"\n";
+        let problems = lint(src, false, 0);
+        assert!(problems.iter().any(|p| p.code == "lint_role_unsourced" && p.message.contains("admin_agent")));
+        assert!(problems.iter().all(|p| p.severity == Severity::Warning));
+    }
+
+    #[test]
+    fn errors_point_at_their_line() {
+        let src = "extends = \"partner-center\"\n\n[routes.bad]\npaths = [\"/a/**/b\"]\n";
+        let p = &lint(src, false, 0)[0];
+        assert_eq!(p.severity, Severity::Error);
+        assert_eq!(p.code, "policy_invalid");
+        assert_eq!(p.line, Some(3));
+    }
+}

@@ -1,0 +1,344 @@
+//! Route matching, compiled once into a segment trie so that a policy of
+//! 10,000 routes costs about what one of 10 does.
+
+use crate::error::{Error, ErrorCode, Result};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Paths with more segments than this are refused (`request_invalid`).
+pub const MAX_SEGMENTS: usize = 64;
+
+#[derive(Debug, Default)]
+struct Node {
+    literal: HashMap<Box<str>, usize>,
+    star: Option<usize>,
+    /// Routes whose pattern ends exactly here.
+    exact: Vec<Entry>,
+    /// Routes whose pattern ends here with `**`.
+    rest: Vec<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    route: usize,
+    methods: Vec<Box<str>>,
+    hosts: Vec<Box<str>>,
+    pattern: Box<str>,
+}
+
+impl Entry {
+    fn score(&self) -> u8 {
+        (u8::from(!self.hosts.is_empty()) << 1) | u8::from(!self.methods.is_empty())
+    }
+    fn accepts(&self, method: &str, host: Option<&str>) -> bool {
+        (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
+            && (self.hosts.is_empty()
+                || host.is_some_and(|h| self.hosts.iter().any(|x| x.eq_ignore_ascii_case(h))))
+    }
+    fn overlaps(&self, o: &Entry) -> bool {
+        fn meet(a: &[Box<str>], b: &[Box<str>]) -> bool {
+            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
+        }
+        self.score() == o.score() && meet(&self.methods, &o.methods) && meet(&self.hosts, &o.hosts)
+    }
+}
+
+/// A compiled set of route patterns.
+#[derive(Debug)]
+pub struct RouteTable {
+    nodes: Vec<Node>,
+    /// Route ids by index, for conflict messages.
+    ids: Vec<String>,
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes and lower-cases one segment, borrowing when it can.
+fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
+    if !seg.bytes().any(|b| b == b'%' || b.is_ascii_uppercase()) {
+        return Some(Cow::Borrowed(seg));
+    }
+    let b = seg.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let (h, l) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
+            out.push((h << 4) | l);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    let mut s = String::from_utf8(out).ok()?;
+    s.make_ascii_lowercase();
+    Some(Cow::Owned(s))
+}
+
+/// Splits a request path into canonical segments: query and fragment cut,
+/// percent-escapes decoded, case folded, empty and `.` segments dropped, `..`
+/// resolved (RFC 3986 §5.2.4), so that `/x/../Commerce//a` is `/commerce/a`.
+pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    if !path.starts_with('/') {
+        return Err(format!("path {path:?} does not start with '/'"));
+    }
+    let mut segs: Vec<Cow<'_, str>> = Vec::with_capacity(8);
+    for raw in path.split('/') {
+        let seg = canonical_segment(raw).ok_or_else(|| format!("path segment {raw:?} has a bad percent-escape"))?;
+        match &*seg {
+            "" | "." => {}
+            ".." => {
+                segs.pop();
+            }
+            _ => segs.push(seg),
+        }
+        if segs.len() > MAX_SEGMENTS {
+            return Err(format!("path has more than {MAX_SEGMENTS} segments"));
+        }
+    }
+    Ok(segs)
+}
+
+/// Lower-cases a Host header value and drops the port.
+pub fn normalize_host(host: &str) -> Cow<'_, str> {
+    let h = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                h
+            } else {
+                host
+            }
+        })
+    };
+    let h = h.trim_end_matches('.');
+    if h.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(h.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(h)
+    }
+}
+
+fn pattern_err(id: &str, pattern: &str, why: &str) -> Error {
+    Error::new(
+        ErrorCode::PolicyInvalid,
+        format!("route {id:?}: path pattern {pattern:?} {why}"),
+        "patterns start with '/', use '*' for exactly one segment and a final '**' for any rest, like /commerce/**",
+    )
+}
+
+impl RouteTable {
+    pub fn new() -> RouteTable {
+        RouteTable {
+            nodes: vec![Node::default()],
+            ids: Vec::new(),
+        }
+    }
+
+    /// Adds a route's patterns. `route` is the caller's index for it.
+    pub fn add(
+        &mut self,
+        route: usize,
+        id: &str,
+        patterns: &[String],
+        methods: &[String],
+        hosts: &[String],
+    ) -> Result<()> {
+        if self.ids.len() <= route {
+            self.ids.resize(route + 1, String::new());
+        }
+        self.ids[route] = id.to_owned();
+        for pattern in patterns {
+            if !pattern.starts_with('/') {
+                return Err(pattern_err(id, pattern, "does not start with '/'"));
+            }
+            let raw: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+            let mut node = 0;
+            let mut globstar = false;
+            for (i, seg) in raw.iter().enumerate() {
+                match *seg {
+                    "**" if i + 1 == raw.len() => globstar = true,
+                    "**" => return Err(pattern_err(id, pattern, "has '**' before its last segment")),
+                    "*" => {
+                        node = match self.nodes[node].star {
+                            Some(n) => n,
+                            None => {
+                                self.nodes.push(Node::default());
+                                let n = self.nodes.len() - 1;
+                                self.nodes[node].star = Some(n);
+                                n
+                            }
+                        }
+                    }
+                    s if s.contains('*') => {
+                        return Err(pattern_err(id, pattern, "has '*' inside a segment"))
+                    }
+                    "." | ".." => return Err(pattern_err(id, pattern, "has a '.' or '..' segment")),
+                    s => {
+                        let key: Box<str> = canonical_segment(s)
+                            .ok_or_else(|| pattern_err(id, pattern, "has a bad percent-escape"))?
+                            .into();
+                        node = match self.nodes[node].literal.get(&key) {
+                            Some(&n) => n,
+                            None => {
+                                self.nodes.push(Node::default());
+                                let n = self.nodes.len() - 1;
+                                self.nodes[node].literal.insert(key, n);
+                                n
+                            }
+                        }
+                    }
+                }
+            }
+            let entry = Entry {
+                route,
+                methods: methods.iter().map(|m| m.to_ascii_uppercase().into()).collect(),
+                hosts: hosts.iter().map(|h| normalize_host(h).into_owned().into()).collect(),
+                pattern: pattern.as_str().into(),
+            };
+            let list = if globstar {
+                &mut self.nodes[node].rest
+            } else {
+                &mut self.nodes[node].exact
+            };
+            if let Some(other) = list.iter().find(|e| e.route != route && e.overlaps(&entry)) {
+                return Err(Error::new(
+                    ErrorCode::PolicyRouteConflict,
+                    format!(
+                        "routes {:?} ({}) and {id:?} ({pattern}) match the same requests",
+                        self.ids[other.route], other.pattern
+                    ),
+                    "give one of them distinct methods or hosts, change a pattern, or set enabled = false on one",
+                ));
+            }
+            list.push(entry);
+        }
+        Ok(())
+    }
+
+    fn best(list: &[Entry], method: &str, host: Option<&str>) -> Option<usize> {
+        list.iter()
+            .filter(|e| e.accepts(method, host))
+            .max_by_key(|e| e.score())
+            .map(|e| e.route)
+    }
+
+    fn find(&self, node: usize, segs: &[Cow<'_, str>], method: &str, host: Option<&str>) -> Option<usize> {
+        let n = &self.nodes[node];
+        match segs.split_first() {
+            None => {
+                if let Some(r) = Self::best(&n.exact, method, host) {
+                    return Some(r);
+                }
+            }
+            Some((first, rest)) => {
+                if let Some(&child) = n.literal.get(&**first) {
+                    if let Some(r) = self.find(child, rest, method, host) {
+                        return Some(r);
+                    }
+                }
+                if let Some(child) = n.star {
+                    if let Some(r) = self.find(child, rest, method, host) {
+                        return Some(r);
+                    }
+                }
+            }
+        }
+        Self::best(&n.rest, method, host)
+    }
+
+    /// The most specific route for a normalised path, if any.
+    pub fn lookup(&self, segs: &[Cow<'_, str>], method: &str, host: Option<&str>) -> Option<usize> {
+        self.find(0, segs, method, host)
+    }
+}
+
+impl Default for RouteTable {
+    fn default() -> Self {
+        RouteTable::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(routes: &[(&str, &[&str], &[&str])]) -> RouteTable {
+        let mut t = RouteTable::new();
+        for (i, (id, pats, methods)) in routes.iter().enumerate() {
+            let p: Vec<String> = pats.iter().map(|s| s.to_string()).collect();
+            let m: Vec<String> = methods.iter().map(|s| s.to_string()).collect();
+            t.add(i, id, &p, &m, &[]).unwrap();
+        }
+        t
+    }
+
+    fn find(t: &RouteTable, path: &str, method: &str) -> Option<usize> {
+        t.lookup(&normalize_path(path).unwrap(), method, None)
+    }
+
+    #[test]
+    fn literal_beats_star_beats_globstar() {
+        let t = table(&[
+            ("all", &["/a/**"], &[]),
+            ("star", &["/a/*/c"], &[]),
+            ("lit", &["/a/b/c"], &[]),
+        ]);
+        assert_eq!(find(&t, "/a/b/c", "GET"), Some(2));
+        assert_eq!(find(&t, "/a/x/c", "GET"), Some(1));
+        assert_eq!(find(&t, "/a/x/d", "GET"), Some(0));
+        assert_eq!(find(&t, "/a", "GET"), Some(0));
+        assert_eq!(find(&t, "/b", "GET"), None);
+    }
+
+    #[test]
+    fn backtracks_when_a_literal_branch_dead_ends() {
+        let t = table(&[("deep", &["/a/b/c/d"], &[]), ("star", &["/a/*/c"], &[])]);
+        assert_eq!(find(&t, "/a/b/c", "GET"), Some(1));
+    }
+
+    #[test]
+    fn normalisation_defeats_evasion() {
+        let t = table(&[("c", &["/commerce/**"], &[])]);
+        for p in ["/Commerce/x", "/x/../commerce", "//commerce//a", "/%63ommerce/a", "/./commerce?q=1"] {
+            assert_eq!(find(&t, p, "GET"), Some(0), "{p}");
+        }
+        assert!(normalize_path("/a/%zz").is_err());
+        assert!(normalize_path("relative").is_err());
+    }
+
+    #[test]
+    fn methods_make_a_route_more_specific_and_conflicts_are_refused() {
+        let t = table(&[("any", &["/v1/**"], &[]), ("post", &["/v1/**"], &["POST"])]);
+        assert_eq!(find(&t, "/v1/x", "post"), Some(1));
+        assert_eq!(find(&t, "/v1/x", "GET"), Some(0));
+        let mut t = RouteTable::new();
+        t.add(0, "a", &["/x".into()], &[], &[]).unwrap();
+        let e = t.add(1, "b", &["/X".into()], &[], &[]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::PolicyRouteConflict);
+    }
+
+    #[test]
+    fn bad_patterns() {
+        let mut t = RouteTable::new();
+        for p in ["nope", "/a/**/b", "/a*b"] {
+            assert_eq!(t.add(0, "r", &[p.into()], &[], &[]).unwrap_err().code, ErrorCode::PolicyInvalid);
+        }
+    }
+
+    #[test]
+    fn hosts_drop_ports_and_case() {
+        assert_eq!(normalize_host("Partner.Microsoft.com:443"), "partner.microsoft.com");
+        assert_eq!(normalize_host("[::1]:8080"), "[::1]");
+    }
+}

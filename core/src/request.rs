@@ -1,0 +1,129 @@
+//! The request a gate decides on.
+
+use serde::Deserialize;
+
+/// One request, borrowed from the caller's own request type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// HTTP method, any case.
+    pub method: &'a str,
+    /// The request path (a query string is ignored).
+    pub path: &'a str,
+    /// The Host header, if routes name hosts.
+    pub host: Option<&'a str>,
+    /// The Authorization header value (`Bearer <token>`), for APIs.
+    pub authorization: Option<&'a str>,
+    /// A raw token from a session (the ID token a page was signed in with).
+    pub token: Option<&'a str>,
+    /// The current time, Unix seconds. Injected so every decision can be
+    /// reproduced.
+    pub now: i64,
+    /// Whether the user has an MFA method registered, when the app knows:
+    /// `Some(false)` makes a redirect ask for registration first.
+    pub mfa_registered: Option<bool>,
+}
+
+impl<'a> Request<'a> {
+    /// A GET of `path` at `now`, with no credential.
+    pub fn new(path: &'a str, now: i64) -> Request<'a> {
+        Request {
+            method: "GET",
+            path,
+            host: None,
+            authorization: None,
+            token: None,
+            now,
+            mfa_registered: None,
+        }
+    }
+
+    pub fn method(mut self, m: &'a str) -> Self {
+        self.method = m;
+        self
+    }
+    pub fn host(mut self, h: &'a str) -> Self {
+        self.host = Some(h);
+        self
+    }
+    pub fn authorization(mut self, a: &'a str) -> Self {
+        self.authorization = Some(a);
+        self
+    }
+    pub fn token(mut self, t: &'a str) -> Self {
+        self.token = Some(t);
+        self
+    }
+    pub fn mfa_registered(mut self, r: bool) -> Self {
+        self.mfa_registered = Some(r);
+        self
+    }
+}
+
+/// The seconds since the Unix epoch, from the system clock.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// An owned request, as conformance vectors and bindings spell it in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    #[serde(default = "get")]
+    pub method: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    pub now: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_registered: Option<bool>,
+}
+
+fn get() -> String {
+    "GET".to_owned()
+}
+
+impl RequestSpec {
+    pub fn as_request(&self) -> Request<'_> {
+        Request {
+            method: &self.method,
+            path: &self.path,
+            host: self.host.as_deref(),
+            authorization: self.authorization.as_deref(),
+            token: self.token.as_deref(),
+            now: self.now,
+            mfa_registered: self.mfa_registered,
+        }
+    }
+}
+
+/// The bearer token of a request: `Ok(None)` when there is none (with why),
+/// `Err` when two credentials were sent.
+pub(crate) fn credential<'a>(r: &Request<'a>) -> Result<Result<&'a str, &'static str>, ()> {
+    match (r.authorization, r.token) {
+        (Some(_), Some(_)) => Err(()),
+        (None, None) => Ok(Err("no Authorization header and no session token")),
+        (None, Some(t)) if t.is_empty() => Ok(Err("the session token is empty")),
+        (None, Some(t)) => Ok(Ok(t)),
+        (Some(h), None) => {
+            let h = h.trim();
+            let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return Ok(Err("the Authorization header does not use the Bearer scheme"));
+            }
+            let t = rest.trim_start();
+            if t.is_empty() {
+                Ok(Err("the Authorization header has no token"))
+            } else {
+                Ok(Ok(t))
+            }
+        }
+    }
+}

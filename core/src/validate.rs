@@ -1,0 +1,88 @@
+//! Registered-claim checks: issuer and tenant, audience, time, tenant list.
+
+use crate::claims::{seconds, Claims};
+use crate::guid::is_guid;
+use crate::jws::Refusal;
+use crate::policy::Compiled;
+use crate::reason::Reason;
+
+const V1_PREFIX: &str = "https://sts.windows.net/";
+const V2_PREFIX: &str = "https://login.microsoftonline.com/";
+
+/// The tenant in an Entra issuer, and the token version its shape implies.
+fn issuer_tenant(iss: &str) -> Option<(&str, &'static str)> {
+    if let Some(t) = iss.strip_prefix(V1_PREFIX).and_then(|r| r.strip_suffix('/')) {
+        return is_guid(t).then_some((t, "1.0"));
+    }
+    let t = iss.strip_prefix(V2_PREFIX)?.strip_suffix("/v2.0")?;
+    is_guid(t).then_some((t, "2.0"))
+}
+
+fn missing(name: &str) -> Refusal {
+    Refusal::new(Reason::ClaimMissing, format!("the token has no {name} claim"))
+}
+
+/// Checks a verified token's claims against the policy at `now`.
+pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
+    let tid = cl.tid.as_deref().ok_or_else(|| missing("tid"))?;
+    if !is_guid(tid) {
+        return Err(Refusal::new(Reason::ClaimInvalid, format!("tid {tid:?} is not a GUID")));
+    }
+    let iss = cl.iss.as_deref().ok_or_else(|| missing("iss"))?;
+    let (iss_tid, shape) = issuer_tenant(iss).ok_or_else(|| {
+        Refusal::new(
+            Reason::IssuerInvalid,
+            format!("iss {iss:?} is neither https://sts.windows.net/{{tid}}/ nor https://login.microsoftonline.com/{{tid}}/v2.0"),
+        )
+    })?;
+    if !iss_tid.eq_ignore_ascii_case(tid) {
+        return Err(Refusal::new(
+            Reason::IssuerTenantMismatch,
+            format!("iss names tenant {iss_tid} but tid is {tid}"),
+        ));
+    }
+    if let Some(ver) = cl.ver.as_deref() {
+        if ver != shape {
+            return Err(Refusal::new(
+                Reason::IssuerInvalid,
+                format!("ver is {ver:?} but the issuer has the v{shape} shape"),
+            ));
+        }
+    }
+    let aud = cl.aud.as_ref().ok_or_else(|| missing("aud"))?;
+    if !aud.0.iter().any(|a| c.audiences.iter().any(|x| x == a)) {
+        return Err(Refusal::new(
+            Reason::AudienceInvalid,
+            format!("aud {:?} is not one of the policy's audiences", aud.0),
+        ));
+    }
+    let exp = seconds("exp", cl.exp.ok_or_else(|| missing("exp"))?)?;
+    if now >= exp.saturating_add(c.skew) {
+        return Err(Refusal::new(
+            Reason::TokenExpired,
+            format!("exp {exp} is more than {} s before now ({now})", c.skew),
+        ));
+    }
+    if let Some(nbf) = cl.nbf {
+        let nbf = seconds("nbf", nbf)?;
+        if nbf > now.saturating_add(c.skew) {
+            return Err(Refusal::new(
+                Reason::TokenNotYetValid,
+                format!("nbf {nbf} is more than {} s after now ({now})", c.skew),
+            ));
+        }
+    }
+    if let Some(iat) = cl.iat {
+        let iat = seconds("iat", iat)?;
+        if iat > now.saturating_add(c.skew) {
+            return Err(Refusal::new(
+                Reason::TokenIssuedInFuture,
+                format!("iat {iat} is more than {} s after now ({now})", c.skew),
+            ));
+        }
+    }
+    if !c.tenants.is_empty() && !c.tenants.iter().any(|t| t.eq_ignore_ascii_case(tid)) {
+        return Err(Refusal::new(Reason::TenantNotAllowed, format!("tenant {tid} is not in token.tenants")));
+    }
+    Ok(())
+}
