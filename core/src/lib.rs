@@ -27,6 +27,7 @@ pub mod decision;
 pub mod error;
 mod gate;
 mod guid;
+pub mod inspect;
 pub mod jws;
 pub mod keys;
 pub mod kind;
