@@ -126,6 +126,11 @@ pub struct Claims<'a> {
 impl<'a> Claims<'a> {
     /// Parses a JWT payload (the decoded JSON bytes).
     pub fn parse(payload: &'a [u8]) -> Result<Claims<'a>, Refusal> {
+        // RFC 7519 §7.2: the claims set is a JSON object (serde would also
+        // accept an array for a struct).
+        if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Refusal::new(Reason::TokenMalformed, "the payload is not a JSON object"));
+        }
         serde_json::from_slice(payload).map_err(|e| {
             let reason = if e.is_data() {
                 Reason::ClaimInvalid

@@ -112,6 +112,9 @@ pub fn parse<'t>(
         return Err(Refusal::new(Reason::TokenMalformed, "empty header or payload segment"));
     }
     let header_bytes = b64(h, "header")?;
+    if header_bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Refusal::new(Reason::TokenMalformed, "the header is not a JSON object"));
+    }
     let header: RawHeader = serde_json::from_slice(&header_bytes)
         .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("header is not valid JSON: {e}")))?;
     if header.crit.is_some() {
