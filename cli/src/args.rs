@@ -2,7 +2,15 @@
 
 /// Options that take a value.
 const VALUED: &[&str] = &[
-    "--policy", "--jwks", "--method", "--path", "--host", "--authorization", "--token", "--now", "--lang",
+    "--policy",
+    "--jwks",
+    "--method",
+    "--path",
+    "--host",
+    "--authorization",
+    "--token",
+    "--now",
+    "--lang",
     "--mfa-registered",
 ];
 const FLAGS: &[&str] = &["--json"];
@@ -41,7 +49,11 @@ impl Args {
     }
 
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn flag(&self, name: &str) -> bool {

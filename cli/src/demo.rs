@@ -46,12 +46,23 @@ struct Scenario {
 }
 
 fn scenarios() -> Vec<Scenario> {
-    let s = |title, path, claims, mfa_registered| Scenario { title, path, claims, mfa_registered };
+    let s = |title, path, claims, mfa_registered| Scenario {
+        title,
+        path,
+        claims,
+        mfa_registered,
+    };
     let mut delegated = seed_token(Some(&["pwd"]));
     if let Some(o) = delegated.as_object_mut() {
-        o.insert("iss".into(), json!(format!("https://sts.windows.net/{CUSTOMER}/")));
+        o.insert(
+            "iss".into(),
+            json!(format!("https://sts.windows.net/{CUSTOMER}/")),
+        );
         o.insert("tid".into(), json!(CUSTOMER));
-        o.insert("idp".into(), json!(format!("https://sts.windows.net/{CONTOSO}/")));
+        o.insert(
+            "idp".into(),
+            json!(format!("https://sts.windows.net/{CONTOSO}/")),
+        );
     }
     let mut app_only = seed_token(None);
     if let Some(o) = app_only.as_object_mut() {
@@ -59,19 +70,79 @@ fn scenarios() -> Vec<Scenario> {
         o.insert("roles".into(), json!(["Partner.ReadWrite.All"]));
     }
     vec![
-        s("Example 1: Jane, MFA'd admin agent, opens Overview", "/dashboard/overview", session(&["pwd", "mfa"], &[ADMIN_AGENTS], &[]), None),
-        s("Example 1: Jane opens Customers (no new prompt)", "/commerce/customers", session(&["pwd", "mfa"], &[ADMIN_AGENTS], &[]), None),
-        s("Example 2: Trent, federated MFA relayed as amr=mfa", "/commerce/customers", session(&["fed", "mfa"], &[ADMIN_AGENTS], &[]), None),
-        s("Example 3: John, no MFA, opens Overview", "/dashboard/overview", session(&["pwd"], &[ADMIN_AGENTS], &[]), None),
-        s("Example 3: John opens Customers, first time", "/commerce/customers", session(&["pwd"], &[ADMIN_AGENTS], &[]), Some(false)),
-        s("Example 3: John opens Customers, MFA registered", "/commerce/customers", session(&["pwd"], &[ADMIN_AGENTS], &[]), Some(true)),
-        s("Role table: Global admin opens Customers", "/commerce/customers", session(&["pwd", "mfa"], &[], &[GLOBAL_ADMIN]), None),
-        s("Role table: Global admin opens Billing", "/dashboard/billing", session(&["pwd", "mfa"], &[], &[GLOBAL_ADMIN]), None),
-        s("API: the seed's sample token (amr pwd, mfa)", "/v1/customers", seed_token(Some(&["pwd", "mfa"])), None),
-        s("API: App+User token with amr [pwd]", "/v1/customers", seed_token(Some(&["pwd"])), None),
-        s("API: App+User token without amr (v2-style)", "/v1/customers", seed_token(None), None),
+        s(
+            "Example 1: Jane, MFA'd admin agent, opens Overview",
+            "/dashboard/overview",
+            session(&["pwd", "mfa"], &[ADMIN_AGENTS], &[]),
+            None,
+        ),
+        s(
+            "Example 1: Jane opens Customers (no new prompt)",
+            "/commerce/customers",
+            session(&["pwd", "mfa"], &[ADMIN_AGENTS], &[]),
+            None,
+        ),
+        s(
+            "Example 2: Trent, federated MFA relayed as amr=mfa",
+            "/commerce/customers",
+            session(&["fed", "mfa"], &[ADMIN_AGENTS], &[]),
+            None,
+        ),
+        s(
+            "Example 3: John, no MFA, opens Overview",
+            "/dashboard/overview",
+            session(&["pwd"], &[ADMIN_AGENTS], &[]),
+            None,
+        ),
+        s(
+            "Example 3: John opens Customers, first time",
+            "/commerce/customers",
+            session(&["pwd"], &[ADMIN_AGENTS], &[]),
+            Some(false),
+        ),
+        s(
+            "Example 3: John opens Customers, MFA registered",
+            "/commerce/customers",
+            session(&["pwd"], &[ADMIN_AGENTS], &[]),
+            Some(true),
+        ),
+        s(
+            "Role table: Global admin opens Customers",
+            "/commerce/customers",
+            session(&["pwd", "mfa"], &[], &[GLOBAL_ADMIN]),
+            None,
+        ),
+        s(
+            "Role table: Global admin opens Billing",
+            "/dashboard/billing",
+            session(&["pwd", "mfa"], &[], &[GLOBAL_ADMIN]),
+            None,
+        ),
+        s(
+            "API: the seed's sample token (amr pwd, mfa)",
+            "/v1/customers",
+            seed_token(Some(&["pwd", "mfa"])),
+            None,
+        ),
+        s(
+            "API: App+User token with amr [pwd]",
+            "/v1/customers",
+            seed_token(Some(&["pwd"])),
+            None,
+        ),
+        s(
+            "API: App+User token without amr (v2-style)",
+            "/v1/customers",
+            seed_token(None),
+            None,
+        ),
         s("API: App-only token", "/v1/customers", app_only, None),
-        s("Delegated admin in a customer tenant, no MFA", "/dashboard/overview", delegated, None),
+        s(
+            "Delegated admin in a customer tenant, no MFA",
+            "/dashboard/overview",
+            delegated,
+            None,
+        ),
     ]
 }
 
@@ -86,7 +157,10 @@ pub fn run(json_out: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let gate = Gate::new(policy, KeySet::empty());
     if !json_out {
-        println!("The seed's scenarios against the built-in policy \"{}\"", gate.policy().name());
+        println!(
+            "The seed's scenarios against the built-in policy \"{}\"",
+            gate.policy().name()
+        );
         println!("(deployment overrides: the app's client ID as an audience, the AdminAgents group ID)\n");
     }
     let mut all = Vec::new();
@@ -100,14 +174,23 @@ pub fn run(json_out: bool) -> Result<(), String> {
             all.push(json!({"scenario": sc.title, "path": sc.path, "decision": d}));
         } else {
             println!("{}\n  GET {}", sc.title, sc.path);
-            let headers: Vec<String> = d.http.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let headers: Vec<String> = d
+                .http
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             println!(
                 "  → {} {} · {} {} {}",
                 d.outcome.as_str(),
                 d.reason,
                 d.http.status,
                 d.http.status_text,
-                if headers.is_empty() { String::new() } else { format!("· {}", headers.join(" · ")) }
+                if headers.is_empty() {
+                    String::new()
+                } else {
+                    format!("· {}", headers.join(" · "))
+                }
             );
             if d.redirect.as_ref().is_some_and(|r| r.register_first) {
                 println!("  (register an MFA method first)");
@@ -116,7 +199,10 @@ pub fn run(json_out: bool) -> Result<(), String> {
         }
     }
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?
+        );
     }
     Ok(())
 }

@@ -44,7 +44,10 @@ fn load_policy(spec: &str) -> Result<Policy, mfagate::Error> {
 
 fn now_arg(a: &Args) -> Result<Option<i64>, String> {
     a.value("--now")
-        .map(|n| n.parse::<i64>().map_err(|_| format!("--now {n:?} is not Unix seconds")))
+        .map(|n| {
+            n.parse::<i64>()
+                .map_err(|_| format!("--now {n:?} is not Unix seconds"))
+        })
         .transpose()
 }
 
@@ -62,26 +65,35 @@ fn run() -> Result<ExitCode, String> {
             let token = match a.positional(1) {
                 Some("-") | None => {
                     let mut s = String::new();
-                    std::io::stdin().read_to_string(&mut s).map_err(|e| e.to_string())?;
+                    std::io::stdin()
+                        .read_to_string(&mut s)
+                        .map_err(|e| e.to_string())?;
                     s
                 }
                 Some(t) => t.to_owned(),
             };
-            let policy = load_policy(a.value("--policy").unwrap_or("partner-center")).map_err(|e| e.to_string())?;
+            let policy = load_policy(a.value("--policy").unwrap_or("partner-center"))
+                .map_err(|e| e.to_string())?;
             let i = mfagate::inspect::inspect(&token, &policy, now_arg(&a)?)
                 .map_err(|r| format!("{}: {}", r.reason, r.detail))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&i).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&i).map_err(|e| e.to_string())?
+                );
             } else {
                 print::inspection(&i, &lang);
             }
             Ok(ExitCode::SUCCESS)
         }
         Some("check") => {
-            let policy = load_policy(a.value("--policy").unwrap_or("partner-center")).map_err(|e| e.to_string())?;
+            let policy = load_policy(a.value("--policy").unwrap_or("partner-center"))
+                .map_err(|e| e.to_string())?;
             let keys = match a.value("--jwks") {
-                Some(f) => KeySet::from_json(&std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"))?)
-                    .map_err(|e| e.to_string())?,
+                Some(f) => {
+                    KeySet::from_json(&std::fs::read_to_string(f).map_err(|e| format!("{f}: {e}"))?)
+                        .map_err(|e| e.to_string())?
+                }
                 None => KeySet::empty(),
             };
             let gate = Gate::new(policy, keys);
@@ -103,44 +115,74 @@ fn run() -> Result<ExitCode, String> {
             };
             let d = gate.evaluate(&req);
             if json {
-                println!("{}", serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+                );
             } else {
                 print::decision(&d, &lang);
             }
-            Ok(if d.is_allowed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if d.is_allowed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Some("policy") => match a.positional(1) {
             Some("lint") => {
                 let file = a.positional(2).ok_or("policy lint needs a FILE")?;
                 let src = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-                let problems = mfagate::policy::lint::lint(&src, file.ends_with(".json"), mfagate::system_now());
+                let problems = mfagate::policy::lint::lint(
+                    &src,
+                    file.ends_with(".json"),
+                    mfagate::system_now(),
+                );
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&problems).map_err(|e| e.to_string())?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&problems).map_err(|e| e.to_string())?
+                    );
                 } else {
                     print::problems(file, &problems);
                 }
-                let errors = problems.iter().any(|p| p.severity == mfagate::policy::lint::Severity::Error);
-                Ok(if errors { ExitCode::from(1) } else { ExitCode::SUCCESS })
+                let errors = problems
+                    .iter()
+                    .any(|p| p.severity == mfagate::policy::lint::Severity::Error);
+                Ok(if errors {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                })
             }
             Some("show") => {
-                let p = load_policy(a.positional(2).unwrap_or("partner-center")).map_err(|e| e.to_string())?;
+                let p = load_policy(a.positional(2).unwrap_or("partner-center"))
+                    .map_err(|e| e.to_string())?;
                 print!("{}", p.to_toml().map_err(|e| e.to_string())?);
                 Ok(ExitCode::SUCCESS)
             }
             Some("schema") => {
-                println!("{}", serde_json::to_string_pretty(&Policy::json_schema()).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&Policy::json_schema())
+                        .map_err(|e| e.to_string())?
+                );
                 Ok(ExitCode::SUCCESS)
             }
             _ => Err("policy takes lint, show or schema".into()),
         },
         Some("vectors") => {
             let dir = a.positional(1).unwrap_or("tests/vectors");
-            let s = mfagate::conformance::run_dir(std::path::Path::new(dir)).map_err(|e| e.to_string())?;
+            let s = mfagate::conformance::run_dir(std::path::Path::new(dir))
+                .map_err(|e| e.to_string())?;
             for (id, why) in &s.failed {
                 println!("FAIL {id}: {why}");
             }
             println!("{} passed, {} failed", s.passed, s.failed.len());
-            Ok(if s.failed.is_empty() && s.passed > 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if s.failed.is_empty() && s.passed > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Some(other) => Err(format!("unknown command {other:?}; try `mfagate help`")),
     }

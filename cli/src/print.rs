@@ -19,19 +19,37 @@ pub fn decision(d: &Decision, lang: &str) {
         "rule      {}   kind {}{}",
         d.rule.as_deref().unwrap_or("-"),
         d.token_kind.map_or("-", |k| k.as_str()),
-        d.kind_evidence.map(|e| format!(" ({e})")).unwrap_or_default()
+        d.kind_evidence
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default()
     );
     println!("roles     {}", roles(d.roles));
     let m = &d.mfa;
-    let amr = m.amr.as_ref().map_or("absent".to_string(), |a| format!("[{}]", a.join(", ")));
+    let amr = m
+        .amr
+        .as_ref()
+        .map_or("absent".to_string(), |a| format!("[{}]", a.join(", ")));
     println!(
         "mfa       {}, {}; amr {amr}{}",
-        if m.required { "required" } else { "not required" },
-        if m.satisfied { "satisfied" } else { "not satisfied" },
-        m.evidence.map(|e| format!("; evidence {e}")).unwrap_or_default()
+        if m.required {
+            "required"
+        } else {
+            "not required"
+        },
+        if m.satisfied {
+            "satisfied"
+        } else {
+            "not satisfied"
+        },
+        m.evidence
+            .map(|e| format!("; evidence {e}"))
+            .unwrap_or_default()
     );
     if let Some(e) = &d.exception {
-        println!("exception {} for tenant {} until {}", e.reason, e.tenant, e.expires);
+        println!(
+            "exception {} for tenant {} until {}",
+            e.reason, e.tenant, e.expires
+        );
     }
     println!("http      {} {}", d.http.status, d.http.status_text);
     for (k, v) in &d.http.headers {
@@ -49,19 +67,48 @@ pub fn decision(d: &Decision, lang: &str) {
 }
 
 pub fn inspection(i: &Inspection, lang: &str) {
-    println!("UNVERIFIED: the signature was not checked. Rules evaluated as of {} (Unix).", i.evaluated_at);
+    println!(
+        "UNVERIFIED: the signature was not checked. Rules evaluated as of {} (Unix).",
+        i.evaluated_at
+    );
     println!("kind      {} ({})", i.kind.as_str(), i.kind_evidence);
     println!("version   {}", i.version.as_deref().unwrap_or("-"));
-    let get = |k: &str| i.claims.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_owned();
+    let get = |k: &str| {
+        i.claims
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("-")
+            .to_owned()
+    };
     println!("tenant    {}   issuer {}", get("tid"), get("iss"));
-    println!("user      {}   app {}", get("upn"), if get("appid") == "-" { get("azp") } else { get("appid") });
-    let amr = i.mfa.amr.as_ref().map_or("absent".to_string(), |a| format!("[{}]", a.join(", ")));
+    println!(
+        "user      {}   app {}",
+        get("upn"),
+        if get("appid") == "-" {
+            get("azp")
+        } else {
+            get("appid")
+        }
+    );
+    let amr = i
+        .mfa
+        .amr
+        .as_ref()
+        .map_or("absent".to_string(), |a| format!("[{}]", a.join(", ")));
     println!(
         "mfa       amr {amr}; contains \"mfa\": {}; federated multipleauthn: {}",
         if i.mfa.amr_has_mfa { "yes" } else { "no" },
         if i.mfa.federated_mfa { "yes" } else { "no" }
     );
-    println!("roles     {}{}", roles(i.roles), if i.groups_overage { " (group overage: group roles unknown)" } else { "" });
+    println!(
+        "roles     {}{}",
+        roles(i.roles),
+        if i.groups_overage {
+            " (group overage: group roles unknown)"
+        } else {
+            ""
+        }
+    );
     println!("\npolicy {}:", i.policy);
     for r in &i.rules {
         let d = &r.decision;

@@ -10,7 +10,8 @@ pub const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
 pub const LOCATION: &str = "Location";
 /// Partner Center's reason phrase for its MFA refusal (seed, "Partner Center API").
 pub const PARTNER_CENTER_STATUS_TEXT: &str = "Unauthorized - MFA required";
-pub const CLAIMS_AUTHORIZATION_URI: &str = "https://login.microsoftonline.com/common/oauth2/authorize";
+pub const CLAIMS_AUTHORIZATION_URI: &str =
+    "https://login.microsoftonline.com/common/oauth2/authorize";
 
 /// Outcome, answer and redirect of a refusal.
 pub struct Answer {
@@ -32,10 +33,17 @@ fn body(reason: Reason, msg: &Message) -> String {
 
 /// A quoted-string for an auth-param: no `"` or `\` can break out of it.
 fn quoted(s: &str) -> String {
-    s.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
+    s.chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
 }
 
-fn http(status: u16, reason: Reason, msg: &Message, headers: Vec<(&'static str, String)>) -> HttpAnswer {
+fn http(
+    status: u16,
+    reason: Reason,
+    msg: &Message,
+    headers: Vec<(&'static str, String)>,
+) -> HttpAnswer {
     let status_text = match status {
         200 => "OK",
         302 => "Found",
@@ -44,7 +52,11 @@ fn http(status: u16, reason: Reason, msg: &Message, headers: Vec<(&'static str, 
         403 => "Forbidden",
         _ => "Internal Server Error",
     };
-    let body = if status == 200 || status == 302 { String::new() } else { body(reason, msg) };
+    let body = if status == 200 || status == 302 {
+        String::new()
+    } else {
+        body(reason, msg)
+    };
     HttpAnswer {
         status,
         status_text,
@@ -74,7 +86,11 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-fn redirect_to(c: &Compiled, params: Vec<(&'static str, String)>, register_first: bool) -> Redirect {
+fn redirect_to(
+    c: &Compiled,
+    params: Vec<(&'static str, String)>,
+    register_first: bool,
+) -> Redirect {
     let mut location = c.sign_in_url.clone();
     let mut sep = if location.contains('?') { '&' } else { '?' };
     for (k, v) in &params {
@@ -93,7 +109,11 @@ fn redirect_to(c: &Compiled, params: Vec<(&'static str, String)>, register_first
 
 fn found(reason: Reason, msg: &Message, r: Redirect) -> Answer {
     Answer {
-        outcome: if reason.is_mfa_problem() { Outcome::StepUp } else { Outcome::Deny },
+        outcome: if reason.is_mfa_problem() {
+            Outcome::StepUp
+        } else {
+            Outcome::Deny
+        },
         http: http(302, reason, msg, vec![(LOCATION, r.location.clone())]),
         redirect: Some(r),
     }
@@ -108,7 +128,12 @@ pub fn no_credential(c: &Compiled, style: ChallengeStyle, path: &str, msg: &Mess
     }
     Answer {
         outcome: Outcome::Deny,
-        http: http(401, Reason::NoCredential, msg, vec![(WWW_AUTHENTICATE, "Bearer".to_owned())]),
+        http: http(
+            401,
+            Reason::NoCredential,
+            msg,
+            vec![(WWW_AUTHENTICATE, "Bearer".to_owned())],
+        ),
         redirect: None,
     }
 }
@@ -116,11 +141,20 @@ pub fn no_credential(c: &Compiled, style: ChallengeStyle, path: &str, msg: &Mess
 /// Refusals that are not about the token's MFA.
 pub fn refusal(reason: Reason, msg: &Message) -> Answer {
     let (status, headers) = if reason.is_token_problem() {
-        let v = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", quoted(msg.en));
+        let v = format!(
+            "Bearer error=\"invalid_token\", error_description=\"{}\"",
+            quoted(msg.en)
+        );
         (401, vec![(WWW_AUTHENTICATE, v)])
     } else {
         match reason {
-            Reason::CredentialAmbiguous => (400, vec![(WWW_AUTHENTICATE, "Bearer error=\"invalid_request\"".to_owned())]),
+            Reason::CredentialAmbiguous => (
+                400,
+                vec![(
+                    WWW_AUTHENTICATE,
+                    "Bearer error=\"invalid_request\"".to_owned(),
+                )],
+            ),
             Reason::RequestInvalid => (400, Vec::new()),
             Reason::RoleNotPermitted | Reason::RolesUnavailable => (403, Vec::new()),
             _ => (500, Vec::new()),
@@ -152,7 +186,15 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
     };
     match i.style {
         ChallengeStyle::PartnerCenter => {
-            let mut h = http(401, i.reason, msg, vec![(WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"".to_owned())]);
+            let mut h = http(
+                401,
+                i.reason,
+                msg,
+                vec![(
+                    WWW_AUTHENTICATE,
+                    "Bearer error=\"invalid_token\"".to_owned(),
+                )],
+            );
             h.status_text = PARTNER_CENTER_STATUS_TEXT;
             step_up(h)
         }
@@ -181,7 +223,10 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
             redirect: None,
         },
         ChallengeStyle::Redirect => {
-            let mut params = vec![("prompt", "login".to_owned()), ("amr_values", "mfa".to_owned())];
+            let mut params = vec![
+                ("prompt", "login".to_owned()),
+                ("amr_values", "mfa".to_owned()),
+            ];
             if let Some(m) = i.max_age {
                 params.push(("max_age", m.to_string()));
             }
@@ -195,8 +240,12 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
 pub fn claims_challenge_value(auth_context: Option<&str>) -> String {
     use base64::Engine;
     let json = match auth_context {
-        Some(ctx) => serde_json::json!({"access_token": {"acrs": {"essential": true, "value": ctx}}}),
-        None => serde_json::json!({"access_token": {"amr": {"essential": true, "values": ["mfa"]}}}),
+        Some(ctx) => {
+            serde_json::json!({"access_token": {"acrs": {"essential": true, "value": ctx}}})
+        }
+        None => {
+            serde_json::json!({"access_token": {"amr": {"essential": true, "values": ["mfa"]}}})
+        }
     };
     base64::engine::general_purpose::STANDARD.encode(json.to_string())
 }

@@ -22,7 +22,12 @@ impl<'a> OneOrMany<'a> {
         self.0.iter().any(|x| x == v)
     }
     fn into_owned(self) -> OneOrMany<'static> {
-        OneOrMany(self.0.into_iter().map(|c| Cow::Owned(c.into_owned())).collect())
+        OneOrMany(
+            self.0
+                .into_iter()
+                .map(|c| Cow::Owned(c.into_owned()))
+                .collect(),
+        )
     }
 }
 
@@ -103,7 +108,11 @@ pub struct Claims<'a> {
     pub azp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub amr: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default, rename = "http://schemas.microsoft.com/claims/authnmethodsreferences")]
+    #[serde(
+        borrow,
+        default,
+        rename = "http://schemas.microsoft.com/claims/authnmethodsreferences"
+    )]
     pub federated_amr: Option<OneOrMany<'a>>,
     #[serde(borrow, default)]
     pub idp: Option<Cow<'a, str>>,
@@ -129,7 +138,10 @@ impl<'a> Claims<'a> {
         // RFC 7519 §7.2: the claims set is a JSON object (serde would also
         // accept an array for a struct).
         if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(Refusal::new(Reason::TokenMalformed, "the payload is not a JSON object"));
+            return Err(Refusal::new(
+                Reason::TokenMalformed,
+                "the payload is not a JSON object",
+            ));
         }
         serde_json::from_slice(payload).map_err(|e| {
             let reason = if e.is_data() {
@@ -150,7 +162,10 @@ impl<'a> Claims<'a> {
     /// True when Entra replaced the group list by an overage marker.
     pub fn groups_overage(&self) -> bool {
         self.hasgroups == Some(true)
-            || self.claim_names.as_ref().is_some_and(|c| c.groups.is_some())
+            || self
+                .claim_names
+                .as_ref()
+                .is_some_and(|c| c.groups.is_some())
     }
 
     /// The user's display identity: upn, else unique_name, else preferred_username.
@@ -231,7 +246,10 @@ mod tests {
         let json = r#"{"aud":"https://api.partnercenter.microsoft.com","iss":"https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/","iat":1549088552,"nbf":1549088552,"exp":1549092452,"acr":"1","amr":["pwd","mfa"],"appid":"23ec45a3-5127-4185-9eff-c8887839e6ab","appidacr":"0","oid":"4988e250-5aee-482a-9136-6d269cb755c0","scp":"user_impersonation","tid":"df845f1a-7b35-40a2-ba78-6481de91f8ae","ver":"1.0"}"#;
         let c = Claims::from_json(json).unwrap();
         assert_eq!(c.amr.as_ref().unwrap().len(), 2);
-        assert!(c.aud.unwrap().contains("https://api.partnercenter.microsoft.com"));
+        assert!(c
+            .aud
+            .unwrap()
+            .contains("https://api.partnercenter.microsoft.com"));
     }
 
     #[test]

@@ -68,7 +68,10 @@ pub fn run_case(keys_json: &str, case: &Case) -> Result<(), String> {
         (None, Err(e)) => Err(format!("the gate did not build: {e}")),
         (None, Ok(gate)) => {
             let d = gate.evaluate(&case.request.as_request()).to_value();
-            let want = case.expect.as_ref().ok_or("the case has neither expect nor expect_error")?;
+            let want = case
+                .expect
+                .as_ref()
+                .ok_or("the case has neither expect nor expect_error")?;
             subset_mismatch(want, &d, "decision").map_or(Ok(()), Err)
         }
     }
@@ -76,11 +79,23 @@ pub fn run_case(keys_json: &str, case: &Case) -> Result<(), String> {
 
 /// Reads a vector file.
 pub fn load(path: &std::path::Path) -> Result<VectorFile> {
-    let bad = |m: String| Error::new(ErrorCode::VectorInvalid, m, "see tests/vectors/README.md for the format");
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-    let f: VectorFile = serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let bad = |m: String| {
+        Error::new(
+            ErrorCode::VectorInvalid,
+            m,
+            "see tests/vectors/README.md for the format",
+        )
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    let f: VectorFile =
+        serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     if f.format != VECTOR_FORMAT {
-        return Err(bad(format!("{}: format {:?} is not {VECTOR_FORMAT}", path.display(), f.format)));
+        return Err(bad(format!(
+            "{}: format {:?} is not {VECTOR_FORMAT}",
+            path.display(),
+            f.format
+        )));
     }
     Ok(f)
 }
@@ -88,7 +103,11 @@ pub fn load(path: &std::path::Path) -> Result<VectorFile> {
 /// The vector files of a directory, sorted by name.
 pub fn files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
     let rd = std::fs::read_dir(dir).map_err(|e| {
-        Error::new(ErrorCode::VectorInvalid, format!("cannot read {}: {e}", dir.display()), "pass the tests/vectors folder")
+        Error::new(
+            ErrorCode::VectorInvalid,
+            format!("cannot read {}: {e}", dir.display()),
+            "pass the tests/vectors folder",
+        )
     })?;
     let mut out: Vec<_> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))

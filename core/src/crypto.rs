@@ -12,7 +12,9 @@ mod backend {
     use aws_lc_rs::signature::{self, ParsedPublicKey};
     use aws_lc_rs::{constant_time, hmac};
 
-    /// Keys parsed once, at load, so a verify does no parsing.
+    /// Keys parsed once, at load, so a verify does no parsing. (A key set
+    /// holds a handful of these; their size does not matter.)
+    #[allow(clippy::large_enum_variant)]
     pub enum Prepared {
         Rsa {
             pkcs1: ParsedPublicKey,
@@ -29,13 +31,19 @@ mod backend {
                 out.push(l as u8);
             } else {
                 let bytes = l.to_be_bytes();
-                let skip = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
+                let skip = bytes
+                    .iter()
+                    .position(|&b| b != 0)
+                    .unwrap_or(bytes.len() - 1);
                 out.push(0x80 | (bytes.len() - skip) as u8);
                 out.extend_from_slice(&bytes[skip..]);
             }
         }
         fn int(out: &mut Vec<u8>, v: &[u8]) {
-            let first = v.iter().position(|&b| b != 0).unwrap_or(v.len().saturating_sub(1));
+            let first = v
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(v.len().saturating_sub(1));
             let v = &v[first.min(v.len())..];
             let pad = v.first().is_none_or(|&b| b & 0x80 != 0);
             out.push(0x02);
@@ -61,7 +69,8 @@ mod backend {
                 KeyMaterial::Rsa { n, e } => {
                     let der = rsa_public_key_der(n, e);
                     let parse = |alg| {
-                        ParsedPublicKey::new(alg, &der).map_err(|e| format!("RSA key rejected: {e}"))
+                        ParsedPublicKey::new(alg, &der)
+                            .map_err(|e| format!("RSA key rejected: {e}"))
                     };
                     Ok(Prepared::Rsa {
                         pkcs1: parse(&signature::RSA_PKCS1_2048_8192_SHA256)?,
@@ -83,7 +92,9 @@ mod backend {
 
         pub fn verify(&self, alg: Algorithm, msg: &[u8], sig: &[u8]) -> Result<bool, Refusal> {
             let ok = match (self, alg) {
-                (Prepared::Rsa { pkcs1, .. }, Algorithm::RS256) => pkcs1.verify_sig(msg, sig).is_ok(),
+                (Prepared::Rsa { pkcs1, .. }, Algorithm::RS256) => {
+                    pkcs1.verify_sig(msg, sig).is_ok()
+                }
                 (Prepared::Rsa { pss, .. }, Algorithm::PS256) => pss.verify_sig(msg, sig).is_ok(),
                 (Prepared::Ec(k), Algorithm::ES256) => k.verify_sig(msg, sig).is_ok(),
                 (Prepared::Hmac(k), Algorithm::HS256) => {
@@ -166,6 +177,9 @@ mod tests {
     fn der_of_small_integers() {
         // SEQUENCE { INTEGER 0x00C1 (high bit padded), INTEGER 0x010001 }
         let der = rsa_public_key_der(&[0xC1], &[0x01, 0x00, 0x01]);
-        assert_eq!(der, vec![0x30, 0x09, 0x02, 0x02, 0x00, 0xC1, 0x02, 0x03, 0x01, 0x00, 0x01]);
+        assert_eq!(
+            der,
+            vec![0x30, 0x09, 0x02, 0x02, 0x00, 0xC1, 0x02, 0x03, 0x01, 0x00, 0x01]
+        );
     }
 }

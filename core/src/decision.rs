@@ -100,7 +100,10 @@ impl Decision {
     /// The decision as JSON, for audit logs.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {
-            format!("{{\"outcome\":\"deny\",\"reason\":\"{}\",\"detail\":\"unserializable: {e}\"}}", self.reason)
+            format!(
+                "{{\"outcome\":\"deny\",\"reason\":\"{}\",\"detail\":\"unserializable: {e}\"}}",
+                self.reason
+            )
         })
     }
 

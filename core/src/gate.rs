@@ -7,7 +7,7 @@ use crate::jws::{self, Algorithm, Refusal};
 use crate::keys::KeySet;
 use crate::kind::{self, TokenKind};
 use crate::messages::message;
-use crate::policy::exceptions::ExceptionMatch;
+use crate::policy::exceptions::{Exception, ExceptionMatch};
 use crate::policy::{Compiled, Policy, Rule};
 use crate::reason::{Outcome, Reason};
 use crate::request::{credential, Request};
@@ -70,6 +70,8 @@ struct Facts {
     roles: RoleSet,
     mfa: MfaReport,
     subject: Option<Subject>,
+    exception: Option<Arc<Exception>>,
+    register_first: bool,
 }
 
 fn subject(cl: &Claims<'_>, kind: TokenKind) -> Subject {
@@ -79,7 +81,10 @@ fn subject(cl: &Claims<'_>, kind: TokenKind) -> Subject {
         user: cl.user_name().map(str::to_owned),
         app_id: cl.app_id().map(str::to_owned),
         home_tenant: if kind == TokenKind::DelegatedAdmin {
-            cl.idp.as_deref().and_then(kind::idp_tenant).map(str::to_owned)
+            cl.idp
+                .as_deref()
+                .and_then(kind::idp_tenant)
+                .map(str::to_owned)
         } else {
             None
         },
@@ -117,8 +122,6 @@ impl Gate {
         answer: Answer,
         facts: Facts,
         detail: Option<String>,
-        exception: Option<Arc<crate::policy::exceptions::Exception>>,
-        register_first: bool,
     ) -> Decision {
         Decision {
             outcome: answer.outcome,
@@ -128,8 +131,8 @@ impl Gate {
             rule: rule.map(|r| self.rule(r).id.clone()),
             roles: facts.roles,
             mfa: facts.mfa,
-            exception,
-            message: message(reason, register_first),
+            exception: facts.exception,
+            message: message(reason, facts.register_first),
             http: answer.http,
             redirect: answer.redirect,
             detail,
@@ -139,22 +142,33 @@ impl Gate {
 
     fn refuse(&self, rule: Option<usize>, r: Refusal, facts: Facts) -> Decision {
         let msg = message(r.reason, false);
-        self.finish(rule, r.reason, answer::refusal(r.reason, &msg), facts, Some(r.detail), None, false)
+        self.finish(
+            rule,
+            r.reason,
+            answer::refusal(r.reason, &msg),
+            facts,
+            Some(r.detail),
+        )
     }
 
-    fn allow(&self, rule: usize, reason: Reason, facts: Facts, exception: Option<Arc<crate::policy::exceptions::Exception>>) -> Decision {
+    fn allow(&self, rule: usize, reason: Reason, facts: Facts) -> Decision {
         let ans = Answer {
             outcome: Outcome::Allow,
             http: answer::allow(),
             redirect: None,
         };
-        self.finish(Some(rule), reason, ans, facts, None, exception, false)
+        self.finish(Some(rule), reason, ans, facts, None)
     }
 
     /// Route lookup: the matching rule's index, or the default's.
-    fn route(&self, req: &Request<'_>) -> Result<usize, Decision> {
-        let segs = crate::policy::routes::normalize_path(req.path)
-            .map_err(|d| self.refuse(None, Refusal::new(Reason::RequestInvalid, d), Facts::default()))?;
+    fn route(&self, req: &Request<'_>) -> Result<usize, Box<Decision>> {
+        let segs = crate::policy::routes::normalize_path(req.path).map_err(|d| {
+            self.refuse(
+                None,
+                Refusal::new(Reason::RequestInvalid, d),
+                Facts::default(),
+            )
+        })?;
         let host = req.host.map(crate::policy::routes::normalize_host);
         Ok(self
             .c()
@@ -165,29 +179,40 @@ impl Gate {
 
     /// Everything up to the signature check: route, credential, JWS shape,
     /// algorithm and key.
-    fn front<'r>(&self, req: &Request<'r>) -> Result<(usize, jws::Jws<'r>, usize), Decision> {
+    fn front<'r>(&self, req: &Request<'r>) -> Result<(usize, jws::Jws<'r>, usize), Box<Decision>> {
         let rule = self.route(req)?;
         let token = match credential(req) {
             Err(()) => {
-                return Err(self.refuse(
+                return Err(Box::new(self.refuse(
                     Some(rule),
-                    Refusal::new(Reason::CredentialAmbiguous, "both an Authorization header and a session token were given"),
+                    Refusal::new(
+                        Reason::CredentialAmbiguous,
+                        "both an Authorization header and a session token were given",
+                    ),
                     Facts::default(),
-                ))
+                )))
             }
             Ok(Err(why)) => {
                 let msg = message(Reason::NoCredential, false);
-                let ans = answer::no_credential(self.c(), self.rule(rule).challenge, req.path, &msg);
-                return Err(self.finish(Some(rule), Reason::NoCredential, ans, Facts::default(), Some(why.into()), None, false));
+                let ans =
+                    answer::no_credential(self.c(), self.rule(rule).challenge, req.path, &msg);
+                return Err(Box::new(self.finish(
+                    Some(rule),
+                    Reason::NoCredential,
+                    ans,
+                    Facts::default(),
+                    Some(why.into()),
+                )));
             }
             Ok(Ok(t)) => t,
         };
         let c = self.c();
-        let jws = jws::parse(token, c.max_bytes, &c.algorithms).map_err(|r| self.refuse(Some(rule), r, Facts::default()))?;
+        let jws = jws::parse(token, c.max_bytes, &c.algorithms)
+            .map_err(|r| Box::new(self.refuse(Some(rule), r, Facts::default())))?;
         let key = self
             .keys
             .select(jws.kid.as_deref(), jws.alg)
-            .map_err(|r| self.refuse(Some(rule), r, Facts::default()))?;
+            .map_err(|r| Box::new(self.refuse(Some(rule), r, Facts::default())))?;
         Ok((rule, jws, key))
     }
 
@@ -196,13 +221,20 @@ impl Gate {
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
         let (rule, jws, key) = match self.front(req) {
             Ok(x) => x,
-            Err(d) => return d,
+            Err(d) => return *d,
         };
-        match self.keys.keys()[key].prepared.verify(jws.alg, jws.signing_input.as_bytes(), &jws.signature) {
+        match self.keys.keys()[key].prepared.verify(
+            jws.alg,
+            jws.signing_input.as_bytes(),
+            &jws.signature,
+        ) {
             Err(r) => self.refuse(Some(rule), r, Facts::default()),
             Ok(false) => self.refuse(
                 Some(rule),
-                Refusal::new(Reason::SignatureInvalid, "the signature does not verify with the selected key"),
+                Refusal::new(
+                    Reason::SignatureInvalid,
+                    "the signature does not verify with the selected key",
+                ),
                 Facts::default(),
             ),
             Ok(true) => self.after_signature(rule, &jws.payload, req),
@@ -215,7 +247,7 @@ impl Gate {
     pub fn prepare(&self, req: &Request<'_>) -> Step {
         let (rule, jws, key) = match self.front(req) {
             Ok(x) => x,
-            Err(d) => return Step::Done(Box::new(d)),
+            Err(d) => return Step::Done(d),
         };
         if crate::crypto::verifies_in_process(jws.alg) {
             return Step::Done(Box::new(self.evaluate(req)));
@@ -231,11 +263,19 @@ impl Gate {
     }
 
     /// Second phase: the host says whether the signature verified.
-    pub fn complete(&self, pending: &Pending, req: &Request<'_>, signature_valid: bool) -> Decision {
+    pub fn complete(
+        &self,
+        pending: &Pending,
+        req: &Request<'_>,
+        signature_valid: bool,
+    ) -> Decision {
         if !signature_valid {
             return self.refuse(
                 Some(pending.rule),
-                Refusal::new(Reason::SignatureInvalid, "the host reported that the signature does not verify"),
+                Refusal::new(
+                    Reason::SignatureInvalid,
+                    "the host reported that the signature does not verify",
+                ),
                 Facts::default(),
             );
         }
@@ -254,7 +294,7 @@ impl Gate {
     pub fn evaluate_claims(&self, claims: &Claims<'_>, req: &Request<'_>) -> Decision {
         match self.route(req) {
             Ok(rule) => self.decide(rule, claims, req),
-            Err(d) => d,
+            Err(d) => *d,
         }
     }
 
@@ -270,34 +310,61 @@ impl Gate {
         facts.kind_evidence = Some(class.evidence);
         facts.subject = Some(subject(cl, class.kind));
         if class.kind == TokenKind::Unrecognized {
-            return self.refuse(Some(rule_idx), Refusal::new(Reason::TokenKindUnrecognized, class.evidence), facts);
+            return self.refuse(
+                Some(rule_idx),
+                Refusal::new(Reason::TokenKindUnrecognized, class.evidence),
+                facts,
+            );
         }
         if !rule.kinds.contains(class.kind) {
             let accepted: Vec<&str> = rule.kinds.iter().map(TokenKind::as_str).collect();
-            let detail = format!("{} tokens are not accepted on {}; it accepts {}", class.kind.as_str(), rule.id, accepted.join(", "));
-            return self.refuse(Some(rule_idx), Refusal::new(Reason::TokenKindNotAccepted, detail), facts);
+            let detail = format!(
+                "{} tokens are not accepted on {}; it accepts {}",
+                class.kind.as_str(),
+                rule.id,
+                accepted.join(", ")
+            );
+            return self.refuse(
+                Some(rule_idx),
+                Refusal::new(Reason::TokenKindNotAccepted, detail),
+                facts,
+            );
         }
         let resolved = c.role_map.resolve(cl);
         facts.roles = resolved.roles;
         if !rule.roles.is_empty() && !resolved.roles.intersects(rule.roles) {
-            let hidden = resolved.groups_unavailable && c.role_map.group_roles().intersects(rule.roles);
+            let hidden =
+                resolved.groups_unavailable && c.role_map.group_roles().intersects(rule.roles);
             let r = if hidden {
-                Refusal::new(Reason::RolesUnavailable, "the token carries a group overage marker instead of its groups")
+                Refusal::new(
+                    Reason::RolesUnavailable,
+                    "the token carries a group overage marker instead of its groups",
+                )
             } else {
                 let need: Vec<&str> = rule.roles.iter().map(|r| r.as_str()).collect();
-                Refusal::new(Reason::RoleNotPermitted, format!("{} needs one of: {}", rule.id, need.join(", ")))
+                Refusal::new(
+                    Reason::RoleNotPermitted,
+                    format!("{} needs one of: {}", rule.id, need.join(", ")),
+                )
             };
             return self.refuse(Some(rule_idx), r, facts);
         }
         let delegated = class.kind == TokenKind::DelegatedAdmin;
         let required = delegated || (rule.mfa && class.kind.is_user());
-        let max_age = if required { rule.max_age.or(c.max_age) } else { None };
+        let max_age = if required {
+            rule.max_age.or(c.max_age)
+        } else {
+            None
+        };
         let ev = mfa::check(c, cl, max_age, req.now);
         facts.mfa = MfaReport {
             required,
             satisfied: ev.result.is_ok(),
             evidence: ev.result.ok(),
-            amr: cl.amr.as_ref().map(|a| a.iter().map(|s| s.to_string()).collect()),
+            amr: cl
+                .amr
+                .as_ref()
+                .map(|a| a.iter().map(|s| s.to_string()).collect()),
             auth_time: ev.auth_time,
             max_age,
         };
@@ -307,29 +374,41 @@ impl Gate {
             } else {
                 Reason::MfaNotRequired
             };
-            return self.allow(rule_idx, reason, facts, None);
+            return self.allow(rule_idx, reason, facts);
         }
         let why = match ev.result {
-            Ok(_) => return self.allow(rule_idx, Reason::MfaSatisfied, facts, None),
+            Ok(_) => return self.allow(rule_idx, Reason::MfaSatisfied, facts),
             Err(why) => why,
         };
         let mut detail = format!("MFA check: {}", why.as_str());
         if !delegated {
             let tid = cl.tid.as_deref().unwrap_or("");
-            let users: Vec<&str> = [cl.oid.as_deref(), cl.user_name()].into_iter().flatten().collect();
+            let users: Vec<&str> = [cl.oid.as_deref(), cl.user_name()]
+                .into_iter()
+                .flatten()
+                .collect();
             match c.exceptions.find(tid, &users, req.now) {
                 ExceptionMatch::Valid(e) => {
                     facts.mfa.evidence = Some("exception");
-                    return self.allow(rule_idx, Reason::ExceptionApplied, facts, Some(e.clone()));
+                    facts.exception = Some(e.clone());
+                    return self.allow(rule_idx, Reason::ExceptionApplied, facts);
                 }
                 ExceptionMatch::Expired(e) => {
-                    detail.push_str(&format!("; the technical exception for tenant {} expired at {}", e.tenant, e.expires));
+                    detail.push_str(&format!(
+                        "; the technical exception for tenant {} expired at {}",
+                        e.tenant, e.expires
+                    ));
                 }
                 ExceptionMatch::None => {}
             }
         }
-        let reason = if delegated { Reason::DelegatedAdminMfaRequired } else { why };
+        let reason = if delegated {
+            Reason::DelegatedAdminMfaRequired
+        } else {
+            why
+        };
         let register_first = req.mfa_registered == Some(false);
+        facts.register_first = register_first;
         let msg = message(reason, register_first);
         let input = ChallengeInput {
             style: rule.challenge,
@@ -340,6 +419,6 @@ impl Gate {
             path: req.path,
         };
         let ans = answer::challenge(c, &c.claims_b64, &input, &msg);
-        self.finish(Some(rule_idx), reason, ans, facts, Some(detail), None, register_first)
+        self.finish(Some(rule_idx), reason, ans, facts, Some(detail))
     }
 }

@@ -73,11 +73,19 @@ fn sample_path(pattern: &str) -> String {
 /// defaults to just after the token's `iat`, so that time checks pass.
 pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspection, Refusal> {
     let (header, payload) = decode_unverified(token.trim())?;
-    let claims_json: Value = serde_json::from_slice(&payload)
-        .map_err(|e| Refusal::new(crate::reason::Reason::TokenMalformed, format!("payload is not JSON: {e}")))?;
+    let claims_json: Value = serde_json::from_slice(&payload).map_err(|e| {
+        Refusal::new(
+            crate::reason::Reason::TokenMalformed,
+            format!("payload is not JSON: {e}"),
+        )
+    })?;
     let claims = Claims::parse(&payload)?;
     let doc = policy.doc();
-    let auds: Vec<String> = claims.aud.as_ref().map(|a| a.0.iter().map(|s| s.to_string()).collect()).unwrap_or_default();
+    let auds: Vec<String> = claims
+        .aud
+        .as_ref()
+        .map(|a| a.0.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
     let relaxed = if auds.is_empty() {
         policy.clone()
     } else {
@@ -90,7 +98,8 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
     let class = kind::classify(&claims, &gate.policy().compiled.partner_tenants);
     let resolved = gate.policy().compiled.role_map.resolve(&claims);
     let mut rules = Vec::new();
-    let mut routes: Vec<(&String, &crate::policy::doc::RouteDoc)> = doc.routes.iter().filter(|(_, r)| r.enabled).collect();
+    let mut routes: Vec<(&String, &crate::policy::doc::RouteDoc)> =
+        doc.routes.iter().filter(|(_, r)| r.enabled).collect();
     routes.sort_by_key(|(id, _)| id.as_str());
     for (id, r) in routes {
         let path = r.paths.first().map(|p| sample_path(p)).unwrap_or_default();
@@ -118,9 +127,18 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
         roles: resolved.roles,
         groups_overage: claims.groups_overage(),
         mfa: MfaClaims {
-            amr: claims.amr.as_ref().map(|a| a.iter().map(|s| s.to_string()).collect()),
-            amr_has_mfa: claims.amr.as_ref().is_some_and(|a| a.iter().any(|v| v == "mfa")),
-            federated_mfa: claims.federated_amr.as_ref().is_some_and(|f| f.contains(FEDERATED_MFA_VALUE)),
+            amr: claims
+                .amr
+                .as_ref()
+                .map(|a| a.iter().map(|s| s.to_string()).collect()),
+            amr_has_mfa: claims
+                .amr
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|v| v == "mfa")),
+            federated_mfa: claims
+                .federated_amr
+                .as_ref()
+                .is_some_and(|f| f.contains(FEDERATED_MFA_VALUE)),
             auth_time: claims.auth_time,
         },
         policy: doc.name.clone(),
@@ -140,7 +158,11 @@ mod tests {
     fn explains_the_seed_sample_token() {
         let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         let payload = r#"{"aud":"https://api.partnercenter.microsoft.com","iss":"https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/","iat":1549088552,"nbf":1549088552,"exp":1549092452,"amr":["pwd","mfa"],"appid":"23ec45a3-5127-4185-9eff-c8887839e6ab","appidacr":"0","oid":"4988e250-5aee-482a-9136-6d269cb755c0","scp":"user_impersonation","tid":"df845f1a-7b35-40a2-ba78-6481de91f8ae","ver":"1.0"}"#;
-        let token = format!("{}.{}.sig", b(r#"{"typ":"JWT","alg":"RS256","kid":"k"}"#), b(payload));
+        let token = format!(
+            "{}.{}.sig",
+            b(r#"{"typ":"JWT","alg":"RS256","kid":"k"}"#),
+            b(payload)
+        );
         let i = inspect(&token, &Policy::builtin("partner-center").unwrap(), None).unwrap();
         assert_eq!(i.kind, TokenKind::AppUser);
         assert!(i.mfa.amr_has_mfa);

@@ -27,7 +27,15 @@ impl Refusal {
 /// Signature algorithms mfagate can verify. Which ones a gate accepts is
 /// pinned by the policy, never by the token.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 pub enum Algorithm {
     RS256,
@@ -81,9 +89,12 @@ pub struct Jws<'t> {
 }
 
 fn b64(segment: &str, what: &str) -> Result<Vec<u8>, Refusal> {
-    URL_SAFE_NO_PAD
-        .decode(segment)
-        .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("{what} is not base64url: {e}")))
+    URL_SAFE_NO_PAD.decode(segment).map_err(|e| {
+        Refusal::new(
+            Reason::TokenMalformed,
+            format!("{what} is not base64url: {e}"),
+        )
+    })
 }
 
 /// Splits, decodes and checks the header of a compact JWS. `allowed` is the
@@ -100,7 +111,8 @@ pub fn parse<'t>(
         ));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         let n = token.split('.').count();
         return Err(Refusal::new(
@@ -109,14 +121,24 @@ pub fn parse<'t>(
         ));
     };
     if h.is_empty() || p.is_empty() {
-        return Err(Refusal::new(Reason::TokenMalformed, "empty header or payload segment"));
+        return Err(Refusal::new(
+            Reason::TokenMalformed,
+            "empty header or payload segment",
+        ));
     }
     let header_bytes = b64(h, "header")?;
     if header_bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(Refusal::new(Reason::TokenMalformed, "the header is not a JSON object"));
+        return Err(Refusal::new(
+            Reason::TokenMalformed,
+            "the header is not a JSON object",
+        ));
     }
-    let header: RawHeader = serde_json::from_slice(&header_bytes)
-        .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("header is not valid JSON: {e}")))?;
+    let header: RawHeader = serde_json::from_slice(&header_bytes).map_err(|e| {
+        Refusal::new(
+            Reason::TokenMalformed,
+            format!("header is not valid JSON: {e}"),
+        )
+    })?;
     if header.crit.is_some() {
         return Err(Refusal::new(
             Reason::TokenMalformed,
@@ -139,12 +161,19 @@ pub fn parse<'t>(
                 format!(
                     "header alg is {:?}; the policy allows {}",
                     header.alg,
-                    allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+                    allowed
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;
     if s.is_empty() {
-        return Err(Refusal::new(Reason::TokenMalformed, "the signature segment is empty"));
+        return Err(Refusal::new(
+            Reason::TokenMalformed,
+            "the signature segment is empty",
+        ));
     }
     let signature = b64(s, "signature")?;
     let payload = b64(p, "payload")?;
@@ -161,10 +190,17 @@ pub fn parse<'t>(
 pub fn decode_unverified(token: &str) -> Result<(serde_json::Value, Vec<u8>), Refusal> {
     let mut parts = token.split('.');
     let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
-        return Err(Refusal::new(Reason::TokenMalformed, "not a dot-separated JWT"));
+        return Err(Refusal::new(
+            Reason::TokenMalformed,
+            "not a dot-separated JWT",
+        ));
     };
-    let header: serde_json::Value = serde_json::from_slice(&b64(h, "header")?)
-        .map_err(|e| Refusal::new(Reason::TokenMalformed, format!("header is not valid JSON: {e}")))?;
+    let header: serde_json::Value = serde_json::from_slice(&b64(h, "header")?).map_err(|e| {
+        Refusal::new(
+            Reason::TokenMalformed,
+            format!("header is not valid JSON: {e}"),
+        )
+    })?;
     Ok((header, b64(p, "payload")?))
 }
 
@@ -189,23 +225,46 @@ mod tests {
     #[test]
     fn refuses_alg_none_and_unpinned() {
         let t = format!("{}.{}.sig", enc(r#"{"alg":"none"}"#), enc("{}"));
-        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::AlgorithmNotAllowed);
+        assert_eq!(
+            parse(&t, 16384, ALL).unwrap_err().reason,
+            Reason::AlgorithmNotAllowed
+        );
         let t = format!("{}.{}.c2ln", enc(r#"{"alg":"PS256"}"#), enc("{}"));
-        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::AlgorithmNotAllowed);
+        assert_eq!(
+            parse(&t, 16384, ALL).unwrap_err().reason,
+            Reason::AlgorithmNotAllowed
+        );
     }
 
     #[test]
     fn refuses_duplicate_header_members_and_crit() {
-        let t = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","alg":"HS256"}"#), enc("{}"));
-        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::TokenMalformed);
-        let t = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","crit":["x"]}"#), enc("{}"));
-        assert_eq!(parse(&t, 16384, ALL).unwrap_err().reason, Reason::TokenMalformed);
+        let t = format!(
+            "{}.{}.c2ln",
+            enc(r#"{"alg":"RS256","alg":"HS256"}"#),
+            enc("{}")
+        );
+        assert_eq!(
+            parse(&t, 16384, ALL).unwrap_err().reason,
+            Reason::TokenMalformed
+        );
+        let t = format!(
+            "{}.{}.c2ln",
+            enc(r#"{"alg":"RS256","crit":["x"]}"#),
+            enc("{}")
+        );
+        assert_eq!(
+            parse(&t, 16384, ALL).unwrap_err().reason,
+            Reason::TokenMalformed
+        );
     }
 
     #[test]
     fn size_limit_comes_before_decoding() {
         let t = "x".repeat(20);
-        assert_eq!(parse(&t, 10, ALL).unwrap_err().reason, Reason::TokenTooLarge);
+        assert_eq!(
+            parse(&t, 10, ALL).unwrap_err().reason,
+            Reason::TokenTooLarge
+        );
     }
 
     #[test]

@@ -11,10 +11,18 @@ use std::collections::HashMap;
 /// Public key material, as the JWK gave it (big-endian bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyMaterial {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    EcP256 { x: Vec<u8>, y: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    EcP256 {
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
     /// A shared secret for HS256; only usable when the policy pins HS256.
-    Oct { k: Vec<u8> },
+    Oct {
+        k: Vec<u8>,
+    },
 }
 
 /// One verification key.
@@ -62,7 +70,9 @@ impl Key {
     pub fn public_jwk(&self) -> Option<serde_json::Value> {
         let e = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
         let mut v = match &self.material {
-            KeyMaterial::Rsa { n, e: ex } => serde_json::json!({"kty": "RSA", "n": e(n), "e": e(ex)}),
+            KeyMaterial::Rsa { n, e: ex } => {
+                serde_json::json!({"kty": "RSA", "n": e(n), "e": e(ex)})
+            }
             KeyMaterial::EcP256 { x, y } => {
                 serde_json::json!({"kty": "EC", "crv": "P-256", "x": e(x), "y": e(y)})
             }
@@ -105,11 +115,17 @@ fn member<'a>(
     match jwk.get(name) {
         None => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(jwks_err(format!("key #{idx}: member {name:?} must be a string"))),
+        Some(_) => Err(jwks_err(format!(
+            "key #{idx}: member {name:?} must be a string"
+        ))),
     }
 }
 
-fn bytes(jwk: &serde_json::Map<String, serde_json::Value>, name: &str, idx: usize) -> Result<Vec<u8>> {
+fn bytes(
+    jwk: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    idx: usize,
+) -> Result<Vec<u8>> {
     let s = member(jwk, name, idx)?
         .ok_or_else(|| jwks_err(format!("key #{idx}: member {name:?} is missing")))?;
     URL_SAFE_NO_PAD
@@ -142,7 +158,8 @@ impl KeySet {
             }
             if let Some(ops) = jwk.get("key_ops").and_then(|v| v.as_array()) {
                 if !ops.iter().any(|o| o == "verify") {
-                    set.skipped.push(format!("{label}: key_ops lacks \"verify\""));
+                    set.skipped
+                        .push(format!("{label}: key_ops lacks \"verify\""));
                     continue;
                 }
             }
@@ -151,7 +168,8 @@ impl KeySet {
                 Some(a) => match Algorithm::from_name(a) {
                     Some(a) => Some(a),
                     None => {
-                        set.skipped.push(format!("{label}: alg {a} is not supported"));
+                        set.skipped
+                            .push(format!("{label}: alg {a} is not supported"));
                         continue;
                     }
                 },
@@ -173,13 +191,16 @@ impl KeySet {
                 Some("EC") => {
                     let crv = member(jwk, "crv", idx)?;
                     if crv != Some("P-256") {
-                        set.skipped.push(format!("{label}: curve {crv:?} is not supported"));
+                        set.skipped
+                            .push(format!("{label}: curve {crv:?} is not supported"));
                         continue;
                     }
                     let x = bytes(jwk, "x", idx)?;
                     let y = bytes(jwk, "y", idx)?;
                     if x.len() != 32 || y.len() != 32 {
-                        return Err(jwks_err(format!("key {label}: P-256 coordinates must be 32 bytes")));
+                        return Err(jwks_err(format!(
+                            "key {label}: P-256 coordinates must be 32 bytes"
+                        )));
                     }
                     KeyMaterial::EcP256 { x, y }
                 }
@@ -188,14 +209,18 @@ impl KeySet {
                     if k.len() < 32 {
                         return Err(Error::new(
                             ErrorCode::JwkUnsupported,
-                            format!("key {label}: an HS256 secret of {} bytes is too short", k.len()),
+                            format!(
+                                "key {label}: an HS256 secret of {} bytes is too short",
+                                k.len()
+                            ),
                             "use a shared secret of at least 32 random bytes (RFC 7518 §3.2)",
                         ));
                     }
                     KeyMaterial::Oct { k }
                 }
                 other => {
-                    set.skipped.push(format!("{label}: kty {other:?} is not supported"));
+                    set.skipped
+                        .push(format!("{label}: kty {other:?} is not supported"));
                     continue;
                 }
             };
@@ -264,7 +289,12 @@ impl KeySet {
         if !key.fits(alg) {
             return Err(Refusal::new(
                 Reason::KeyAlgorithmMismatch,
-                format!("key {:?} is {} and cannot verify {}", key.kid, key.type_name(), alg.as_str()),
+                format!(
+                    "key {:?} is {} and cannot verify {}",
+                    key.kid,
+                    key.type_name(),
+                    alg.as_str()
+                ),
             ));
         }
         Ok(idx)
@@ -277,14 +307,22 @@ mod tests {
 
     #[test]
     fn refuses_garbage_and_short_secrets() {
-        assert_eq!(KeySet::from_json("nope").unwrap_err().code, ErrorCode::JwksInvalid);
+        assert_eq!(
+            KeySet::from_json("nope").unwrap_err().code,
+            ErrorCode::JwksInvalid
+        );
         let short = r#"{"keys":[{"kty":"oct","kid":"s","k":"c2hvcnQ"}]}"#;
-        assert_eq!(KeySet::from_json(short).unwrap_err().code, ErrorCode::JwkUnsupported);
+        assert_eq!(
+            KeySet::from_json(short).unwrap_err().code,
+            ErrorCode::JwkUnsupported
+        );
     }
 
     #[test]
     fn skips_unsupported_key_types() {
-        let set = KeySet::from_json(r#"{"keys":[{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"AA"}]}"#).unwrap();
+        let set =
+            KeySet::from_json(r#"{"keys":[{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"AA"}]}"#)
+                .unwrap();
         assert!(set.is_empty());
         assert_eq!(set.skipped().len(), 1);
     }

@@ -3,9 +3,7 @@
 use crate::claims::Claims;
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// An access token for an application acting as itself (client credentials).
@@ -42,7 +40,10 @@ impl TokenKind {
 
     /// Tokens that stand for a person, to whom the MFA mandate applies.
     pub fn is_user(self) -> bool {
-        matches!(self, TokenKind::AppUser | TokenKind::DelegatedAdmin | TokenKind::IdToken)
+        matches!(
+            self,
+            TokenKind::AppUser | TokenKind::DelegatedAdmin | TokenKind::IdToken
+        )
     }
 
     fn bit(self) -> u8 {
@@ -59,7 +60,9 @@ impl KindSet {
         self.0 & k.bit() != 0
     }
     pub fn iter(self) -> impl Iterator<Item = TokenKind> {
-        TokenKind::ALL.into_iter().filter(move |k| self.contains(*k))
+        TokenKind::ALL
+            .into_iter()
+            .filter(move |k| self.contains(*k))
     }
 }
 
@@ -78,7 +81,9 @@ pub struct Classification {
 
 /// The tenant GUID in an `https://sts.windows.net/{tid}/` idp, lower-case.
 pub fn idp_tenant(idp: &str) -> Option<&str> {
-    let t = idp.strip_prefix("https://sts.windows.net/")?.strip_suffix('/')?;
+    let t = idp
+        .strip_prefix("https://sts.windows.net/")?
+        .strip_suffix('/')?;
     crate::guid::is_guid(t).then_some(t)
 }
 
@@ -92,11 +97,20 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
     let app = claims.app_id().is_some();
     let idtyp = claims.idtyp.as_deref();
     let user = match (idtyp, claims.scp.is_some()) {
-        (Some("app"), true) => return c(TokenKind::Unrecognized, "idtyp is \"app\" but scp is present"),
+        (Some("app"), true) => {
+            return c(
+                TokenKind::Unrecognized,
+                "idtyp is \"app\" but scp is present",
+            )
+        }
         (Some("app"), false) if app => return c(TokenKind::AppOnly, "idtyp is \"app\""),
-        (Some("app"), false) => return c(TokenKind::Unrecognized, "idtyp is \"app\" but no appid/azp"),
+        (Some("app"), false) => {
+            return c(TokenKind::Unrecognized, "idtyp is \"app\" but no appid/azp")
+        }
         (Some("user"), _) if app => "idtyp is \"user\"",
-        (Some(other), _) if other != "user" => return c(TokenKind::Unrecognized, "idtyp has an unknown value"),
+        (Some(other), _) if other != "user" => {
+            return c(TokenKind::Unrecognized, "idtyp has an unknown value")
+        }
         (_, true) if app => "scp is present",
         (_, true) => return c(TokenKind::Unrecognized, "scp is present but no appid/azp"),
         (_, false) if app && claims.roles.is_some() => {
@@ -107,14 +121,21 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
             return if claims.sub.is_some() || claims.oid.is_some() {
                 c(TokenKind::IdToken, "no scp and no appid/azp: an ID token")
             } else {
-                c(TokenKind::Unrecognized, "no scp, no appid/azp and no subject")
+                c(
+                    TokenKind::Unrecognized,
+                    "no scp, no appid/azp and no subject",
+                )
             };
         }
     };
     // A user token: is it a partner user in another (customer) tenant?
     let foreign = claims.idp.as_deref().and_then(idp_tenant).filter(|p| {
-        claims.tid.as_deref().is_none_or(|t| !t.eq_ignore_ascii_case(p))
-            && (partner_tenants.is_empty() || partner_tenants.iter().any(|x| x.eq_ignore_ascii_case(p)))
+        claims
+            .tid
+            .as_deref()
+            .is_none_or(|t| !t.eq_ignore_ascii_case(p))
+            && (partner_tenants.is_empty()
+                || partner_tenants.iter().any(|x| x.eq_ignore_ascii_case(p)))
     });
     if foreign.is_some() {
         let evidence = if claims.has_aai() {

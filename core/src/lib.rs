@@ -54,8 +54,8 @@ pub use messages::Message;
 pub use policy::doc::{ChallengeStyle, RulesVersion};
 pub use policy::{Policy, BUILTIN_NAMES};
 pub use reason::{Outcome, Reason};
-pub use request::{Request, RequestSpec};
-pub use roles::{Role, RoleSet};
 #[cfg(not(target_arch = "wasm32"))]
 pub use request::system_now;
+pub use request::{Request, RequestSpec};
+pub use roles::{Role, RoleSet};
 pub use time::parse_rfc3339;

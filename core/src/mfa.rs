@@ -19,7 +19,12 @@ pub fn check(c: &Compiled, cl: &Claims<'_>, max_age: Option<u64>, now: i64) -> E
         .is_some_and(|amr| amr.iter().any(|v| c.accepted_amr.iter().any(|a| a == v)));
     let source = if by_amr {
         Ok("amr")
-    } else if c.accept_federated && cl.federated_amr.as_ref().is_some_and(|f| f.contains(FEDERATED_MFA_VALUE)) {
+    } else if c.accept_federated
+        && cl
+            .federated_amr
+            .as_ref()
+            .is_some_and(|f| f.contains(FEDERATED_MFA_VALUE))
+    {
         Ok("federated")
     } else if cl.amr.is_none() && cl.federated_amr.is_none() {
         Err(Reason::MfaAmrAbsent)
@@ -29,7 +34,9 @@ pub fn check(c: &Compiled, cl: &Claims<'_>, max_age: Option<u64>, now: i64) -> E
     let result = match (source, max_age) {
         (Ok(s), Some(limit)) => match auth_time {
             None => Err(Reason::MfaAuthTimeAbsent),
-            Some(t) if now.saturating_sub(t) > i64::try_from(limit).unwrap_or(i64::MAX) => Err(Reason::MfaStale),
+            Some(t) if now.saturating_sub(t) > i64::try_from(limit).unwrap_or(i64::MAX) => {
+                Err(Reason::MfaStale)
+            }
             Some(_) => Ok(s),
         },
         (r, _) => r,

@@ -110,13 +110,15 @@ pub(crate) fn credential<'a>(r: &Request<'a>) -> Result<Result<&'a str, &'static
     match (r.authorization, r.token) {
         (Some(_), Some(_)) => Err(()),
         (None, None) => Ok(Err("no Authorization header and no session token")),
-        (None, Some(t)) if t.is_empty() => Ok(Err("the session token is empty")),
+        (None, Some("")) => Ok(Err("the session token is empty")),
         (None, Some(t)) => Ok(Ok(t)),
         (Some(h), None) => {
             let h = h.trim();
             let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
             if !scheme.eq_ignore_ascii_case("bearer") {
-                return Ok(Err("the Authorization header does not use the Bearer scheme"));
+                return Ok(Err(
+                    "the Authorization header does not use the Bearer scheme",
+                ));
             }
             let t = rest.trim_start();
             if t.is_empty() {

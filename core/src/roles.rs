@@ -7,7 +7,17 @@ use std::collections::HashMap;
 /// The roles the Partner Center rules name. Agent roles come from the partner
 /// tenant's security groups (or app roles); admin roles from `wids`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -140,6 +150,8 @@ impl RoleMap {
 
     /// The roles that can only come from groups (so an overage hides them).
     pub fn group_roles(&self) -> RoleSet {
-        self.groups.values().fold(RoleSet::EMPTY, |a, b| a.union(*b))
+        self.groups
+            .values()
+            .fold(RoleSet::EMPTY, |a, b| a.union(*b))
     }
 }

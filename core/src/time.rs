@@ -28,11 +28,25 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     let mut dp = date.split('-');
     let (y, mo, d) = (num(dp.next()?)?, num(dp.next()?)?, num(dp.next()?)?);
-    if dp.next().is_some() || date.len() != 10 || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    if dp.next().is_some() || date.len() != 10 || !(1..=12).contains(&mo) || !(1..=31).contains(&d)
+    {
         return None;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let mdays = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mdays = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if d > mdays[(mo - 1) as usize] {
         return None;
     }
@@ -70,7 +84,10 @@ mod tests {
     fn known_instants() {
         assert_eq!(parse_rfc3339("1970-01-01"), Some(0));
         assert_eq!(parse_rfc3339("2019-02-14T21:54:58Z"), Some(1_550_181_298));
-        assert_eq!(parse_rfc3339("2019-02-14T22:54:58+01:00"), Some(1_550_181_298));
+        assert_eq!(
+            parse_rfc3339("2019-02-14T22:54:58+01:00"),
+            Some(1_550_181_298)
+        );
         assert_eq!(parse_rfc3339("2024-02-29"), Some(1_709_164_800));
         assert_eq!(parse_rfc3339("2023-02-29"), None);
         assert_eq!(parse_rfc3339("soon"), None);

@@ -11,7 +11,10 @@ const V2_PREFIX: &str = "https://login.microsoftonline.com/";
 
 /// The tenant in an Entra issuer, and the token version its shape implies.
 fn issuer_tenant(iss: &str) -> Option<(&str, &'static str)> {
-    if let Some(t) = iss.strip_prefix(V1_PREFIX).and_then(|r| r.strip_suffix('/')) {
+    if let Some(t) = iss
+        .strip_prefix(V1_PREFIX)
+        .and_then(|r| r.strip_suffix('/'))
+    {
         return is_guid(t).then_some((t, "1.0"));
     }
     let t = iss.strip_prefix(V2_PREFIX)?.strip_suffix("/v2.0")?;
@@ -19,14 +22,20 @@ fn issuer_tenant(iss: &str) -> Option<(&str, &'static str)> {
 }
 
 fn missing(name: &str) -> Refusal {
-    Refusal::new(Reason::ClaimMissing, format!("the token has no {name} claim"))
+    Refusal::new(
+        Reason::ClaimMissing,
+        format!("the token has no {name} claim"),
+    )
 }
 
 /// Checks a verified token's claims against the policy at `now`.
 pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
     let tid = cl.tid.as_deref().ok_or_else(|| missing("tid"))?;
     if !is_guid(tid) {
-        return Err(Refusal::new(Reason::ClaimInvalid, format!("tid {tid:?} is not a GUID")));
+        return Err(Refusal::new(
+            Reason::ClaimInvalid,
+            format!("tid {tid:?} is not a GUID"),
+        ));
     }
     let iss = cl.iss.as_deref().ok_or_else(|| missing("iss"))?;
     let (iss_tid, shape) = issuer_tenant(iss).ok_or_else(|| {
@@ -82,7 +91,10 @@ pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
         }
     }
     if !c.tenants.is_empty() && !c.tenants.iter().any(|t| t.eq_ignore_ascii_case(tid)) {
-        return Err(Refusal::new(Reason::TenantNotAllowed, format!("tenant {tid} is not in token.tenants")));
+        return Err(Refusal::new(
+            Reason::TenantNotAllowed,
+            format!("tenant {tid} is not in token.tenants"),
+        ));
     }
     Ok(())
 }

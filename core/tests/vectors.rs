@@ -1,5 +1,7 @@
 //! Runs every conformance vector in tests/vectors (the same files every
 //! runtime runs).
+// Test helpers panic on broken fixtures, as tests should.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 
@@ -11,6 +13,14 @@ fn conformance_vectors() {
         eprintln!("FAIL {id}: {why}");
     }
     println!("{} passed, {} failed", summary.passed, summary.failed.len());
-    assert!(summary.passed >= 150, "expected at least 150 vectors, found {}", summary.passed);
-    assert!(summary.failed.is_empty(), "{} vectors failed", summary.failed.len());
+    assert!(
+        summary.passed >= 150,
+        "expected at least 150 vectors, found {}",
+        summary.passed
+    );
+    assert!(
+        summary.failed.is_empty(),
+        "{} vectors failed",
+        summary.failed.len()
+    );
 }

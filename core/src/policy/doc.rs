@@ -66,7 +66,11 @@ fn default_true() -> bool {
     true
 }
 fn default_kinds() -> Vec<TokenKind> {
-    vec![TokenKind::AppUser, TokenKind::DelegatedAdmin, TokenKind::IdToken]
+    vec![
+        TokenKind::AppUser,
+        TokenKind::DelegatedAdmin,
+        TokenKind::IdToken,
+    ]
 }
 fn default_challenge() -> ChallengeStyle {
     ChallengeStyle::PartnerCenter

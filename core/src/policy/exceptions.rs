@@ -95,7 +95,10 @@ impl ExceptionTable {
             let expires = crate::time::parse_rfc3339(&d.expires).ok_or_else(|| {
                 Error::new(
                     ErrorCode::PolicyInvalid,
-                    format!("exception #{n}: expires {:?} is not an RFC 3339 date", d.expires),
+                    format!(
+                        "exception #{n}: expires {:?} is not an RFC 3339 date",
+                        d.expires
+                    ),
                     "write it as 2026-12-31 or 2026-12-31T00:00:00Z, in quotes",
                 )
             })?;

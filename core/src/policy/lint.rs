@@ -86,7 +86,11 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
             ));
         }
     }
-    let accepts_id = doc.routes.values().chain([&doc.default]).any(|rt| rt.kinds.contains(&TokenKind::IdToken));
+    let accepts_id = doc
+        .routes
+        .values()
+        .chain([&doc.default])
+        .any(|rt| rt.kinds.contains(&TokenKind::IdToken));
     if accepts_id && !doc.token.audiences.iter().any(|a| crate::guid::is_guid(a)) {
         out.push(warn(
             src,
@@ -108,7 +112,12 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
             out.push(warn(
                 src,
                 "lint_exception_expired",
-                format!("exception #{} for tenant \"{}\" expired on {}", i + 1, e.tenant, e.expires),
+                format!(
+                    "exception #{} for tenant \"{}\" expired on {}",
+                    i + 1,
+                    e.tenant,
+                    e.expires
+                ),
                 "remove it, or renew it with Microsoft and update expires",
             ));
         }
@@ -119,7 +128,11 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
 /// Lints a policy file's text. `json` selects the syntax; `now` is Unix
 /// seconds (for expired exceptions).
 pub fn lint(src: &str, json: bool, now: i64) -> Vec<Problem> {
-    let loaded = if json { Policy::from_json(src) } else { Policy::from_toml(src) };
+    let loaded = if json {
+        Policy::from_json(src)
+    } else {
+        Policy::from_toml(src)
+    };
     match loaded {
         Err(e) => vec![Problem {
             severity: Severity::Error,
@@ -140,7 +153,9 @@ mod tests {
     fn builtin_warns_about_unsourced_agent_roles() {
         let src = "extends = \"partner-center\"\n";
         let problems = lint(src, false, 0);
-        assert!(problems.iter().any(|p| p.code == "lint_role_unsourced" && p.message.contains("admin_agent")));
+        assert!(problems
+            .iter()
+            .any(|p| p.code == "lint_role_unsourced" && p.message.contains("admin_agent")));
         assert!(problems.iter().all(|p| p.severity == Severity::Warning));
     }
 

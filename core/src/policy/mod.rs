@@ -20,9 +20,18 @@ use std::sync::Arc;
 
 /// The built-in policies, by name, as TOML.
 const BUILTINS: &[(&str, &str)] = &[
-    ("partner-center-2019", include_str!("../../policies/partner-center-2019.toml")),
-    ("partner-center-2020", include_str!("../../policies/partner-center-2020.toml")),
-    ("partner-center-2025", include_str!("../../policies/partner-center-2025.toml")),
+    (
+        "partner-center-2019",
+        include_str!("../../policies/partner-center-2019.toml"),
+    ),
+    (
+        "partner-center-2020",
+        include_str!("../../policies/partner-center-2020.toml"),
+    ),
+    (
+        "partner-center-2025",
+        include_str!("../../policies/partner-center-2025.toml"),
+    ),
 ];
 
 /// Names accepted by [`Policy::builtin`]; `partner-center` is the default, 2020.
@@ -109,12 +118,18 @@ fn toml_to_json(v: toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
-    src[..offset.min(src.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    src[..offset.min(src.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// Parses TOML text into a JSON value.
@@ -178,7 +193,11 @@ fn resolve_extends(mut v: Value, depth: usize) -> Result<Value> {
         }
     };
     if depth >= 8 {
-        return Err(Error::new(ErrorCode::PolicyInvalid, "extends chain is too deep", "extend a built-in policy directly"));
+        return Err(Error::new(
+            ErrorCode::PolicyInvalid,
+            "extends chain is too deep",
+            "extend a built-in policy directly",
+        ));
     }
     let mut merged = resolve_extends(parse_toml(builtin_source(&base)?)?, depth + 1)?;
     merge_patch(&mut merged, &v);
@@ -212,8 +231,14 @@ impl Policy {
                 "check the path and permissions",
             )
         })?;
-        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        let r = if is_json { Policy::from_json(&src) } else { Policy::from_toml(&src) };
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let r = if is_json {
+            Policy::from_json(&src)
+        } else {
+            Policy::from_toml(&src)
+        };
         r.map_err(|e| {
             let line = e.line.or_else(|| lint::locate(&src, &e.message));
             e.at_line(line)
@@ -246,7 +271,11 @@ impl Policy {
     /// audiences, group IDs or options without copying the whole policy.
     pub fn with_overrides(&self, patch: &Value) -> Result<Policy> {
         let mut v = serde_json::to_value(&*self.doc).map_err(|e| {
-            Error::new(ErrorCode::PolicyInvalid, format!("cannot re-encode the policy: {e}"), "")
+            Error::new(
+                ErrorCode::PolicyInvalid,
+                format!("cannot re-encode the policy: {e}"),
+                "",
+            )
         })?;
         merge_patch(&mut v, patch);
         Policy::from_value(v)
@@ -271,7 +300,9 @@ impl Policy {
                     (None, Some(p)) => Policy::from_value(p.clone())?,
                     _ => return Err(bad()),
                 };
-                if o.keys().any(|k| !matches!(k.as_str(), "builtin" | "policy" | "overrides")) {
+                if o.keys()
+                    .any(|k| !matches!(k.as_str(), "builtin" | "policy" | "overrides"))
+                {
                     return Err(bad());
                 }
                 (base, o.get("overrides"))
@@ -299,8 +330,13 @@ impl Policy {
 
     /// The resolved document as TOML (for `policy show`).
     pub fn to_toml(&self) -> Result<String> {
-        toml::to_string(&*self.doc)
-            .map_err(|e| Error::new(ErrorCode::PolicyInvalid, format!("cannot encode as TOML: {e}"), ""))
+        toml::to_string(&*self.doc).map_err(|e| {
+            Error::new(
+                ErrorCode::PolicyInvalid,
+                format!("cannot encode as TOML: {e}"),
+                "",
+            )
+        })
     }
 
     /// The JSON Schema of the policy format.
@@ -345,7 +381,10 @@ fn role_table(
 
 fn compile_rule(id: &str, r: &doc::RouteDoc) -> Result<Rule> {
     if r.kinds.is_empty() {
-        return Err(invalid(format!("route {id:?} accepts no token kind"), "list at least one kind in kinds"));
+        return Err(invalid(
+            format!("route {id:?} accepts no token kind"),
+            "list at least one kind in kinds",
+        ));
     }
     if r.kinds.contains(&TokenKind::Unrecognized) {
         return Err(invalid(
@@ -378,10 +417,16 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
         ));
     }
     if t.algorithms.is_empty() {
-        return Err(invalid("token.algorithms is empty".into(), "pin at least one algorithm, usually RS256"));
+        return Err(invalid(
+            "token.algorithms is empty".into(),
+            "pin at least one algorithm, usually RS256",
+        ));
     }
     if t.max_token_bytes < 64 {
-        return Err(invalid("token.max_token_bytes is too small".into(), "the default is 16384"));
+        return Err(invalid(
+            "token.max_token_bytes is too small".into(),
+            "the default is 16384",
+        ));
     }
     let mut rules = Vec::with_capacity(doc.routes.len() + 1);
     let mut table = RouteTable::new();
@@ -390,7 +435,10 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
             continue;
         }
         if r.paths.is_empty() {
-            return Err(invalid(format!("route {id:?} has no paths"), "add paths = [\"/...\"] or set enabled = false"));
+            return Err(invalid(
+                format!("route {id:?} has no paths"),
+                "add paths = [\"/...\"] or set enabled = false",
+            ));
         }
         table.add(rules.len(), id, &r.paths, &r.methods, &r.hosts)?;
         rules.push(compile_rule(id, r)?);
@@ -403,7 +451,10 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
         ));
     }
     if !d.enabled {
-        return Err(invalid("the default rule cannot be disabled".into(), "remove enabled = false from [default]"));
+        return Err(invalid(
+            "the default rule cannot be disabled".into(),
+            "remove enabled = false from [default]",
+        ));
     }
     let default_rule = rules.len();
     rules.push(compile_rule("default", d)?);
@@ -461,8 +512,14 @@ mod tests {
             let p = Policy::builtin(n).unwrap();
             assert!(p.rules().len() >= 3, "{n}");
         }
-        assert_eq!(Policy::builtin("partner-center").unwrap().name(), "partner-center-2020");
-        assert_eq!(Policy::builtin("nope").unwrap_err().code, ErrorCode::PolicyUnknownBuiltin);
+        assert_eq!(
+            Policy::builtin("partner-center").unwrap().name(),
+            "partner-center-2020"
+        );
+        assert_eq!(
+            Policy::builtin("nope").unwrap_err().code,
+            ErrorCode::PolicyUnknownBuiltin
+        );
     }
 
     #[test]
@@ -488,15 +545,22 @@ expires = "2030-01-01"
         )
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::ExceptionReasonInvalid);
-        assert!(e.message.contains("Partner needs to make plans to implement MFA"), "{e}");
+        assert!(
+            e.message
+                .contains("Partner needs to make plans to implement MFA"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_fields_and_roles_are_refused() {
-        let e = Policy::from_toml("extends = \"partner-center\"\n[token]\naudience = [\"x\"]\n").unwrap_err();
-        assert_eq!(e.code, ErrorCode::PolicyInvalid);
-        let e = Policy::from_toml("extends = \"partner-center\"\n[routes.x]\npaths=[\"/x\"]\nroles=[\"janitor\"]\n")
+        let e = Policy::from_toml("extends = \"partner-center\"\n[token]\naudience = [\"x\"]\n")
             .unwrap_err();
+        assert_eq!(e.code, ErrorCode::PolicyInvalid);
+        let e = Policy::from_toml(
+            "extends = \"partner-center\"\n[routes.x]\npaths=[\"/x\"]\nroles=[\"janitor\"]\n",
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::PolicyInvalid);
         assert!(e.message.contains("janitor"));
     }

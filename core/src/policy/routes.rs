@@ -37,7 +37,10 @@ impl Entry {
     }
     fn overlaps(&self, o: &Entry) -> bool {
         fn meet(a: &[Box<str>], b: &[Box<str>]) -> bool {
-            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
+            a.is_empty()
+                || b.is_empty()
+                || a.iter()
+                    .any(|x| b.iter().any(|y| x.eq_ignore_ascii_case(y)))
         }
         self.score() == o.score() && meet(&self.methods, &o.methods) && meet(&self.hosts, &o.hosts)
     }
@@ -93,7 +96,8 @@ pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
     }
     let mut segs: Vec<Cow<'_, str>> = Vec::with_capacity(8);
     for raw in path.split('/') {
-        let seg = canonical_segment(raw).ok_or_else(|| format!("path segment {raw:?} has a bad percent-escape"))?;
+        let seg = canonical_segment(raw)
+            .ok_or_else(|| format!("path segment {raw:?} has a bad percent-escape"))?;
         match &*seg {
             "" | "." => {}
             ".." => {
@@ -168,7 +172,9 @@ impl RouteTable {
             for (i, seg) in raw.iter().enumerate() {
                 match *seg {
                     "**" if i + 1 == raw.len() => globstar = true,
-                    "**" => return Err(pattern_err(id, pattern, "has '**' before its last segment")),
+                    "**" => {
+                        return Err(pattern_err(id, pattern, "has '**' before its last segment"))
+                    }
                     "*" => {
                         node = match self.nodes[node].star {
                             Some(n) => n,
@@ -183,7 +189,9 @@ impl RouteTable {
                     s if s.contains('*') => {
                         return Err(pattern_err(id, pattern, "has '*' inside a segment"))
                     }
-                    "." | ".." => return Err(pattern_err(id, pattern, "has a '.' or '..' segment")),
+                    "." | ".." => {
+                        return Err(pattern_err(id, pattern, "has a '.' or '..' segment"))
+                    }
                     s => {
                         let key: Box<str> = canonical_segment(s)
                             .ok_or_else(|| pattern_err(id, pattern, "has a bad percent-escape"))?
@@ -202,8 +210,14 @@ impl RouteTable {
             }
             let entry = Entry {
                 route,
-                methods: methods.iter().map(|m| m.to_ascii_uppercase().into()).collect(),
-                hosts: hosts.iter().map(|h| normalize_host(h).into_owned().into()).collect(),
+                methods: methods
+                    .iter()
+                    .map(|m| m.to_ascii_uppercase().into())
+                    .collect(),
+                hosts: hosts
+                    .iter()
+                    .map(|h| normalize_host(h).into_owned().into())
+                    .collect(),
                 pattern: pattern.as_str().into(),
             };
             let list = if globstar {
@@ -233,7 +247,13 @@ impl RouteTable {
             .map(|e| e.route)
     }
 
-    fn find(&self, node: usize, segs: &[Cow<'_, str>], method: &str, host: Option<&str>) -> Option<usize> {
+    fn find(
+        &self,
+        node: usize,
+        segs: &[Cow<'_, str>],
+        method: &str,
+        host: Option<&str>,
+    ) -> Option<usize> {
         let n = &self.nodes[node];
         match segs.split_first() {
             None => {
@@ -310,7 +330,13 @@ mod tests {
     #[test]
     fn normalisation_defeats_evasion() {
         let t = table(&[("c", &["/commerce/**"], &[])]);
-        for p in ["/Commerce/x", "/x/../commerce", "//commerce//a", "/%63ommerce/a", "/./commerce?q=1"] {
+        for p in [
+            "/Commerce/x",
+            "/x/../commerce",
+            "//commerce//a",
+            "/%63ommerce/a",
+            "/./commerce?q=1",
+        ] {
             assert_eq!(find(&t, p, "GET"), Some(0), "{p}");
         }
         assert!(normalize_path("/a/%zz").is_err());
@@ -332,13 +358,19 @@ mod tests {
     fn bad_patterns() {
         let mut t = RouteTable::new();
         for p in ["nope", "/a/**/b", "/a*b"] {
-            assert_eq!(t.add(0, "r", &[p.into()], &[], &[]).unwrap_err().code, ErrorCode::PolicyInvalid);
+            assert_eq!(
+                t.add(0, "r", &[p.into()], &[], &[]).unwrap_err().code,
+                ErrorCode::PolicyInvalid
+            );
         }
     }
 
     #[test]
     fn hosts_drop_ports_and_case() {
-        assert_eq!(normalize_host("Partner.Microsoft.com:443"), "partner.microsoft.com");
+        assert_eq!(
+            normalize_host("Partner.Microsoft.com:443"),
+            "partner.microsoft.com"
+        );
         assert_eq!(normalize_host("[::1]:8080"), "[::1]");
     }
 }

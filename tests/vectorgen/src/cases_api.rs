@@ -8,14 +8,20 @@ const SRC: &str = "seed 004, Partner Center API";
 const API: &str = "/v1/customers";
 
 fn claims_policy(extra: serde_json::Value) -> serde_json::Value {
-    pc_with("2020", json!({"routes": {"api": {"challenge": "claims"}}, "mfa": extra}))
+    pc_with(
+        "2020",
+        json!({"routes": {"api": {"challenge": "claims"}}, "mfa": extra}),
+    )
 }
 
 pub fn cases(keys: &Keys) -> Vec<Case> {
     let v2_user = rs256(
         keys,
         &app_user(CONTOSO, None)
-            .with("iss", format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"))
+            .with(
+                "iss",
+                format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"),
+            )
             .with("ver", "2.0")
             .with("azp", CLIENT_ID)
             .without("appid"),
@@ -23,14 +29,21 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
     let v2_app = rs256(
         keys,
         &app_only(CONTOSO)
-            .with("iss", format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"))
+            .with(
+                "iss",
+                format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"),
+            )
             .with("ver", "2.0")
             .with("azp", CLIENT_ID)
             .without("appid"),
     );
     let pwd = rs256(keys, &app_user(CONTOSO, Some(&["pwd"])));
-    let cp1_pwd = rs256(keys, &app_user(CONTOSO, Some(&["pwd"])).with("xms_cc", vec!["cp1"]));
-    let b64_amr = "eyJhY2Nlc3NfdG9rZW4iOnsiYW1yIjp7ImVzc2VudGlhbCI6dHJ1ZSwidmFsdWVzIjpbIm1mYSJdfX19";
+    let cp1_pwd = rs256(
+        keys,
+        &app_user(CONTOSO, Some(&["pwd"])).with("xms_cc", vec!["cp1"]),
+    );
+    let b64_amr =
+        "eyJhY2Nlc3NfdG9rZW4iOnsiYW1yIjp7ImVzc2VudGlhbCI6dHJ1ZSwidmFsdWVzIjpbIm1mYSJdfX19";
     let b64_acrs = "eyJhY2Nlc3NfdG9rZW4iOnsiYWNycyI6eyJlc3NlbnRpYWwiOnRydWUsInZhbHVlIjoiYzEifX19";
     vec![
         Case::new("api-seed-sample-mfa", SRC, "The seed's sample App+User token (amr pwd, mfa) is processed")

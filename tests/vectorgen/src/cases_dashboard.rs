@@ -26,20 +26,41 @@ fn user(keys: &Keys, tid: &str, amr: Option<&[&str]>, role: &(&str, &str, &str))
     rs256(keys, &id_token(tid, amr, &groups, &wids))
 }
 
-fn table(keys: &Keys, year: &str, pages: &[(&str, &str, &[&str])], roles: &[(&str, &str, &str)], source: &str) -> Vec<Case> {
+fn table(
+    keys: &Keys,
+    year: &str,
+    pages: &[(&str, &str, &[&str])],
+    roles: &[(&str, &str, &str)],
+    source: &str,
+) -> Vec<Case> {
     let mut out = Vec::new();
     for (rule, path, allowed) in pages {
         for role in roles {
             let t = user(keys, CONTOSO, Some(&["pwd", "mfa"]), role);
             let ok = allowed.contains(&role.0);
             let id = format!("dashboard-{year}-{rule}-{}", role.0);
-            let desc = format!("{year} role table: an MFA'd {} on {rule}: {}", role.0, if ok { "x, allowed" } else { "blank, 403" });
+            let desc = format!(
+                "{year} role table: an MFA'd {} on {rule}: {}",
+                role.0,
+                if ok { "x, allowed" } else { "blank, 403" }
+            );
             let expect = if ok {
-                and(allow("mfa_satisfied", "id_token", rule), json!({"roles": [role.0], "mfa": {"required": true, "satisfied": true, "evidence": "amr"}}))
+                and(
+                    allow("mfa_satisfied", "id_token", rule),
+                    json!({"roles": [role.0], "mfa": {"required": true, "satisfied": true, "evidence": "amr"}}),
+                )
             } else {
-                and(forbidden("role_not_permitted", "id_token", rule), json!({"roles": [role.0]}))
+                and(
+                    forbidden("role_not_permitted", "id_token", rule),
+                    json!({"roles": [role.0]}),
+                )
             };
-            out.push(Case::new(&id, source, &desc).policy(pc(year)).page(path, &t).expect(expect));
+            out.push(
+                Case::new(&id, source, &desc)
+                    .policy(pc(year))
+                    .page(path, &t)
+                    .expect(expect),
+            );
         }
     }
     out
@@ -95,14 +116,31 @@ pub fn cases_2020(keys: &Keys) -> Vec<Case> {
             .page(OVERVIEW, &user(keys, CONTOSO, Some(mfa), &("none", "", "")))
             .expect(and(allow("mfa_not_required", "id_token", "default"), json!({"roles": []}))),
     ];
-    for (rule, path) in [("customers", CUSTOMERS), ("customer_requests", SUPPORT), ("billing", BILLING)] {
+    for (rule, path) in [
+        ("customers", CUSTOMERS),
+        ("customer_requests", SUPPORT),
+        ("billing", BILLING),
+    ] {
         v.push(
-            Case::new(&format!("dashboard-no-partner-role-{rule}"), "brief §8.4", "No partner role: refused (403) without being asked for MFA")
-                .page(path, &user(keys, CONTOSO, Some(&["pwd"]), &("none", "", "")))
-                .expect(and(forbidden("role_not_permitted", "id_token", rule), json!({"roles": [], "redirect": null}))),
+            Case::new(
+                &format!("dashboard-no-partner-role-{rule}"),
+                "brief §8.4",
+                "No partner role: refused (403) without being asked for MFA",
+            )
+            .page(
+                path,
+                &user(keys, CONTOSO, Some(&["pwd"]), &("none", "", "")),
+            )
+            .expect(and(
+                forbidden("role_not_permitted", "id_token", rule),
+                json!({"roles": [], "redirect": null}),
+            )),
         );
     }
-    let both = rs256(keys, &id_token(CONTOSO, Some(mfa), &[G_SALES], &[WID_BILLING]));
+    let both = rs256(
+        keys,
+        &id_token(CONTOSO, Some(mfa), &[G_SALES], &[WID_BILLING]),
+    );
     v.extend([
         Case::new("dashboard-union-customers", "brief §8.4", "Sales agent + Billing admin: the union of rights opens Customers")
             .page(CUSTOMERS, &both)
@@ -157,18 +195,44 @@ pub fn cases_2020(keys: &Keys) -> Vec<Case> {
                 "redirect": {"params": [["prompt", "login"], ["amr_values", "mfa"], ["return_to", CUSTOMERS]]}})),
     ]);
     let pages: &[(&str, &str, &[&str])] = &[
-        ("customers", CUSTOMERS, &["admin_agent", "sales_agent", "helpdesk_agent"]),
-        ("customer_requests", SUPPORT, &["admin_agent", "helpdesk_agent"]),
-        ("billing", BILLING, &["admin_agent", "global_admin", "billing_admin"]),
+        (
+            "customers",
+            CUSTOMERS,
+            &["admin_agent", "sales_agent", "helpdesk_agent"],
+        ),
+        (
+            "customer_requests",
+            SUPPORT,
+            &["admin_agent", "helpdesk_agent"],
+        ),
+        (
+            "billing",
+            BILLING,
+            &["admin_agent", "global_admin", "billing_admin"],
+        ),
     ];
-    v.extend(table(keys, "2020", pages, &ROLES[..5], "seed 004, table of MFA-protected pages"));
+    v.extend(table(
+        keys,
+        "2020",
+        pages,
+        &ROLES[..5],
+        "seed 004, table of MFA-protected pages",
+    ));
     v
 }
 
 pub fn cases_2019(keys: &Keys) -> Vec<Case> {
     let pages: &[(&str, &str, &[&str])] = &[
-        ("customers", CUSTOMERS, &["admin_agent", "sales_agent", "helpdesk_agent"]),
-        ("customer_requests", SUPPORT, &["admin_agent", "sales_agent", "helpdesk_agent"]),
+        (
+            "customers",
+            CUSTOMERS,
+            &["admin_agent", "sales_agent", "helpdesk_agent"],
+        ),
+        (
+            "customer_requests",
+            SUPPORT,
+            &["admin_agent", "sales_agent", "helpdesk_agent"],
+        ),
     ];
     let mut v = table(keys, "2019", pages, &ROLES[..5], S19);
     for role in [&ROLES[3], &ROLES[4]] {
@@ -176,7 +240,11 @@ pub fn cases_2019(keys: &Keys) -> Vec<Case> {
             let mfa = amr.contains(&"mfa");
             v.push(
                 Case::new(
-                    &format!("dashboard-2019-billing-unprotected-{}-{}", role.0, if mfa { "mfa" } else { "nomfa" }),
+                    &format!(
+                        "dashboard-2019-billing-unprotected-{}-{}",
+                        role.0,
+                        if mfa { "mfa" } else { "nomfa" }
+                    ),
                     S19,
                     "2019 rules: Billing is not an MFA-protected page",
                 )
@@ -187,10 +255,14 @@ pub fn cases_2019(keys: &Keys) -> Vec<Case> {
         }
     }
     v.push(
-        Case::new("dashboard-2019-admin-agent-no-mfa", S19, "2019 Example 3: no MFA on Customers: step-up")
-            .policy(pc("2019"))
-            .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), &ROLES[0]))
-            .expect(redirect("mfa_required", "customers", CUSTOMERS, false)),
+        Case::new(
+            "dashboard-2019-admin-agent-no-mfa",
+            S19,
+            "2019 Example 3: no MFA on Customers: step-up",
+        )
+        .policy(pc("2019"))
+        .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), &ROLES[0]))
+        .expect(redirect("mfa_required", "customers", CUSTOMERS, false)),
     );
     v
 }
@@ -199,21 +271,36 @@ pub fn cases_2025(keys: &Keys) -> Vec<Case> {
     let src = "brief §1 [later] 2025 text";
     let mfa: &[&str] = &["pwd", "mfa"];
     vec![
-        Case::new("dashboard-2025-billing-security-admin", src, "2025: Security administrator replaces Global administrator on Billing")
-            .policy(pc("2025"))
-            .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[5]))
-            .expect(allow("mfa_satisfied", "id_token", "billing")),
-        Case::new("dashboard-2025-billing-global-admin", src, "2025: Global administrator is no longer listed for Billing")
-            .policy(pc("2025"))
-            .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[3]))
-            .expect(forbidden("role_not_permitted", "id_token", "billing")),
-        Case::new("dashboard-2025-billing-admin-agent", src, "2025: Admin agent still opens Billing")
-            .policy(pc("2025"))
-            .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[0]))
-            .expect(allow("mfa_satisfied", "id_token", "billing")),
-        Case::new("dashboard-2020-billing-security-admin", "seed 004 table", "2020: Security administrator is not listed for Billing")
-            .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[5]))
-            .expect(forbidden("role_not_permitted", "id_token", "billing")),
+        Case::new(
+            "dashboard-2025-billing-security-admin",
+            src,
+            "2025: Security administrator replaces Global administrator on Billing",
+        )
+        .policy(pc("2025"))
+        .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[5]))
+        .expect(allow("mfa_satisfied", "id_token", "billing")),
+        Case::new(
+            "dashboard-2025-billing-global-admin",
+            src,
+            "2025: Global administrator is no longer listed for Billing",
+        )
+        .policy(pc("2025"))
+        .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[3]))
+        .expect(forbidden("role_not_permitted", "id_token", "billing")),
+        Case::new(
+            "dashboard-2025-billing-admin-agent",
+            src,
+            "2025: Admin agent still opens Billing",
+        )
+        .policy(pc("2025"))
+        .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[0]))
+        .expect(allow("mfa_satisfied", "id_token", "billing")),
+        Case::new(
+            "dashboard-2020-billing-security-admin",
+            "seed 004 table",
+            "2020: Security administrator is not listed for Billing",
+        )
+        .page(BILLING, &user(keys, CONTOSO, Some(mfa), &ROLES[5]))
+        .expect(forbidden("role_not_permitted", "id_token", "billing")),
     ]
 }
-

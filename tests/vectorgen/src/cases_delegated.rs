@@ -80,7 +80,14 @@ pub fn delegated_cases(keys: &Keys) -> Vec<Case> {
 pub fn exception_cases(keys: &Keys) -> Vec<Case> {
     let pwd: &[&str] = &["pwd"];
     let agent = rs256(keys, &id_token(CONTOSO, Some(pwd), &[G_ADMIN], &[]));
-    let valid = with_exceptions("2020", json!([exception(CONTOSO, "third_party_mfa_not_recognized", "2026-06-30")]));
+    let valid = with_exceptions(
+        "2020",
+        json!([exception(
+            CONTOSO,
+            "third_party_mfa_not_recognized",
+            "2026-06-30"
+        )]),
+    );
     let mut v = vec![
         Case::new("exception-valid-customers", S_EXC, "A valid, unexpired exception lets a non-MFA'd Admin agent open Customers, and says so")
             .policy(valid.clone())
@@ -127,22 +134,49 @@ pub fn exception_cases(keys: &Keys) -> Vec<Case> {
             .expect(allow("exception_applied", "id_token", "customers")),
     ];
     let invalid: [(&str, &str, &str); 9] = [
-        ("2020", "exchange_online_powershell", "brief §5: the PowerShell case is gone in 2020"),
-        ("2025", "exchange_online_powershell", "brief §5: the PowerShell case is gone after 2019"),
+        (
+            "2020",
+            "exchange_online_powershell",
+            "brief §5: the PowerShell case is gone in 2020",
+        ),
+        (
+            "2025",
+            "exchange_online_powershell",
+            "brief §5: the PowerShell case is gone after 2019",
+        ),
         ("2020", "needs_more_time", "seed 004, Issue 1"),
-        ("2020", "users_without_delegated_privileges", "seed 004, Issue 2"),
+        (
+            "2020",
+            "users_without_delegated_privileges",
+            "seed 004, Issue 2",
+        ),
         ("2020", "service_accounts", "seed 004, Issue 3"),
         ("2020", "cannot_use_authenticator_app", "seed 004, Issue 4"),
-        ("2020", "legacy_authentication_protocols", "seed 004, Issue 5"),
+        (
+            "2020",
+            "legacy_authentication_protocols",
+            "seed 004, Issue 5",
+        ),
         ("2019", "needs_more_time", "seed 000, Problème 1"),
-        ("2020", "we_asked_nicely", "brief §5: only the seed's reasons exist"),
+        (
+            "2020",
+            "we_asked_nicely",
+            "brief §5: only the seed's reasons exist",
+        ),
     ];
     for (year, reason, src) in invalid {
         v.push(
-            Case::new(&format!("exception-invalid-{year}-{reason}"), src, "A policy declaring an exception for an invalid reason does not load")
-                .policy(with_exceptions(year, json!([exception(CONTOSO, reason, "2030-01-01")])))
-                .page(CUSTOMERS, &agent)
-                .error("exception_reason_invalid"),
+            Case::new(
+                &format!("exception-invalid-{year}-{reason}"),
+                src,
+                "A policy declaring an exception for an invalid reason does not load",
+            )
+            .policy(with_exceptions(
+                year,
+                json!([exception(CONTOSO, reason, "2030-01-01")]),
+            ))
+            .page(CUSTOMERS, &agent)
+            .error("exception_reason_invalid"),
         );
     }
     v.push(
@@ -153,10 +187,21 @@ pub fn exception_cases(keys: &Keys) -> Vec<Case> {
                 "exception #1 (tenant {CONTOSO}): \"needs_more_time\" is not a valid reason under the 2020 rules. Answer: No. Partner needs to make plans to implement MFA for their users to avoid disruption.")})),
     );
     v.push(
-        Case::new("exception-bad-expiry", "brief §5: an exception has an expiry", "An expiry that is not a date does not load")
-            .policy(with_exceptions("2020", json!([exception(CONTOSO, "third_party_mfa_not_recognized", "next year")])))
-            .page(CUSTOMERS, &agent)
-            .error("policy_invalid"),
+        Case::new(
+            "exception-bad-expiry",
+            "brief §5: an exception has an expiry",
+            "An expiry that is not a date does not load",
+        )
+        .policy(with_exceptions(
+            "2020",
+            json!([exception(
+                CONTOSO,
+                "third_party_mfa_not_recognized",
+                "next year"
+            )]),
+        ))
+        .page(CUSTOMERS, &agent)
+        .error("policy_invalid"),
     );
     v
 }

@@ -38,12 +38,16 @@ pub fn freshness_cases(keys: &Keys) -> Vec<Case> {
     let fresh_policy = pc_with("2020", json!({"routes": {"customers": {"max_age": 3600}}}));
     let agent = |auth_time: Option<i64>| {
         let c = id_token(CONTOSO, Some(mfa), &[G_ADMIN], &[]);
-        rs256(keys, &match auth_time {
-            Some(t) => c.with("auth_time", t),
-            None => c,
-        })
+        rs256(
+            keys,
+            &match auth_time {
+                Some(t) => c.with("auth_time", t),
+                None => c,
+            },
+        )
     };
-    let stale_loc = format!("/.auth/login/aad?prompt=login&amr_values=mfa&max_age=3600&return_to={CUSTOMERS}");
+    let stale_loc =
+        format!("/.auth/login/aad?prompt=login&amr_values=mfa&max_age=3600&return_to={CUSTOMERS}");
     vec![
         Case::new("fresh-mfa-within-max-age", src, "MFA 30 minutes ago, max_age one hour: allowed")
             .policy(fresh_policy.clone())
@@ -82,7 +86,10 @@ pub fn policy_error_cases(keys: &Keys) -> Vec<Case> {
     let src = "issue 2: policies; fail closed";
     let token = rs256(keys, &app_user(CONTOSO, Some(&["mfa"])));
     let bad = |id: &str, desc: &str, policy: serde_json::Value, code: &str| {
-        Case::new(id, src, desc).policy(policy).api("GET", API, &token).error(code)
+        Case::new(id, src, desc)
+            .policy(policy)
+            .api("GET", API, &token)
+            .error(code)
     };
     vec![
         bad("policy-unknown-builtin", "A built-in that does not exist", json!({"builtin": "partner-center-2018"}), "policy_unknown_builtin"),

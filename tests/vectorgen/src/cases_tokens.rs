@@ -23,10 +23,14 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
     let rs_and_es = pc_with("2020", json!({"token": {"algorithms": ["RS256", "ES256"]}}));
     let t = |c: C| rs256(keys, &c);
     let case = |id: &str, desc: &str, token: &str, reason: &str| {
-        Case::new(id, S7, desc).api("GET", API, token).expect(invalid(reason))
+        Case::new(id, S7, desc)
+            .api("GET", API, token)
+            .expect(invalid(reason))
     };
     let unrecognized = |id: &str, desc: &str, token: &str, reason: &str| {
-        Case::new(id, S7, desc).api("GET", API, token).expect(and(invalid(reason), json!({"token_kind": "unrecognized"})))
+        Case::new(id, S7, desc)
+            .api("GET", API, token)
+            .expect(and(invalid(reason), json!({"token_kind": "unrecognized"})))
     };
     let mut v = vec![
         case("token-wrong-audience", "A token for another API", &t(mfa_user().with("aud", "https://graph.microsoft.com")), "audience_invalid"),
@@ -114,40 +118,93 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
         case("token-nan-like-exp", "exp far beyond any date", &t(mfa_user().with("exp", 1e300)), "claim_invalid"),
     ];
     v.extend([
-        Case::new("token-expired-within-skew", "RFC 7519 §4.1.4 with clock skew", "exp 100 s ago is tolerated by the 300 s skew")
-            .api("GET", API, &t(mfa_user().with("exp", NOW - 100)))
-            .expect(allow("mfa_satisfied", "app_user", "api")),
-        Case::new("token-nbf-within-skew", "RFC 7519 §4.1.5 with clock skew", "nbf 100 s ahead is tolerated")
-            .api("GET", API, &t(mfa_user().with("nbf", NOW + 100)))
-            .expect(allow("mfa_satisfied", "app_user", "api")),
-        Case::new("token-skew-zero", "policy clock_skew", "With no skew, exp 100 s ago is expired")
-            .policy(pc_with("2020", json!({"token": {"clock_skew": 0}})))
-            .api("GET", API, &t(mfa_user().with("exp", NOW - 100)))
-            .expect(invalid("token_expired")),
-        Case::new("token-float-dates", "RFC 7519 §2 NumericDate", "NumericDate may have a fraction")
-            .api("GET", API, &t(mfa_user().with("exp", (NOW + 3000) as f64 + 0.5)))
-            .expect(allow("mfa_satisfied", "app_user", "api")),
-        Case::new("token-v2-issuer", "brief §6: v2 issuer", "A v2 issuer with ver 2.0 is accepted")
-            .api("GET", API, &t(mfa_user().with("iss", format!("https://login.microsoftonline.com/{CONTOSO}/v2.0")).with("ver", "2.0")))
-            .expect(allow("mfa_satisfied", "app_user", "api")),
-        Case::new("token-tenant-not-allowed", "policy token.tenants", "A tenant outside the allow-list")
-            .policy(pc_with("2020", json!({"token": {"tenants": [FABRIKAM]}})))
-            .api("GET", API, &good)
-            .expect(invalid("tenant_not_allowed")),
-        Case::new("token-tenant-allowed", "policy token.tenants", "A tenant in the allow-list")
-            .policy(pc_with("2020", json!({"token": {"tenants": [CONTOSO]}})))
-            .api("GET", API, &good)
-            .expect(allow("mfa_satisfied", "app_user", "api")),
-        Case::new("token-size-limit-configurable", "issue 2: size limit", "A smaller limit refuses an ordinary token")
-            .policy(pc_with("2020", json!({"token": {"max_token_bytes": 256}})))
-            .api("GET", API, &good)
-            .expect(invalid("token_too_large")),
-        Case::new("request-bad-percent-escape", "RFC 3986 §2.1", "A path that cannot be decoded is refused (400), not guessed")
-            .api("GET", "/v1/%zz", &good)
-            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
-        Case::new("request-relative-path", "RFC 9112 §3.2", "A path must start with /")
-            .api("GET", "v1/customers", &good)
-            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new(
+            "token-expired-within-skew",
+            "RFC 7519 §4.1.4 with clock skew",
+            "exp 100 s ago is tolerated by the 300 s skew",
+        )
+        .api("GET", API, &t(mfa_user().with("exp", NOW - 100)))
+        .expect(allow("mfa_satisfied", "app_user", "api")),
+        Case::new(
+            "token-nbf-within-skew",
+            "RFC 7519 §4.1.5 with clock skew",
+            "nbf 100 s ahead is tolerated",
+        )
+        .api("GET", API, &t(mfa_user().with("nbf", NOW + 100)))
+        .expect(allow("mfa_satisfied", "app_user", "api")),
+        Case::new(
+            "token-skew-zero",
+            "policy clock_skew",
+            "With no skew, exp 100 s ago is expired",
+        )
+        .policy(pc_with("2020", json!({"token": {"clock_skew": 0}})))
+        .api("GET", API, &t(mfa_user().with("exp", NOW - 100)))
+        .expect(invalid("token_expired")),
+        Case::new(
+            "token-float-dates",
+            "RFC 7519 §2 NumericDate",
+            "NumericDate may have a fraction",
+        )
+        .api(
+            "GET",
+            API,
+            &t(mfa_user().with("exp", (NOW + 3000) as f64 + 0.5)),
+        )
+        .expect(allow("mfa_satisfied", "app_user", "api")),
+        Case::new(
+            "token-v2-issuer",
+            "brief §6: v2 issuer",
+            "A v2 issuer with ver 2.0 is accepted",
+        )
+        .api(
+            "GET",
+            API,
+            &t(mfa_user()
+                .with(
+                    "iss",
+                    format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"),
+                )
+                .with("ver", "2.0")),
+        )
+        .expect(allow("mfa_satisfied", "app_user", "api")),
+        Case::new(
+            "token-tenant-not-allowed",
+            "policy token.tenants",
+            "A tenant outside the allow-list",
+        )
+        .policy(pc_with("2020", json!({"token": {"tenants": [FABRIKAM]}})))
+        .api("GET", API, &good)
+        .expect(invalid("tenant_not_allowed")),
+        Case::new(
+            "token-tenant-allowed",
+            "policy token.tenants",
+            "A tenant in the allow-list",
+        )
+        .policy(pc_with("2020", json!({"token": {"tenants": [CONTOSO]}})))
+        .api("GET", API, &good)
+        .expect(allow("mfa_satisfied", "app_user", "api")),
+        Case::new(
+            "token-size-limit-configurable",
+            "issue 2: size limit",
+            "A smaller limit refuses an ordinary token",
+        )
+        .policy(pc_with("2020", json!({"token": {"max_token_bytes": 256}})))
+        .api("GET", API, &good)
+        .expect(invalid("token_too_large")),
+        Case::new(
+            "request-bad-percent-escape",
+            "RFC 3986 §2.1",
+            "A path that cannot be decoded is refused (400), not guessed",
+        )
+        .api("GET", "/v1/%zz", &good)
+        .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new(
+            "request-relative-path",
+            "RFC 9112 §3.2",
+            "A path must start with /",
+        )
+        .api("GET", "v1/customers", &good)
+        .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
     ]);
     v
 }

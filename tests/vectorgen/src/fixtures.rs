@@ -70,7 +70,10 @@ pub fn app_user(tid: &str, amr: Option<&[&str]>) -> C {
         .with("name", "Adminagent CSP")
         .with("oid", USER_OID)
         .with("scp", "user_impersonation")
-        .with("unique_name", "Adminagent.csp@testtestpartner.onmicrosoft.com")
+        .with(
+            "unique_name",
+            "Adminagent.csp@testtestpartner.onmicrosoft.com",
+        )
         .with("upn", "Adminagent.csp@testtestpartner.onmicrosoft.com");
     match amr_value(amr) {
         Some(a) => c.with("amr", a),
@@ -135,7 +138,11 @@ pub fn header(alg: &str, kid: Option<&str>) -> Value {
 
 /// An RS256 token signed with the test key rsa-1.
 pub fn rs256(keys: &Keys, c: &C) -> String {
-    sign(&header("RS256", Some(RSA_KID)), &c.value(), Sig::Rs256(&keys.rsa))
+    sign(
+        &header("RS256", Some(RSA_KID)),
+        &c.value(),
+        Sig::Rs256(&keys.rsa),
+    )
 }
 
 /// The deployment overrides most vectors use: the app's client ID as an

@@ -54,7 +54,10 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let mut ids = BTreeSet::new();
     let mut out = vec![
         (root.join("tests/keys/jwks.json"), pretty(&jwks)),
-        (root.join("tests/keys/jwks-with-rotated.json"), pretty(&keys.jwks_rotated())),
+        (
+            root.join("tests/keys/jwks-with-rotated.json"),
+            pretty(&keys.jwks_rotated()),
+        ),
     ];
     for (name, desc, cases) in files {
         for c in &cases {

@@ -25,7 +25,8 @@ pub struct Keys {
 }
 
 fn read(dir: &Path, name: &str) -> Result<String, String> {
-    std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    std::fs::read_to_string(dir.join(name))
+        .map_err(|e| format!("{}: {e}", dir.join(name).display()))
 }
 
 pub fn b64(b: &[u8]) -> String {
@@ -34,9 +35,12 @@ pub fn b64(b: &[u8]) -> String {
 
 impl Keys {
     pub fn load(dir: &Path) -> Result<Keys, String> {
-        let rsa = rsa::RsaPrivateKey::from_pkcs8_pem(&read(dir, "rsa-signing-1.pem")?).map_err(|e| e.to_string())?;
-        let rotated = rsa::RsaPrivateKey::from_pkcs8_pem(&read(dir, "rsa-rotated-2.pem")?).map_err(|e| e.to_string())?;
-        let ec = p256::SecretKey::from_pkcs8_pem(&read(dir, "ec-p256-1.pem")?).map_err(|e| e.to_string())?;
+        let rsa = rsa::RsaPrivateKey::from_pkcs8_pem(&read(dir, "rsa-signing-1.pem")?)
+            .map_err(|e| e.to_string())?;
+        let rotated = rsa::RsaPrivateKey::from_pkcs8_pem(&read(dir, "rsa-rotated-2.pem")?)
+            .map_err(|e| e.to_string())?;
+        let ec = p256::SecretKey::from_pkcs8_pem(&read(dir, "ec-p256-1.pem")?)
+            .map_err(|e| e.to_string())?;
         let secret = URL_SAFE_NO_PAD
             .decode(read(dir, "hs256-secret.b64url")?.trim())
             .map_err(|e| e.to_string())?;
@@ -113,7 +117,8 @@ pub fn compact(header: &str, payload: &str, sig: Sig<'_>) -> String {
             b64(&s.to_bytes())
         }
         Sig::Hs256(secret) => {
-            let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable_hmac());
+            let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+                .unwrap_or_else(|_| unreachable_hmac());
             mac.update(input.as_bytes());
             b64(&mac.finalize().into_bytes())
         }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job on the built-in defaults: the seed's scenarios evaluated
+# against the built-in Partner Center policy, printed as decisions.
+# Usage: scripts/demo.sh [--json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_rust
+cargo run --release -q -p mfagate-cli -- demo "$@"

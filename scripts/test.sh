@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Every test of every runtime, on a fresh machine: installs what it needs,
+# then runs the Rust checks, the conformance vectors and each binding's suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_rust
+start=$(date +%s)
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy -q -p mfagate -p mfagate-cli -p mfagate-vectorgen --all-targets -- -D warnings
+# The WebAssembly build of the core has no aws-lc: lint that configuration too.
+cargo clippy -q -p mfagate --no-default-features --features rust-hmac -- -D warnings
+
+step "generated files are current (vectors, public JWK Sets, policy schema)"
+cargo run -q -p mfagate-vectorgen -- --check
+cargo run -q -p mfagate-cli -- policy schema | diff -u docs/policy.schema.json - \
+  || { echo "docs/policy.schema.json is stale: run 'cargo run -p mfagate-cli -- policy schema > docs/policy.schema.json'"; exit 1; }
+
+step "Rust: unit, property, CLI and conformance tests"
+cargo test -q -p mfagate -p mfagate-cli
+cargo test -q -p mfagate --no-default-features --features rust-hmac --lib
+
+step "conformance vectors through the CLI"
+cargo run -q -p mfagate-cli -- vectors tests/vectors
+
+for binding in $(cat scripts/bindings.txt); do
+  step "binding: $binding"
+  bash "$binding/test.sh"
+done
+
+echo
+echo "all tests passed in $(( $(date +%s) - start )) s"
