@@ -62,6 +62,10 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
             .policy(rs_and_hs)
             .api("GET", API, &sign(&header("RS256", Some(HS_KID)), &mfa_user().value(), Sig::Rs256(&keys.rsa)))
             .expect(invalid("key_algorithm_mismatch")),
+        Case::new("token-jku-not-followed", "RFC 8725 §3.10; issue 2: jku/x5u are never followed", "A jku naming another key set is ignored: the configured key verifies")
+            .api("GET", API, &sign(&json!({"typ": "JWT", "alg": "RS256", "kid": RSA_KID, "jku": "https://attacker.example/keys", "x5u": "https://attacker.example/cert"}), &mfa_user().value(), Sig::Rs256(&keys.rsa)))
+            .expect(allow("mfa_satisfied", "app_user", "api")),
+        case("token-embedded-jwk-ignored", "An attacker's key embedded in the header (jwk) and a kid we do not have", &sign(&json!({"typ": "JWT", "alg": "RS256", "kid": "attacker", "jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}}), &mfa_user().value(), Sig::Rs256(&keys.rotated)), "key_not_found"),
         case("token-es256-not-pinned", "An ES256 token where only RS256 is pinned", &sign(&header("ES256", Some(EC_KID)), &mfa_user().value(), Sig::Es256(&keys.ec)), "algorithm_not_allowed"),
         case("token-issuer-tenant-mismatch", "iss names Fabrikam, tid says Contoso", &t(mfa_user().with("iss", format!("https://sts.windows.net/{FABRIKAM}/"))), "issuer_tenant_mismatch"),
         case("token-issuer-not-entra", "iss is someone else's", &t(mfa_user().with("iss", format!("https://evil.example/{CONTOSO}/"))), "issuer_invalid"),
