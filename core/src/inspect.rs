@@ -93,7 +93,7 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
             .with_overrides(&serde_json::json!({"token": {"audiences": auds, "tenants": []}}))
             .map_err(|e| Refusal::new(crate::reason::Reason::RequestInvalid, e.message))?
     };
-    let now = now.unwrap_or_else(|| claims.iat.map_or(0, |t| t as i64 + 1));
+    let now = now.unwrap_or_else(|| claims.iat.map_or(0, |t| (t as i64).saturating_add(1)));
     let gate = Gate::new(relaxed, KeySet::empty());
     let class = kind::classify(&claims, &gate.policy().compiled.partner_tenants);
     let resolved = gate.policy().compiled.role_map.resolve(&claims);

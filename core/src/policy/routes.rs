@@ -64,7 +64,11 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Percent-decodes and lower-cases one segment, borrowing when it can.
+/// Path parameters (`;jsessionid=…`) are dropped, as servers that honour them
+/// do; an escaped separator (`%2F`, `%5C`) or NUL is refused, since servers
+/// disagree on what it means.
 fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
+    let seg = seg.split(';').next().unwrap_or("");
     if !seg.bytes().any(|b| b == b'%' || b.is_ascii_uppercase()) {
         return Some(Cow::Borrowed(seg));
     }
@@ -81,23 +85,28 @@ fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
+    if out.iter().any(|&b| b == b'/' || b == b'\\' || b == 0) {
+        return None;
+    }
     let mut s = String::from_utf8(out).ok()?;
     s.make_ascii_lowercase();
     Some(Cow::Owned(s))
 }
 
 /// Splits a request path into canonical segments: query and fragment cut,
-/// percent-escapes decoded, case folded, empty and `.` segments dropped, `..`
-/// resolved (RFC 3986 §5.2.4), so that `/x/../Commerce//a` is `/commerce/a`.
+/// `\` taken as `/` (as some servers do), percent-escapes decoded, case
+/// folded, empty and `.` segments dropped, `..` resolved (RFC 3986 §5.2.4),
+/// so that `/x/../Commerce//a` is `/commerce/a`.
 pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
     let path = path.split(['?', '#']).next().unwrap_or("");
     if !path.starts_with('/') {
         return Err(format!("path {path:?} does not start with '/'"));
     }
     let mut segs: Vec<Cow<'_, str>> = Vec::with_capacity(8);
-    for raw in path.split('/') {
-        let seg = canonical_segment(raw)
-            .ok_or_else(|| format!("path segment {raw:?} has a bad percent-escape"))?;
+    for raw in path.split(['/', '\\']) {
+        let seg = canonical_segment(raw).ok_or_else(|| {
+            format!("path segment {raw:?} has a bad percent-escape or an escaped separator")
+        })?;
         match &*seg {
             "" | "." => {}
             ".." => {
@@ -336,10 +345,14 @@ mod tests {
             "//commerce//a",
             "/%63ommerce/a",
             "/./commerce?q=1",
+            "/commerce;jsessionid=1/a",
+            "/x\\..\\commerce",
         ] {
             assert_eq!(find(&t, p, "GET"), Some(0), "{p}");
         }
         assert!(normalize_path("/a/%zz").is_err());
+        assert!(normalize_path("/commerce%2Fcustomers").is_err());
+        assert!(normalize_path("/a%00").is_err());
         assert!(normalize_path("relative").is_err());
     }
 

@@ -169,6 +169,15 @@ pub fn cases_2020(keys: &Keys) -> Vec<Case> {
         Case::new("dashboard-percent-evasion", "RFC 3986 §2.1; fail closed", "Percent-escaped letters are decoded before matching")
             .page("/%63ommerce/x", &user(keys, CONTOSO, Some(&["pwd"]), admin))
             .expect(json!({"outcome": "step_up", "reason": "mfa_required", "rule": "customers"})),
+        Case::new("dashboard-path-parameter-evasion", "fail closed: servers that honour ;params would serve Customers", "A ;jsessionid path parameter does not escape the Customers rule")
+            .page("/commerce;jsessionid=abc/customers", &user(keys, CONTOSO, Some(&["pwd"]), admin))
+            .expect(json!({"outcome": "step_up", "reason": "mfa_required", "rule": "customers"})),
+        Case::new("dashboard-backslash-evasion", "fail closed: some servers take \\ as /", "Backslashes are separators too")
+            .page("/x\\..\\commerce\\customers", &user(keys, CONTOSO, Some(&["pwd"]), admin))
+            .expect(json!({"outcome": "step_up", "reason": "mfa_required", "rule": "customers"})),
+        Case::new("dashboard-encoded-slash-refused", "RFC 3986 §2.2; fail closed", "An escaped slash is refused (400) rather than guessed")
+            .page("/commerce%2Fcustomers", &user(keys, CONTOSO, Some(&["pwd", "mfa"]), admin))
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "rule": null, "http": {"status": 400}})),
         Case::new("dashboard-no-session", "RFC 6750 §3; brief §8.12", "A page without a session: sent to sign in")
             .request(json!({"method": "GET", "path": CUSTOMERS, "now": NOW}))
             .expect(json!({"outcome": "deny", "reason": "no_credential", "rule": "customers", "token_kind": null,
