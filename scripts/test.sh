@@ -11,7 +11,7 @@ step "format and lints"
 cargo fmt --all -- --check
 cargo clippy -q -p mfagate -p mfagate-cli -p mfagate-vectorgen --all-targets -- -D warnings
 # The WebAssembly build of the core has no aws-lc: lint that configuration too.
-cargo clippy -q -p mfagate --no-default-features --features rust-hmac -- -D warnings
+cargo clippy -q -p mfagate --no-default-features --features rust-hmac --all-targets -- -D warnings
 
 step "generated files are current (vectors, public JWK Sets, policy schema)"
 cargo run -q -p mfagate-vectorgen -- --check
@@ -20,7 +20,7 @@ cargo run -q -p mfagate-cli -- policy schema | diff -u docs/policy.schema.json -
 
 step "Rust: unit, property, CLI and conformance tests"
 cargo test -q -p mfagate -p mfagate-cli
-cargo test -q -p mfagate --no-default-features --features rust-hmac --lib
+cargo test -q -p mfagate --no-default-features --features rust-hmac --lib --test two_phase --test docs
 
 step "conformance vectors through the CLI"
 cargo run -q -p mfagate-cli -- vectors tests/vectors

@@ -2,6 +2,7 @@
 //! without MFA evidence, a valid technical exception, or an app-only token on
 //! a route that accepts app-only tokens. And no input panics.
 // Test helpers panic on broken fixtures, as tests should.
+#![cfg(feature = "aws-lc")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_lc_rs::hmac;

@@ -1,6 +1,7 @@
 //! Runs every conformance vector in tests/vectors (the same files every
 //! runtime runs).
 // Test helpers panic on broken fixtures, as tests should.
+#![cfg(feature = "aws-lc")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
