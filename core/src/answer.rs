@@ -138,8 +138,9 @@ pub fn no_credential(c: &Compiled, style: ChallengeStyle, path: &str, msg: &Mess
     }
 }
 
-/// Refusals that are not about the token's MFA.
-pub fn refusal(reason: Reason, msg: &Message) -> Answer {
+/// Refusals that are not about the token's MFA. Role refusals on API-style
+/// routes carry RFC 6750's `insufficient_scope`; pages get a plain 403.
+pub fn refusal(reason: Reason, msg: &Message, style: Option<ChallengeStyle>) -> Answer {
     let (status, headers) = if reason.is_token_problem() {
         let v = format!(
             "Bearer error=\"invalid_token\", error_description=\"{}\"",
@@ -156,6 +157,15 @@ pub fn refusal(reason: Reason, msg: &Message) -> Answer {
                 )],
             ),
             Reason::RequestInvalid => (400, Vec::new()),
+            Reason::RoleNotPermitted | Reason::RolesUnavailable
+                if style.is_some_and(|s| s != ChallengeStyle::Redirect) =>
+            {
+                let v = format!(
+                    "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                    quoted(msg.en)
+                );
+                (403, vec![(WWW_AUTHENTICATE, v)])
+            }
             Reason::RoleNotPermitted | Reason::RolesUnavailable => (403, Vec::new()),
             _ => (500, Vec::new()),
         }

@@ -145,7 +145,7 @@ impl Gate {
         self.finish(
             rule,
             r.reason,
-            answer::refusal(r.reason, &msg),
+            answer::refusal(r.reason, &msg, rule.map(|i| self.rule(i).challenge)),
             facts,
             Some(r.detail),
         )

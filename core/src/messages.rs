@@ -163,9 +163,9 @@ pub fn message(reason: Reason, register_first: bool) -> Message {
             "Este tipo de token não é aceito aqui.",
         ),
         RoleNotPermitted => m(
-            "Your roles do not allow access to this page.",
-            "Vos rôles ne permettent pas d’accéder à cette page.",
-            "Suas funções não permitem o acesso a esta página.",
+            "Your roles do not allow access to this page or API.",
+            "Vos rôles ne permettent pas d’accéder à cette page ou à cette API.",
+            "Suas funções não permitem o acesso a esta página ou API.",
         ),
         RolesUnavailable => m(
             "Your group memberships could not be read from the token (too many groups), so access cannot be granted.",

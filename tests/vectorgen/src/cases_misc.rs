@@ -109,6 +109,11 @@ pub fn policy_error_cases(keys: &Keys) -> Vec<Case> {
             .policy(pc_with("2020", json!({"routes": {"orders": {"paths": ["/v1/**"], "methods": ["POST"], "mfa": false, "kinds": ["app_user"]}}})))
             .api("POST", API, &rs256(keys, &app_user(CONTOSO, Some(&["pwd"]))))
             .expect(allow("mfa_not_required", "app_user", "orders")),
+        Case::new("policy-api-route-with-roles", "RFC 6750 §3.1 insufficient_scope", "A role refusal on an API-style route carries insufficient_scope")
+            .policy(pc_with("2020", json!({"routes": {"admin_api": {"paths": ["/v1/admin/**"], "mfa": true, "kinds": ["app_user"], "roles": ["global_admin"]}}})))
+            .api("GET", "/v1/admin/settings", &rs256(keys, &app_user(CONTOSO, Some(&["pwd", "mfa"]))))
+            .expect(json!({"outcome": "deny", "reason": "role_not_permitted", "rule": "admin_api", "http": {"status": 403, "headers": [["WWW-Authenticate",
+                "Bearer error=\"insufficient_scope\", error_description=\"Your roles do not allow access to this page or API.\""]]}})),
         Case::new("policy-host-specific-route", "issue 2: routes with hosts", "A route naming the host wins over one that does not")
             .policy(pc_with("2020", json!({"routes": {"partner_api": {"paths": ["/v1/**"], "hosts": ["api.partnercenter.microsoft.com"], "mfa": true, "kinds": ["app_user"], "challenge": "rfc9470"}}})))
             .request(json!({"method": "GET", "path": API, "host": "API.PartnerCenter.Microsoft.com:443", "authorization": format!("Bearer {}", rs256(keys, &app_user(CONTOSO, Some(&["pwd"])))), "now": NOW}))
