@@ -12,6 +12,44 @@ pub const FEDERATED_AMR_CLAIM: &str = "http://schemas.microsoft.com/claims/authn
 /// The value of [`FEDERATED_AMR_CLAIM`] that means MFA was done.
 pub const FEDERATED_MFA_VALUE: &str = "http://schemas.microsoft.com/claims/multipleauthn";
 
+/// A string that borrows from the payload when it has no escapes. (serde's
+/// own `Cow` only borrows when it is the field's whole type, not inside
+/// `Option` or `Vec`.)
+struct BorrowedStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> de::Visitor<'de> for V<'a> {
+            type Value = BorrowedStr<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(BorrowedStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+fn opt_str<'de: 'a, 'a, D: de::Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Option::<BorrowedStr<'a>>::deserialize(d).map(|o| o.map(|b| b.0))
+}
+
+fn opt_strs<'de: 'a, 'a, D: de::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<Cow<'a, str>>>, D::Error> {
+    Option::<Vec<BorrowedStr<'a>>>::deserialize(d)
+        .map(|o| o.map(|v| v.into_iter().map(|b| b.0).collect()))
+}
+
 /// A claim that may be one string or an array of strings (`aud`, `xms_cc`,
 /// the federated `authnmethodsreferences`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +88,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for OneOrMany<'a> {
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(2));
-                while let Some(s) = seq.next_element::<Cow<'de, str>>()? {
-                    out.push(s);
+                while let Some(s) = seq.next_element::<BorrowedStr<'a>>()? {
+                    out.push(s.0);
                 }
                 Ok(OneOrMany(out))
             }
@@ -72,7 +110,7 @@ struct ClaimNames {
 /// whole token invalid.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Claims<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub iss: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     pub aud: Option<OneOrMany<'a>>,
@@ -84,29 +122,29 @@ pub struct Claims<'a> {
     pub iat: Option<f64>,
     #[serde(default)]
     pub auth_time: Option<f64>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub tid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub ver: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub idtyp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub scp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_strs")]
     pub roles: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_strs")]
     pub wids: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_strs")]
     pub groups: Option<Vec<Cow<'a, str>>>,
     #[serde(default)]
     pub hasgroups: Option<bool>,
     #[serde(default, rename = "_claim_names")]
     claim_names: Option<ClaimNames>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub appid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub azp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_strs")]
     pub amr: Option<Vec<Cow<'a, str>>>,
     #[serde(
         borrow,
@@ -114,17 +152,17 @@ pub struct Claims<'a> {
         rename = "http://schemas.microsoft.com/claims/authnmethodsreferences"
     )]
     pub federated_amr: Option<OneOrMany<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub idp: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub oid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub sub: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub upn: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub unique_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "opt_str")]
     pub preferred_username: Option<Cow<'a, str>>,
     #[serde(default)]
     pub aai: Option<IgnoredAny>,
@@ -262,6 +300,15 @@ mod tests {
         assert_eq!(e.reason, Reason::ClaimInvalid);
         let e = Claims::from_json(r#"{"exp":1"#).unwrap_err();
         assert_eq!(e.reason, Reason::TokenMalformed);
+    }
+
+    #[test]
+    fn strings_borrow_from_the_payload_unless_escaped() {
+        let json = br#"{"iss":"abc","amr":["pwd"],"upn":"a\u0040b"}"#;
+        let c = Claims::parse(json).unwrap();
+        assert!(matches!(c.iss, Some(Cow::Borrowed("abc"))));
+        assert!(matches!(c.amr.as_ref().unwrap()[0], Cow::Borrowed("pwd")));
+        assert!(matches!(c.upn, Some(Cow::Owned(ref s)) if s == "a@b"));
     }
 
     #[test]
