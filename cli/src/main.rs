@@ -1,5 +1,6 @@
 //! `mfagate`: inspect tokens, check requests, lint policies, run the
 //! conformance vectors and the seed's scenarios.
+#![forbid(unsafe_code)]
 
 mod args;
 mod demo;

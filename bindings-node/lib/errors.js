@@ -1,0 +1,45 @@
+'use strict';
+// Error classes of the Node binding. Codes, messages, hints and doc URLs all
+// come from the core (crate `mfagate`); this module only picks the class.
+
+const native = require('../index.js');
+
+const ERRORS_DOC = native.errorsDoc();
+const FAMILY = new Map(native.errorFamilies());
+
+/** Base class of every mfagate error: `.code`, `.hint`, `.line`, `.docUrl`. */
+class MfagateError extends Error {
+  constructor(code, message, { hint = '', line = null, docUrl = `${ERRORS_DOC}#${code}`, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = hint;
+    this.line = line;
+    this.docUrl = docUrl;
+  }
+
+  /** The same URL under the contract's snake_case name. */
+  get doc_url() {
+    return this.docUrl;
+  }
+}
+
+/** The policy spec or document is wrong (family `policy`). */
+class PolicyError extends MfagateError {}
+/** The JWK Set is wrong, or a JWKS cache could not fetch one (family `key`). */
+class JwksError extends MfagateError {}
+/** The binding was called wrongly, e.g. a request without a path (family `usage`). */
+class UsageError extends MfagateError {}
+
+const BY_FAMILY = { policy: PolicyError, key: JwksError, usage: UsageError };
+
+/** Turns an error thrown by the native addon into its class; anything else is returned as is. */
+function fromNative(e) {
+  if (e instanceof MfagateError || !e || typeof e !== 'object' || e.mfagateNative !== true) return e;
+  const Cls = BY_FAMILY[e.family] ?? BY_FAMILY[FAMILY.get(e.code)] ?? MfagateError;
+  const out = new Cls(e.code, e.message, { hint: e.hint, line: e.line ?? null, docUrl: e.docUrl });
+  out.stack = `${out.name}: ${e.message}\n${String(e.stack).split('\n').slice(1).join('\n')}`;
+  return out;
+}
+
+module.exports = { MfagateError, PolicyError, JwksError, UsageError, fromNative, ERRORS_DOC };

@@ -1,0 +1,185 @@
+// Types of the public API of the `mfagate` npm package (hand-written; the
+// generated ../index.d.ts types only the native addon).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025';
+
+/** A policy spec: a built-in name, `{builtin, overrides}` or `{policy, overrides}` (RFC 7396 merge patch). */
+export type PolicySpec =
+  | BuiltinPolicy
+  | string
+  | { builtin: BuiltinPolicy | string; overrides?: Record<string, unknown> }
+  | { policy: Record<string, unknown>; overrides?: Record<string, unknown> };
+
+/** A JWK Set, as JSON text or as an object. */
+export type Jwks = string | { keys: Array<Record<string, unknown>> };
+
+/** A request, with the keys every runtime uses (snake_case). */
+export interface GateRequest {
+  /** Default "GET". */
+  method?: string;
+  /** The request path; a query string is ignored for routing. */
+  path: string;
+  host?: string | null;
+  /** The Authorization header value, "Bearer <jwt>". */
+  authorization?: string | null;
+  /** A raw session token (e.g. an ID token). */
+  token?: string | null;
+  /** Unix seconds; the system clock when omitted. */
+  now?: number;
+  mfa_registered?: boolean | null;
+}
+
+export type Outcome = 'allow' | 'deny' | 'step_up';
+export type TokenKind = 'app_only' | 'app_user' | 'delegated_admin' | 'id_token' | 'unrecognized';
+export type Role = 'admin_agent' | 'sales_agent' | 'helpdesk_agent' | 'global_admin' | 'billing_admin' | 'security_admin' | (string & {});
+
+export interface MfaReport {
+  required: boolean;
+  satisfied: boolean;
+  evidence: 'amr' | 'federated' | 'exception' | null;
+  amr: string[] | null;
+  auth_time: number | null;
+  max_age: number | null;
+}
+export interface TechnicalException {
+  tenant: string;
+  user: string | null;
+  reason: string;
+  expires: number;
+  reference: string | null;
+}
+export interface Message {
+  en: string;
+  fr: string;
+  'pt-BR': string;
+}
+export interface HttpAnswer {
+  status: number;
+  status_text: string;
+  /** Headers to set, in order. */
+  headers: Array<[string, string]>;
+  /** A JSON body, empty for allow and 302. */
+  body: string;
+}
+export interface Redirect {
+  location: string;
+  params: Array<[string, string]>;
+  register_first: boolean;
+}
+export interface Subject {
+  tenant: string | null;
+  object_id: string | null;
+  user: string | null;
+  app_id: string | null;
+  home_tenant: string | null;
+}
+/** A decision: a plain object of exactly the core's JSON form. */
+export interface Decision {
+  outcome: Outcome;
+  /** A stable reason code, e.g. "mfa_required". */
+  reason: string;
+  token_kind: TokenKind | null;
+  kind_evidence: string | null;
+  rule: string | null;
+  roles: Role[];
+  mfa: MfaReport;
+  exception: TechnicalException | null;
+  message: Message;
+  http: HttpAnswer;
+  redirect: Redirect | null;
+  detail: string | null;
+  subject: Subject | null;
+}
+
+export declare class MfagateError extends Error {
+  constructor(code: string, message: string, extra?: { hint?: string; line?: number | null; docUrl?: string; cause?: unknown });
+  /** The core's stable error code, e.g. "policy_invalid"; "jwks_fetch_failed" from a JwksGate. */
+  readonly code: string;
+  readonly hint: string;
+  readonly line: number | null;
+  readonly docUrl: string;
+  readonly doc_url: string;
+}
+export declare class PolicyError extends MfagateError {}
+export declare class JwksError extends MfagateError {}
+export declare class UsageError extends MfagateError {}
+
+export declare const BUILTIN_POLICIES: readonly string[];
+
+export declare class Gate {
+  /** @throws PolicyError | JwksError */
+  constructor(policy: PolicySpec, jwks: Jwks);
+  /** @throws UsageError (code "request_invalid") */
+  evaluate(request: GateRequest): Decision;
+  evaluateAsync(request: GateRequest): Promise<Decision>;
+  /** The decision as the core's own JSON text (Decision::to_json), for audit logs. */
+  evaluateJson(request: GateRequest): string;
+  withKeys(jwks: Jwks): Gate;
+  readonly policyName: string;
+  readonly keyIds: Array<string | null | undefined>;
+  readonly skippedKeys: string[];
+}
+
+export interface JwksGateOptions {
+  jwksUri: string | URL;
+  /** ms before keys are refetched (in the background); default 600000. */
+  ttl?: number;
+  /** Minimum ms between fetches caused by an unknown kid or after a failure; default 30000. */
+  cooldown?: number;
+  /** ms per fetch; default 5000. */
+  timeout?: number;
+  /** Largest JWK Set accepted, in bytes; default 524288. */
+  maxBytes?: number;
+  /** Most keys accepted; default 100. */
+  maxKeys?: number;
+  fetch?: typeof globalThis.fetch;
+  onError?: (error: JwksError) => void;
+  /** Clock in ms (tests). */
+  now?: () => number;
+}
+
+export declare class JwksGate {
+  constructor(policy: PolicySpec, options: JwksGateOptions);
+  readonly gate: Gate;
+  readonly lastError: JwksError | null;
+  readonly fetchCount: number;
+  readonly hasKeys: boolean;
+  /** @throws JwksError (code "jwks_fetch_failed"); the last good keys stay. */
+  refresh(): Promise<Gate>;
+  ready(): Promise<this>;
+  evaluate(request: GateRequest): Promise<Decision>;
+  evaluateAsync(request: GateRequest): Promise<Decision>;
+}
+
+export interface Evaluator {
+  evaluate(request: GateRequest): Decision | Promise<Decision>;
+  evaluateAsync?(request: GateRequest): Promise<Decision>;
+}
+
+export interface MiddlewareOptions<Req> {
+  gate: Evaluator;
+  /** Use evaluateAsync (libuv thread pool) instead of evaluate. */
+  async?: boolean;
+  /** The session token of a page request (e.g. from a cookie), if any. */
+  token?: (req: Req) => string | null | undefined;
+  mfaRegistered?: (req: Req) => boolean | null | undefined;
+  /** Unix seconds; the system clock by default. */
+  now?: () => number;
+  /** Called with every decision (audit log). */
+  onDecision?: (decision: Decision, req: Req) => void;
+}
+
+export type ConnectMiddleware = (req: IncomingMessage & { mfagate?: Decision; originalUrl?: string }, res: ServerResponse, next: (err?: unknown) => void) => void;
+export declare function express(options: MiddlewareOptions<IncomingMessage>): ConnectMiddleware;
+
+export interface FastifyLike {
+  decorateRequest(name: string, value: unknown): unknown;
+  addHook(name: 'onRequest', hook: (request: any, reply: any) => Promise<unknown>): unknown;
+}
+export declare function fastify(app: FastifyLike, options: MiddlewareOptions<any>, done: (err?: Error) => void): void;
+
+export declare function handler(options: MiddlewareOptions<Request> & { gate: Gate; async?: false }): (request: Request) => Response | null;
+export declare function handler(options: MiddlewareOptions<Request>): (request: Request) => Response | null | Promise<Response | null>;
+export declare function decisionOf(request: Request): Decision | null;
+export declare function toResponse(decision: Decision): Response;

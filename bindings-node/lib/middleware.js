@@ -1,0 +1,159 @@
+'use strict';
+// Express/Connect middleware, a Fastify plugin and a Web-standard handler.
+// Each turns a decision into the HTTP answer the core chose (status, reason
+// phrase, headers in order, body) and hands the decision to the route on allow.
+
+const DECISIONS = new WeakMap();
+
+function checkOptions(options, who) {
+  const o = options ?? {};
+  if (!o.gate || typeof o.gate.evaluate !== 'function') {
+    throw new TypeError(`${who}: pass { gate }, a Gate or a JwksGate`);
+  }
+  for (const k of ['token', 'mfaRegistered', 'now', 'onDecision']) {
+    if (o[k] != null && typeof o[k] !== 'function') throw new TypeError(`${who}: ${k} must be a function`);
+  }
+  return o;
+}
+
+/** The binding's request object from the parts of an HTTP request. */
+function requestOf(o, native, method, path, host, authorization) {
+  const req = { method, path, host: host ?? null, authorization: authorization ?? null };
+  if (o.token) req.token = o.token(native) ?? null;
+  if (o.mfaRegistered) req.mfa_registered = o.mfaRegistered(native) ?? null;
+  if (o.now) req.now = o.now();
+  return req;
+}
+
+function decide(o, req) {
+  return o.async && typeof o.gate.evaluateAsync === 'function' ? o.gate.evaluateAsync(req) : o.gate.evaluate(req);
+}
+
+function isThenable(x) {
+  return x !== null && typeof x === 'object' && typeof x.then === 'function';
+}
+
+/** The headers of a refusal: the decision's, in order, and a JSON content type for a body. */
+function headersOf(d) {
+  const out = d.http.headers.map(([k, v]) => [k, v]);
+  const has = (name) => out.some(([k]) => k.toLowerCase() === name);
+  if (d.redirect && !has('location')) out.push(['Location', d.redirect.location]);
+  if (d.http.body && !has('content-type')) out.push(['Content-Type', 'application/json; charset=utf-8']);
+  return out;
+}
+
+/** Writes a refusal to a Node http.ServerResponse. */
+function writeNode(res, d) {
+  res.statusCode = d.http.status;
+  res.statusMessage = d.http.status_text;
+  for (const [k, v] of headersOf(d)) {
+    if (res.hasHeader(k)) res.appendHeader(k, v);
+    else res.setHeader(k, v);
+  }
+  res.setHeader('Content-Length', Buffer.byteLength(d.http.body));
+  res.end(d.http.body);
+}
+
+/**
+ * Express / Connect middleware. On allow, `req.mfagate` is the decision and
+ * `next()` is called; otherwise the answer is sent and the chain stops.
+ */
+function express(options) {
+  const o = checkOptions(options, 'mfagate.express');
+  return function mfagate(req, res, next) {
+    const apply = (d) => {
+      if (o.onDecision) o.onDecision(d, req);
+      if (d.outcome === 'allow') {
+        req.mfagate = d;
+        next();
+      } else {
+        writeNode(res, d);
+      }
+    };
+    let r;
+    try {
+      r = decide(o, requestOf(o, req, req.method, req.originalUrl ?? req.url, req.headers.host, req.headers.authorization));
+    } catch (e) {
+      next(e);
+      return;
+    }
+    if (isThenable(r)) r.then(apply).catch(next);
+    else {
+      try {
+        apply(r);
+      } catch (e) {
+        next(e);
+      }
+    }
+  };
+}
+
+/**
+ * Fastify plugin (`app.register(mfagate.fastify, { gate })`): an onRequest
+ * hook for the whole app. On allow, `request.mfagate` is the decision.
+ */
+function fastify(app, options, done) {
+  let o;
+  try {
+    o = checkOptions(options, 'mfagate.fastify');
+  } catch (e) {
+    done(e);
+    return;
+  }
+  app.decorateRequest('mfagate', null);
+  app.addHook('onRequest', async (request, reply) => {
+    const d = await decide(o, requestOf(o, request, request.method, request.raw.url, request.headers.host, request.headers.authorization));
+    if (o.onDecision) o.onDecision(d, request);
+    if (d.outcome === 'allow') {
+      request.mfagate = d;
+      return;
+    }
+    reply.code(d.http.status);
+    reply.raw.statusMessage = d.http.status_text;
+    for (const [k, v] of headersOf(d)) reply.header(k, v);
+    return reply.send(d.http.body);
+  });
+  done();
+}
+// What fastify-plugin does: the hook applies to the whole app, not a child scope.
+fastify[Symbol.for('skip-override')] = true;
+fastify[Symbol.for('fastify.display-name')] = 'mfagate';
+
+/** A refusal as a Web `Response`. */
+function toResponse(d) {
+  const headers = new Headers();
+  for (const [k, v] of headersOf(d)) headers.append(k, v);
+  return new Response(d.http.body === '' ? null : d.http.body, { status: d.http.status, statusText: d.http.status_text, headers });
+}
+
+/**
+ * A Web-standard handler for fetch-style servers: `(request) => Response | null`
+ * (a Promise of it with a JwksGate or `async: true`). `null` means allow: go
+ * on, and `decisionOf(request)` gives the decision.
+ */
+function handler(options) {
+  const o = checkOptions(options, 'mfagate.handler');
+  return function mfagate(request) {
+    const url = new URL(request.url);
+    const r = decide(
+      o,
+      requestOf(o, request, request.method, url.pathname + url.search, request.headers.get('host') ?? url.host, request.headers.get('authorization')),
+    );
+    const apply = (d) => {
+      if (o.onDecision) o.onDecision(d, request);
+      if (d.outcome === 'allow') {
+        DECISIONS.set(request, d);
+        return null;
+      }
+      return toResponse(d);
+    };
+    return isThenable(r) ? r.then(apply) : apply(r);
+  };
+}
+
+/** The decision the Web handler made for `request` (after it returned null). */
+function decisionOf(request) {
+  return DECISIONS.get(request) ?? null;
+}
+
+module.exports = { express, fastify, handler, decisionOf, toResponse, writeNode };

@@ -1,0 +1,66 @@
+'use strict';
+// Real servers on 127.0.0.1 for the middleware and JWKS tests.
+const http = require('node:http');
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`));
+  });
+}
+
+function close(server) {
+  return new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+/** A fetch-style server: Node http -> Web Request -> handler(request) ?? app(request) -> Response. */
+function webServer(handler, app) {
+  return http.createServer(async (req, res) => {
+    try {
+      const request = new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers: req.headers });
+      let response = await handler(request);
+      if (response === null) response = await app(request);
+      res.statusMessage = response.statusText;
+      res.writeHead(response.status, [...response.headers].flat());
+      res.end(Buffer.from(await response.arrayBuffer()));
+    } catch (e) {
+      res.statusCode = 500;
+      res.end(String(e?.stack ?? e));
+    }
+  });
+}
+
+/**
+ * A JWKS endpoint whose behaviour the test sets: `ok` (serve `jwks`), `garbage`,
+ * `status` (answer `status`), `slow` (wait `delay` ms first), `huge`.
+ */
+function jwksServer(initial) {
+  const state = { mode: 'ok', jwks: initial, hits: 0, delay: 0, status: 503 };
+  const server = http.createServer((req, res) => {
+    state.hits += 1;
+    const send = () => {
+      if (res.destroyed) return;
+      switch (state.mode) {
+        case 'garbage':
+          res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>');
+          return;
+        case 'status':
+          res.writeHead(state.status).end('unavailable');
+          return;
+        case 'huge':
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [], pad: 'x'.repeat(2 * 1024 * 1024) }));
+          return;
+        default:
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state.jwks));
+      }
+    };
+    if (state.mode === 'slow') setTimeout(send, state.delay);
+    else send();
+  });
+  return { server, state };
+}
+
+module.exports = { listen, close, webServer, jwksServer };

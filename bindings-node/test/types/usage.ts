@@ -1,0 +1,67 @@
+// Type-checked with `tsc --noEmit -p test/types`: the public API as a
+// TypeScript user sees it (not run).
+import express from 'express';
+import Fastify from 'fastify';
+import * as mfagate from '../../lib/index.js';
+import type { Decision, GateRequest, PolicySpec } from '../../lib/index.js';
+
+const spec: PolicySpec = { builtin: 'partner-center', overrides: { token: { audiences: ['api://my-api'] } } };
+const gate = new mfagate.Gate(spec, '{"keys":[]}');
+const request: GateRequest = { path: '/v1/customers', authorization: 'Bearer x', now: 1_700_000_000, mfa_registered: null };
+
+const d: Decision = gate.evaluate(request);
+const status: number = d.http.status;
+const outcome: 'allow' | 'deny' | 'step_up' = d.outcome;
+const headers: Array<[string, string]> = d.http.headers;
+const location: string | undefined = d.redirect?.location;
+const amr: string[] | null = d.mfa.amr;
+const pt: string = d.message['pt-BR'];
+void [status, outcome, headers, location, amr, pt];
+
+async function later(): Promise<Decision> {
+  return gate.evaluateAsync({ path: '/commerce/x' });
+}
+void later;
+
+try {
+  gate.withKeys({ keys: [] });
+} catch (e) {
+  if (e instanceof mfagate.PolicyError || e instanceof mfagate.JwksError || e instanceof mfagate.UsageError) {
+    const code: string = e.code;
+    const line: number | null = e.line;
+    const url: string = e.docUrl;
+    void [code, line, url, e.hint];
+  }
+}
+
+const remote = new mfagate.JwksGate('partner-center', {
+  jwksUri: 'https://login.microsoftonline.com/common/discovery/keys',
+  ttl: 600_000,
+  cooldown: 30_000,
+  onError: (e: mfagate.JwksError) => console.warn(e.code),
+});
+const p: Promise<Decision> = remote.evaluate(request);
+void p;
+
+const app = express();
+app.use(mfagate.express({ gate, token: (req) => req.headers.cookie ?? null, onDecision: (dec) => void dec.reason }));
+app.use(mfagate.express({ gate: remote, async: true }));
+app.get('/v1/customers', (req, res) => {
+  const seen = (req as typeof req & { mfagate?: Decision }).mfagate;
+  res.json({ reason: seen?.reason });
+});
+
+const f = Fastify();
+f.register(mfagate.fastify, { gate });
+
+const handle = mfagate.handler({ gate });
+const res: Response | null = handle(new Request('http://localhost/v1/customers'));
+const remoteHandle = mfagate.handler({ gate: remote });
+const later2: Response | null | Promise<Response | null> = remoteHandle(new Request('http://localhost/'));
+const seen: Decision | null = mfagate.decisionOf(new Request('http://localhost/'));
+void [res, later2, seen];
+
+// @ts-expect-error the request needs a path
+gate.evaluate({ method: 'GET' });
+// @ts-expect-error decisions are snake_case
+void d.http.statusText;
