@@ -61,13 +61,15 @@ fn jwks_text(env: &Env, jwks: Unknown<'_>) -> Result<String, CoreError> {
 }
 
 fn policy_from(env: &Env, spec: Unknown<'_>) -> Result<Policy, CoreError> {
-    let value = env.from_js_value::<serde_json::Value, _>(spec).map_err(|e| {
-        CoreError::new(
-            ErrorCode::PolicyInvalid,
-            format!("the policy spec could not be read: {e}"),
-            "pass a built-in name, {builtin, overrides} or {policy, overrides}",
-        )
-    })?;
+    let value = env
+        .from_js_value::<serde_json::Value, _>(spec)
+        .map_err(|e| {
+            CoreError::new(
+                ErrorCode::PolicyInvalid,
+                format!("the policy spec could not be read: {e}"),
+                "pass a built-in name, {builtin, overrides} or {policy, overrides}",
+            )
+        })?;
     Policy::from_spec(&value)
 }
 
@@ -111,7 +113,11 @@ impl OwnedRequest {
         let now = match now {
             None => mfagate::system_now(),
             Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 => n as i64,
-            Some(_) => return Err(usage("request.now must be an integer (Unix seconds) or omitted".into())),
+            Some(_) => {
+                return Err(usage(
+                    "request.now must be an integer (Unix seconds) or omitted".into(),
+                ))
+            }
         };
         Ok(OwnedRequest {
             method: method.unwrap_or_else(|| "GET".to_owned()),
@@ -183,8 +189,16 @@ impl NativeGate {
         now: Option<f64>,
         mfa_registered: Option<bool>,
     ) -> napi::Result<Utf16String> {
-        let req = OwnedRequest::from_args(method, path, host, authorization, token, now, mfa_registered)
-            .map_err(|e| throw(&env, &e))?;
+        let req = OwnedRequest::from_args(
+            method,
+            path,
+            host,
+            authorization,
+            token,
+            now,
+            mfa_registered,
+        )
+        .map_err(|e| throw(&env, &e))?;
         Ok(Utf16String::from(pack::decision(
             &self.inner.evaluate(&req.as_request()),
         )))
@@ -204,8 +218,16 @@ impl NativeGate {
         now: Option<f64>,
         mfa_registered: Option<bool>,
     ) -> napi::Result<AsyncTask<Evaluation>> {
-        let req = OwnedRequest::from_args(method, path, host, authorization, token, now, mfa_registered)
-            .map_err(|e| throw(&env, &e))?;
+        let req = OwnedRequest::from_args(
+            method,
+            path,
+            host,
+            authorization,
+            token,
+            now,
+            mfa_registered,
+        )
+        .map_err(|e| throw(&env, &e))?;
         Ok(AsyncTask::new(Evaluation {
             gate: self.inner.clone(),
             req,
@@ -227,8 +249,16 @@ impl NativeGate {
         now: Option<f64>,
         mfa_registered: Option<bool>,
     ) -> napi::Result<String> {
-        let req = OwnedRequest::from_args(method, path, host, authorization, token, now, mfa_registered)
-            .map_err(|e| throw(&env, &e))?;
+        let req = OwnedRequest::from_args(
+            method,
+            path,
+            host,
+            authorization,
+            token,
+            now,
+            mfa_registered,
+        )
+        .map_err(|e| throw(&env, &e))?;
         Ok(self.inner.evaluate(&req.as_request()).to_json())
     }
 
@@ -241,7 +271,12 @@ impl NativeGate {
     /// The `kid`s of the usable keys (null for a key without one).
     #[napi(getter)]
     pub fn key_ids(&self) -> Vec<Option<String>> {
-        self.inner.keys().keys().iter().map(|k| k.kid.clone()).collect()
+        self.inner
+            .keys()
+            .keys()
+            .iter()
+            .map(|k| k.kid.clone())
+            .collect()
     }
 
     /// Keys of the JWK Set that were left out, with why.
@@ -295,5 +330,8 @@ pub fn errors_doc() -> &'static str {
 /// Every core error code with its family, for `lib/errors.js`.
 #[napi]
 pub fn error_families() -> Vec<Vec<&'static str>> {
-    ErrorCode::ALL.iter().map(|c| vec![c.as_str(), c.family()]).collect()
+    ErrorCode::ALL
+        .iter()
+        .map(|c| vec![c.as_str(), c.family()])
+        .collect()
 }

@@ -78,8 +78,12 @@ impl Packer {
 
     fn num(&mut self, v: f64) {
         let b = v.to_bits();
-        self.out
-            .extend([(b >> 48) as u16, (b >> 32) as u16, (b >> 16) as u16, b as u16]);
+        self.out.extend([
+            (b >> 48) as u16,
+            (b >> 32) as u16,
+            (b >> 16) as u16,
+            b as u16,
+        ]);
     }
 
     fn opt_num(&mut self, v: Option<f64>) {
