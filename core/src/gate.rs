@@ -219,15 +219,24 @@ impl Gate {
     /// Decides a request: verifies the token's signature in-process (native
     /// builds), then checks claims, kind, roles and MFA.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
-        let (rule, jws, key) = match self.front(req) {
-            Ok(x) => x,
-            Err(d) => return *d,
-        };
-        match self.keys.keys()[key].prepared.verify(
-            jws.alg,
-            jws.signing_input.as_bytes(),
-            &jws.signature,
-        ) {
+        match self.front(req) {
+            Ok((rule, jws, key)) => self.verify_in_process(rule, &jws, key, req),
+            Err(d) => *d,
+        }
+    }
+
+    fn verify_in_process(
+        &self,
+        rule: usize,
+        jws: &jws::Jws<'_>,
+        key: usize,
+        req: &Request<'_>,
+    ) -> Decision {
+        let k = &self.keys.keys()[key];
+        match k
+            .prepared
+            .verify(jws.alg, jws.signing_input.as_bytes(), &jws.signature)
+        {
             Err(r) => self.refuse(Some(rule), r, Facts::default()),
             Ok(false) => self.refuse(
                 Some(rule),
@@ -250,7 +259,7 @@ impl Gate {
             Err(d) => return Step::Done(d),
         };
         if crate::crypto::verifies_in_process(jws.alg) {
-            return Step::Done(Box::new(self.evaluate(req)));
+            return Step::Done(Box::new(self.verify_in_process(rule, &jws, key, req)));
         }
         Step::Verify(Pending {
             rule,
@@ -286,6 +295,29 @@ impl Gate {
         match Claims::parse(payload) {
             Err(r) => self.refuse(Some(rule), r, Facts::default()),
             Ok(cl) => self.decide(rule, &cl, req),
+        }
+    }
+
+    /// The second phase when the host cannot verify at all (for example no
+    /// WebCrypto): a `verification_unavailable` decision, never an allow.
+    pub fn complete_unavailable(&self, pending: &Pending, why: &str) -> Decision {
+        self.refuse(
+            Some(pending.rule),
+            Refusal::new(Reason::VerificationUnavailable, why),
+            Facts::default(),
+        )
+    }
+
+    /// As [`Gate::evaluate_claims`], from the claims' JSON: claims that cannot
+    /// be read are a `claim_invalid` or `token_malformed` decision, not an error.
+    pub fn evaluate_claims_json(&self, json: &str, req: &Request<'_>) -> Decision {
+        let rule = match self.route(req) {
+            Ok(rule) => rule,
+            Err(d) => return *d,
+        };
+        match Claims::parse(json.as_bytes()) {
+            Ok(cl) => self.decide(rule, &cl, req),
+            Err(r) => self.refuse(Some(rule), r, Facts::default()),
         }
     }
 

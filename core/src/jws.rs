@@ -1,8 +1,6 @@
 //! Splitting and decoding a compact JWS (RFC 7515 §7.1) without trusting it.
 
 use crate::reason::Reason;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -88,13 +86,17 @@ pub struct Jws<'t> {
     pub signature: Vec<u8>,
 }
 
+/// Strict base64url without padding (RFC 7515 §2), SIMD-accelerated: it is
+/// the largest non-crypto cost of a decision.
 fn b64(segment: &str, what: &str) -> Result<Vec<u8>, Refusal> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|e| {
-        Refusal::new(
-            Reason::TokenMalformed,
-            format!("{what} is not base64url: {e}"),
-        )
-    })
+    base64_simd::URL_SAFE_NO_PAD
+        .decode_to_vec(segment)
+        .map_err(|e| {
+            Refusal::new(
+                Reason::TokenMalformed,
+                format!("{what} is not base64url: {e}"),
+            )
+        })
 }
 
 /// Splits, decodes and checks the header of a compact JWS. `allowed` is the
@@ -207,6 +209,8 @@ pub fn decode_unverified(token: &str) -> Result<(serde_json::Value, Vec<u8>), Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
 
     fn enc(s: &str) -> String {
         URL_SAFE_NO_PAD.encode(s)

@@ -81,3 +81,30 @@ fn hs256_and_early_refusals_are_decided_at_once() {
     };
     assert_eq!(d.reason, Reason::SignatureInvalid);
 }
+
+#[test]
+fn a_host_without_crypto_gets_a_decision_not_an_allow() {
+    let (gate, spec, _) = case("api.json", "api-seed-sample-mfa");
+    let req = spec.as_request();
+    let Step::Verify(p) = gate.prepare(&req) else {
+        panic!("expected a verification step")
+    };
+    let d = gate.complete_unavailable(&p, "no crypto.subtle in this runtime");
+    assert_eq!(
+        (d.outcome, d.reason, d.http.status),
+        (Outcome::Deny, Reason::VerificationUnavailable, 500)
+    );
+    assert_eq!(
+        d.detail.as_deref(),
+        Some("no crypto.subtle in this runtime")
+    );
+}
+
+#[test]
+fn unreadable_claims_are_a_decision() {
+    let (gate, spec, _) = case("api.json", "api-seed-sample-mfa");
+    let d = gate.evaluate_claims_json(r#"{"amr":"mfa"}"#, &spec.as_request());
+    assert_eq!((d.outcome, d.reason), (Outcome::Deny, Reason::ClaimInvalid));
+    let d = gate.evaluate_claims_json("not json", &spec.as_request());
+    assert_eq!(d.reason, Reason::TokenMalformed);
+}
