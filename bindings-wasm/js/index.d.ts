@@ -1,0 +1,168 @@
+// Types of mfagate-wasm. Decisions are plain objects of exactly the core's
+// JSON form (snake_case); see docs/bindings.md.
+
+export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025';
+
+/** A policy spec: a built-in name, or a built-in or whole policy with an RFC 7396 merge patch. */
+export type PolicySpec =
+  | BuiltinPolicy
+  | (string & {})
+  | { builtin: BuiltinPolicy | (string & {}); overrides?: Record<string, unknown> }
+  | { policy: Record<string, unknown>; overrides?: Record<string, unknown> };
+
+export interface Jwk { kty: string; kid?: string; [member: string]: unknown }
+export interface JwkSet { keys: Jwk[] }
+
+export interface MfagateRequest {
+  /** Any case; "GET" when omitted. */
+  method?: string;
+  /** The request path (a query string is ignored). */
+  path: string;
+  host?: string | null;
+  /** The Authorization header: "Bearer <jwt>". */
+  authorization?: string | null;
+  /** A raw session token (for example the ID token a page signed in with). */
+  token?: string | null;
+  /** Unix seconds; the host's clock (Date.now()) when omitted. */
+  now?: number;
+  /** false: the user has no MFA method yet (a redirect asks to register first). */
+  mfa_registered?: boolean | null;
+}
+
+export type Outcome = 'allow' | 'deny' | 'step_up';
+export type TokenKind = 'app_only' | 'app_user' | 'delegated_admin' | 'id_token' | 'unrecognized';
+export type Role = 'admin_agent' | 'sales_agent' | 'helpdesk_agent' | 'global_admin' | 'billing_admin' | 'security_admin';
+
+export interface MfaReport {
+  required: boolean;
+  satisfied: boolean;
+  /** "amr", "federated" or "exception". */
+  evidence: string | null;
+  amr: string[] | null;
+  auth_time: number | null;
+  max_age: number | null;
+}
+export interface Message { en: string; fr: string; 'pt-BR': string }
+export interface HttpAnswer {
+  status: number;
+  status_text: string;
+  /** [name, value] pairs, in order. */
+  headers: [string, string][];
+  body: string;
+}
+export interface Redirect { location: string; params: [string, string][]; register_first: boolean }
+export interface Exception { tenant: string; user: string | null; reason: string; /** Unix seconds. */ expires: number; reference: string | null }
+export interface Subject {
+  tenant: string | null;
+  object_id: string | null;
+  user: string | null;
+  app_id: string | null;
+  home_tenant: string | null;
+}
+
+export interface Decision {
+  outcome: Outcome;
+  /** A stable reason code, for example "mfa_required". */
+  reason: string;
+  token_kind: TokenKind | null;
+  kind_evidence: string | null;
+  rule: string | null;
+  roles: Role[];
+  mfa: MfaReport;
+  exception: Exception | null;
+  message: Message;
+  http: HttpAnswer;
+  redirect: Redirect | null;
+  detail: string | null;
+  subject: Subject | null;
+}
+
+/** A policy and a JWK Set, built once. */
+export class Gate {
+  /** Throws PolicyError or JwksError. `jwks`: a JWK Set object or its JSON text; null for none. */
+  constructor(policy: PolicySpec, jwks?: JwkSet | string | null);
+  /** Decides a request. RS256/PS256/ES256 go through WebCrypto (keys imported once); HS256 in the module. Rejects with UsageError for an unusable request. */
+  evaluate(request: MfagateRequest): Promise<Decision>;
+  /** Decides on claims already verified (JSON text or an object). Throws UsageError for unusable claims. */
+  evaluateClaims(claims: string | Record<string, unknown>, request: MfagateRequest): Decision;
+  readonly policyName: string;
+  readonly keyCount: number;
+  readonly kids: string[];
+  readonly skipped: string[];
+  /** Frees the module memory now (optional; a FinalizationRegistry does it otherwise). */
+  free(): void;
+}
+
+export interface ErrorDetails { code?: string; hint?: string; line?: number | null; doc_url?: string | null }
+export class MfagateError extends Error {
+  constructor(message: string, details?: ErrorDetails);
+  readonly code: string;
+  readonly hint: string;
+  readonly line: number | null;
+  readonly doc_url: string | null;
+}
+export class PolicyError extends MfagateError {}
+export class JwksError extends MfagateError {}
+export class UsageError extends MfagateError {}
+
+/** Checks a JWK Set with the core; throws JwksError. */
+export function parseJwks(jwks: JwkSet | string): { keys: number; kids: string[]; skipped: string[] };
+export function builtinPolicies(): BuiltinPolicy[];
+
+/** One rule of the policy, decided on the token's claims (core `inspect`). */
+export interface RuleVerdict { rule: string; description: string; path: string; decision: Decision }
+export interface Inspection {
+  /** Always false: nothing checked the signature. */
+  verified: false;
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  version: string | null;
+  kind: TokenKind;
+  kind_evidence: string;
+  roles: Role[];
+  groups_overage: boolean;
+  mfa: { amr: string[] | null; amr_has_mfa: boolean; federated_mfa: boolean; auth_time: number | null };
+  policy: string;
+  evaluated_at: number;
+  rules: RuleVerdict[];
+}
+export interface Refusal { reason: string; detail: string; message: Message }
+/** Explains a token without verifying it; `refusal` when it cannot be read. `now` defaults to just after its iat. Throws PolicyError. */
+export function inspect(token: string, policy: PolicySpec, now?: number | null): { inspection: Inspection; refusal: null } | { inspection: null; refusal: Refusal };
+export function version(): string;
+
+export interface JwksCacheOptions {
+  /** How long a fetched set is fresh. Default 3600. */
+  ttlSeconds?: number;
+  /** Least time between refreshes for unknown kids or after failures. Default 60. */
+  minRefreshSeconds?: number;
+  /** Fetch timeout. Default 5000. */
+  timeoutMs?: number;
+  /** Largest body accepted. Default 262144. */
+  maxBytes?: number;
+  /** Most keys accepted. Default 64. */
+  maxKeys?: number;
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Milliseconds clock, for tests. */
+  now?: () => number;
+}
+export class JwksCache {
+  constructor(url: string | URL, options?: JwksCacheOptions);
+  /** The set as JSON text. Throws JwksError "jwks_fetch_failed" only while no good set was ever fetched. */
+  get(): Promise<string>;
+  /** At most once per minRefreshSeconds; true when a different set was stored. */
+  refreshForUnknownKid(): Promise<boolean>;
+  readonly version: number;
+  readonly current: string | null;
+  readonly stats: { fetches: number; failures: number; lastError: string | null };
+}
+export class JwksGate {
+  constructor(policy: PolicySpec, cache: JwksCache);
+  evaluate(request: MfagateRequest): Promise<Decision>;
+}
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+/** Browsers and workers (web build): loads the module. A no-op in Node and with bundlers. */
+export default function init(options?: { module_or_path: InitInput | Promise<InitInput> }): Promise<unknown>;
+/** Loads from a compiled module or bytes, synchronously (workers). A no-op in Node and with bundlers. */
+export function initSync(options: { module: BufferSource | WebAssembly.Module }): unknown;

@@ -1,0 +1,14 @@
+'use strict';
+// mfagate-wasm for Node (wasm-pack --target nodejs): ready on require.
+const glue = require('./node/mfagate_wasm.js');
+const { MfagateError, PolicyError, JwksError, UsageError } = require('./errors.cjs');
+const { bindJwks } = require('./jwks.cjs');
+
+glue.__registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
+const { Gate, parseJwks, builtinPolicies, inspect, version } = glue;
+const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError });
+module.exports = {
+  Gate, parseJwks, builtinPolicies, inspect, version, JwksCache, JwksGate,
+  MfagateError, PolicyError, JwksError, UsageError,
+  default: async function init() {}, initSync() {},
+};

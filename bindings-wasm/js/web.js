@@ -1,0 +1,23 @@
+// mfagate-wasm for browsers and workers (wasm-pack --target web).
+// Call `await init()` (or `initSync({ module })` in a worker that imports the
+// .wasm as a module) once before building a Gate.
+import glueInit, { initSync as glueInitSync, Gate, parseJwks, builtinPolicies, inspect, version, __registerErrorClasses } from './web/mfagate_wasm.js';
+import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
+import { bindJwks } from './jwks.js';
+
+const register = () => __registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
+
+/** Loads the module (fetches mfagate_wasm_bg.wasm next to the glue unless told otherwise). */
+export default async function init(options) {
+  const out = await glueInit(options);
+  register();
+  return out;
+}
+/** Loads the module from a compiled WebAssembly.Module or bytes: `initSync({ module })`. */
+export function initSync(options) {
+  const out = glueInitSync(options);
+  register();
+  return out;
+}
+export const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError });
+export { Gate, parseJwks, builtinPolicies, inspect, version, MfagateError, PolicyError, JwksError, UsageError };

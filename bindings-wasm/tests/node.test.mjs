@@ -1,0 +1,269 @@
+// Unit tests of the nodejs build: conversions, errors, WebCrypto paths, key
+// caching, the JWKS cache. Run with `node --test tests/`.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
+import * as m from '../pkg/node.mjs';
+import { jwt, jwks, claims, keys, NOW } from './tokens.mjs';
+
+const { Gate, MfagateError, PolicyError, JwksError, UsageError } = m;
+const bearer = (t) => `Bearer ${t}`;
+const api = (authorization, extra = {}) => ({ path: '/v1/customers', authorization, now: NOW, ...extra });
+const withAlg = (a) => ({ builtin: 'partner-center', overrides: { token: { algorithms: [a] } } });
+
+test('require() and import give the same classes', () => {
+  const cjs = createRequire(import.meta.url)('../pkg/node.cjs');
+  assert.equal(cjs.Gate, Gate);
+  assert.equal(cjs.PolicyError, PolicyError);
+  assert.deepEqual(m.builtinPolicies(), ['partner-center', 'partner-center-2019', 'partner-center-2020', 'partner-center-2025']);
+});
+
+test('errors are real Error subclasses with the core code', () => {
+  const cases = [
+    [() => new Gate('partner-center-1999', null), PolicyError, 'policy_unknown_builtin'],
+    [() => new Gate({ builtin: 'partner-center', overrides: { token: { algorithms: ['none'] } } }, null), PolicyError, 'policy_invalid'],
+    [() => new Gate('{"builtin": ', null), PolicyError, 'policy_syntax'],
+    [() => new Gate('partner-center', '{"keys": 3}'), JwksError, 'jwks_invalid'],
+    [() => new Gate('partner-center', { keys: [{ kty: 'oct', kid: 's', k: 'c2hvcnQ' }] }), JwksError, 'jwk_unsupported'],
+  ];
+  for (const [f, cls, code] of cases) {
+    assert.throws(f, (e) => {
+      assert.ok(e instanceof cls, `${code}: ${e}`);
+      assert.ok(e instanceof MfagateError && e instanceof Error);
+      assert.equal(e.code, code);
+      assert.equal(e.name, cls.name);
+      assert.equal(typeof e.message, 'string');
+      assert.ok(e.message.length > 0);
+      assert.equal(typeof e.hint, 'string');
+      assert.ok(e.line === null || Number.isInteger(e.line));
+      assert.match(e.doc_url, new RegExp(`#${code}$`));
+      assert.ok(typeof e.stack === 'string');
+      return true;
+    });
+  }
+});
+
+test('a request that is not usable rejects with UsageError request_invalid', async () => {
+  const g = new Gate('partner-center', jwks);
+  for (const bad of [null, 'GET /', {}, { path: 3 }, { path: '/', now: 1.5 }, { path: '/', authorisation: 'Bearer x' }, { path: '/', mfa_registered: 'no' }]) {
+    await assert.rejects(g.evaluate(bad), (e) => e instanceof UsageError && e.code === 'request_invalid', JSON.stringify(bad));
+    assert.throws(() => g.evaluateClaims('{}', bad), (e) => e instanceof UsageError && e.code === 'request_invalid');
+  }
+  assert.throws(() => g.evaluateClaims('{"amr": "mfa"}', { path: '/', now: NOW }), (e) => e instanceof UsageError);
+});
+
+test('decisions are plain objects of the core JSON form', async () => {
+  const g = new Gate('partner-center', jwks);
+  const d = await g.evaluate({ path: '/v1/customers', now: NOW });
+  assert.equal(Object.getPrototypeOf(d), Object.prototype);
+  assert.deepEqual(Object.keys(d), ['outcome', 'reason', 'token_kind', 'kind_evidence', 'rule', 'roles', 'mfa', 'exception', 'message', 'http', 'redirect', 'detail', 'subject']);
+  assert.equal(d.outcome, 'deny');
+  assert.equal(d.reason, 'no_credential');
+  assert.equal(d.token_kind, null);
+  assert.deepEqual(d.http.headers, [['WWW-Authenticate', 'Bearer']]);
+  assert.deepEqual(Object.keys(d.message), ['en', 'fr', 'pt-BR']);
+  assert.notEqual(d.message.fr, d.message.en);
+});
+
+for (const [alg, kid] of [['RS256', 'rsa-1'], ['PS256', 'rsa-2'], ['ES256', 'ec-1'], ['HS256', 'hs-1']]) {
+  test(`${alg}: a good signature allows, a bad one is signature_invalid`, async () => {
+    const g = new Gate(withAlg(alg), jwks);
+    const good = await g.evaluate(api(bearer(jwt(claims.appUserMfa, { alg, kid }))));
+    assert.equal(good.reason, 'mfa_satisfied', good.detail);
+    assert.equal(good.outcome, 'allow');
+    const pwd = await g.evaluate(api(bearer(jwt(claims.appUserPwd, { alg, kid }))));
+    assert.equal(pwd.reason, 'mfa_required');
+    assert.equal(pwd.http.status, 401);
+    // Signed by another key under the same kid.
+    const other = {
+      RS256: keys.rsa2,
+      PS256: keys.rsa1,
+      ES256: (await import('node:crypto')).generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+      HS256: Buffer.alloc(32, 7),
+    }[alg];
+    const bad = await g.evaluate(api(bearer(jwt(claims.appUserMfa, { alg, kid, key: other }))));
+    assert.equal(bad.reason, 'signature_invalid');
+    assert.equal(bad.outcome, 'deny');
+    // A signature of the wrong length, and an empty one.
+    const t = jwt(claims.appUserMfa, { alg, kid });
+    const cut = await g.evaluate(api(bearer(t.slice(0, -8))));
+    assert.equal(cut.outcome, 'deny');
+    assert.ok(['signature_invalid', 'token_malformed'].includes(cut.reason), cut.reason);
+    const none = await g.evaluate(api(bearer(t.slice(0, t.lastIndexOf('.') + 1))));
+    assert.notEqual(none.outcome, 'allow');
+  });
+}
+
+test('a policy pinning HS256 and RS256 decides both; HS256-only decides in one pass', async () => {
+  const both = new Gate({ builtin: 'partner-center', overrides: { token: { algorithms: ['HS256', 'RS256'] } } }, jwks);
+  const hsOnly = new Gate(withAlg('HS256'), jwks);
+  for (const g of [both, hsOnly]) {
+    assert.equal((await g.evaluate(api(bearer(jwt(claims.appUserMfa, { alg: 'HS256', kid: 'hs-1' }))))).reason, 'mfa_satisfied');
+    assert.equal((await g.evaluate(api(bearer(jwt(claims.appUserPwd, { alg: 'HS256', kid: 'hs-1', key: Buffer.alloc(32, 1) }))))).reason, 'signature_invalid');
+  }
+  assert.equal((await both.evaluate(api(bearer(jwt(claims.appUserMfa))))).reason, 'mfa_satisfied');
+  assert.equal((await hsOnly.evaluate(api(bearer(jwt(claims.appUserMfa))))).reason, 'algorithm_not_allowed');
+});
+
+test('each WebCrypto key is imported once per gate and algorithm, also under concurrency', async () => {
+  const subtle = globalThis.crypto.subtle;
+  const original = subtle.importKey;
+  let imports = 0;
+  subtle.importKey = function (...a) { imports++; return original.apply(this, a); };
+  try {
+    const g = new Gate(withAlg('RS256'), jwks);
+    const t = bearer(jwt(claims.appUserMfa));
+    const ds = await Promise.all(Array.from({ length: 20 }, () => g.evaluate(api(t))));
+    assert.ok(ds.every((d) => d.reason === 'mfa_satisfied'));
+    for (let i = 0; i < 5; i++) assert.equal((await g.evaluate(api(t))).reason, 'mfa_satisfied');
+    assert.equal(imports, 1);
+    await g.evaluate(api(bearer(jwt(claims.appUserMfa, { kid: 'rsa-2' }))));
+    assert.equal(imports, 2);
+    // HS256 never touches WebCrypto.
+    const h = new Gate(withAlg('HS256'), jwks);
+    await h.evaluate(api(bearer(jwt(claims.appUserMfa, { alg: 'HS256', kid: 'hs-1' }))));
+    assert.equal(imports, 2);
+  } finally {
+    subtle.importKey = original;
+  }
+});
+
+test('without WebCrypto an RS256 evaluation rejects with crypto_unavailable', async () => {
+  const desc = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
+  try {
+    const g = new Gate('partner-center', jwks);
+    await assert.rejects(g.evaluate(api(bearer(jwt(claims.appUserMfa)))), (e) => e instanceof MfagateError && e.code === 'crypto_unavailable');
+    // Decisions that need no signature still work.
+    assert.equal((await g.evaluate({ path: '/v1/x', now: NOW })).reason, 'no_credential');
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', desc);
+  }
+});
+
+test('evaluateClaims decides on verified claims, synchronously', () => {
+  const g = new Gate('partner-center', null);
+  const d = g.evaluateClaims(JSON.stringify(claims.appUserPwd), { path: '/v1/customers', now: NOW });
+  assert.equal(d.reason, 'mfa_required');
+  const d2 = g.evaluateClaims(claims.appUserMfa, { path: '/v1/customers', now: NOW });
+  assert.equal(d2.reason, 'mfa_satisfied');
+  assert.deepEqual(d2.mfa.amr, ['pwd', 'mfa']);
+  const d3 = g.evaluateClaims(claims.appUserMfa, { path: '/v1/customers', now: NOW + 10000 });
+  assert.equal(d3.reason, 'token_expired');
+});
+
+test('now defaults to the host clock', async () => {
+  const g = new Gate('partner-center', jwks);
+  // The test token expired long before today's date.
+  const d = await g.evaluate({ path: '/v1/customers', authorization: bearer(jwt(claims.appUserMfa)) });
+  assert.equal(d.reason, 'token_expired');
+  const now = Number(/now \((\d+)\)/.exec(d.detail)?.[1]);
+  assert.ok(Math.abs(now - Date.now() / 1000) < 5, d.detail);
+});
+
+test('gate properties', () => {
+  const g = new Gate('partner-center-2025', { keys: [...jwks.keys, { kty: 'OKP', kid: 'ed', crv: 'Ed25519', x: 'AA' }] });
+  assert.equal(g.policyName, 'partner-center-2025');
+  assert.equal(g.keyCount, 4);
+  assert.deepEqual(g.kids, ['rsa-1', 'rsa-2', 'ec-1', 'hs-1']);
+  assert.equal(g.skipped.length, 1);
+  assert.deepEqual(m.parseJwks(jwks).kids, ['rsa-1', 'rsa-2', 'ec-1', 'hs-1']);
+  assert.throws(() => m.parseJwks('nope'), JwksError);
+});
+
+// --- JwksCache on a local HTTP server -------------------------------------
+
+async function jwksServer() {
+  const s = { body: JSON.stringify(jwks), status: 200, hits: 0, delayMs: 0, headers: {} };
+  const srv = createServer((req, res) => {
+    s.hits++;
+    setTimeout(() => {
+      res.writeHead(s.status, { 'content-type': 'application/json', ...s.headers });
+      res.end(s.body);
+    }, s.delayMs);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  s.url = `http://127.0.0.1:${srv.address().port}/jwks`;
+  s.close = () => new Promise((r) => { srv.closeAllConnections?.(); srv.close(r); });
+  return s;
+}
+
+test('JwksCache: TTL, unknown-kid refresh at most once per interval, keeps last good keys', async () => {
+  const s = await jwksServer();
+  let clock = 1_000_000;
+  try {
+    const cache = new m.JwksCache(s.url, { ttlSeconds: 600, minRefreshSeconds: 60, now: () => clock });
+    const gate = new m.JwksGate('partner-center', cache);
+    const t1 = bearer(jwt(claims.appUserMfa));
+    assert.equal((await gate.evaluate(api(t1))).reason, 'mfa_satisfied');
+    assert.equal((await gate.evaluate(api(t1))).reason, 'mfa_satisfied');
+    assert.equal(s.hits, 1, 'cached while fresh');
+    // An unknown kid refetches once; a second unknown kid within the interval does not.
+    const t9 = bearer(jwt(claims.appUserMfa, { kid: 'rsa-9', key: keys.rsa1 }));
+    clock += 61_000;
+    assert.equal((await gate.evaluate(api(t9))).reason, 'key_not_found');
+    assert.equal(s.hits, 2);
+    assert.equal((await gate.evaluate(api(t9))).reason, 'key_not_found');
+    assert.equal(s.hits, 2, 'rate-limited');
+    // Rotation: the new kid appears at the endpoint and is found after the interval.
+    s.body = JSON.stringify({ keys: [...jwks.keys, { ...jwks.keys[0], kid: 'rsa-9' }] });
+    clock += 61_000;
+    assert.equal((await gate.evaluate(api(t9))).reason, 'mfa_satisfied');
+    assert.equal(s.hits, 3);
+    assert.equal(cache.version, 2);
+    // Garbage, an error status, too many keys and a huge body keep the last good keys.
+    for (const bad of [() => { s.body = 'not json'; }, () => { s.body = '{"keys":[{"kty":"RSA"}]}'; }, () => { s.status = 500; s.body = ''; },
+      () => { s.status = 200; s.body = JSON.stringify({ keys: Array.from({ length: 100 }, (_, i) => ({ ...jwks.keys[0], kid: `k${i}` })) }); },
+      () => { s.body = JSON.stringify({ keys: jwks.keys, pad: 'x'.repeat(300_000) }); }]) {
+      bad();
+      clock += 601_000; // stale: get() refetches
+      const before = s.hits;
+      assert.equal((await gate.evaluate(api(t9))).reason, 'mfa_satisfied');
+      assert.equal(s.hits, before + 1);
+      assert.equal(cache.version, 2);
+      assert.ok(cache.stats.lastError, 'the failure is recorded');
+      // A failed refresh is not retried on every request.
+      await gate.evaluate(api(t9));
+      assert.equal(s.hits, before + 1);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test('JwksCache: timeout, and jwks_fetch_failed while no good set was ever fetched', async () => {
+  const s = await jwksServer();
+  try {
+    s.delayMs = 2000;
+    const cache = new m.JwksCache(s.url, { timeoutMs: 100, minRefreshSeconds: 0 });
+    const t0 = Date.now();
+    await assert.rejects(cache.get(), (e) => e instanceof JwksError && e.code === 'jwks_fetch_failed' && /timed out/.test(e.message));
+    assert.ok(Date.now() - t0 < 1500, 'the timeout cut the fetch');
+    s.delayMs = 0;
+    s.body = 'garbage';
+    await assert.rejects(cache.get(), (e) => e.code === 'jwks_fetch_failed');
+    s.body = JSON.stringify(jwks);
+    assert.equal(JSON.parse(await cache.get()).keys.length, 4);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the package resolves by name: import and require in Node, the types and the wasm subpath', async () => {
+  const { mkdirSync, symlinkSync, rmSync, writeFileSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const dir = fileURLToPath(new URL('./artifacts/resolve/', import.meta.url));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(`${dir}node_modules`, { recursive: true });
+  symlinkSync(fileURLToPath(new URL('../pkg', import.meta.url)), `${dir}node_modules/mfagate-wasm`, 'dir');
+  writeFileSync(`${dir}a.mjs`, `import { Gate, PolicyError } from 'mfagate-wasm';
+import { createRequire } from 'node:module';
+const cjs = createRequire(import.meta.url)('mfagate-wasm');
+if (cjs.Gate !== Gate || cjs.PolicyError !== PolicyError) throw new Error('two instances');
+const d = await new Gate('partner-center', null).evaluate({ path: '/v1/x', now: 1 });
+console.log(d.reason, import.meta.resolve('mfagate-wasm/mfagate_wasm_bg.wasm').endsWith('/pkg/web/mfagate_wasm_bg.wasm'));`);
+  const out = execFileSync(process.execPath, [`${dir}a.mjs`], { cwd: dir, encoding: 'utf8' }).trim();
+  assert.equal(out, 'no_credential true');
+});

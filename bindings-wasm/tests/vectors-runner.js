@@ -1,0 +1,96 @@
+// The conformance-vector runner (docs/bindings.md), the same code in Node,
+// Chromium and workerd. `api` is the mfagate-wasm module; `files` are
+// [{ name, text }] of every tests/vectors/*.json file except index.json.
+
+export const VECTOR_FORMAT = 'mfagate-vectors/1';
+
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function deepEqual(a, b) {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isObj(a) && isObj(b)) {
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** Where `actual` differs from the subset `expected`, or null. Objects match
+ * when every expected key matches (a missing key counts as null); arrays
+ * element by element and in length; anything else by equality. */
+export function subsetMismatch(expected, actual, at = 'decision') {
+  if (isObj(expected) && isObj(actual)) {
+    for (const [k, ev] of Object.entries(expected)) {
+      const m = subsetMismatch(ev, Object.hasOwn(actual, k) ? actual[k] : null, `${at}.${k}`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (Array.isArray(expected) && Array.isArray(actual) && expected.length === actual.length) {
+    for (let i = 0; i < expected.length; i++) {
+      const m = subsetMismatch(expected[i], actual[i], `${at}[${i}]`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (deepEqual(expected, actual)) return null;
+  return `${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`;
+}
+
+async function runCase(api, keysText, c) {
+  let gate, buildError = null;
+  try {
+    gate = new api.Gate(c.policy, keysText);
+  } catch (e) {
+    buildError = e;
+  }
+  if (c.expect_error !== undefined && c.expect_error !== null) {
+    if (!buildError) return 'the gate built, but an error was expected';
+    if (!(buildError instanceof api.MfagateError) || !(buildError instanceof Error)) {
+      return `the error is not an MfagateError: ${buildError}`;
+    }
+    return subsetMismatch(c.expect_error, { code: buildError.code, message: buildError.message }, 'error');
+  }
+  if (buildError) return `the gate did not build: [${buildError.code}] ${buildError.message}`;
+  if (c.expect === undefined || c.expect === null) return 'the case has neither expect nor expect_error';
+  try {
+    const d = await gate.evaluate(c.request);
+    return subsetMismatch(c.expect, d, 'decision');
+  } finally {
+    gate.free?.();
+  }
+}
+
+/** Runs every case; returns { passed, failed: [{ id, why }], lines }. */
+export async function runVectors(api, files) {
+  const out = { passed: 0, failed: [], lines: [] };
+  if (files.length === 0) {
+    out.failed.push({ id: '(none)', why: 'no vector files were found' });
+  }
+  for (const { name, text } of files) {
+    let f;
+    try {
+      f = JSON.parse(text);
+      if (f.format !== VECTOR_FORMAT) throw new Error(`format ${JSON.stringify(f.format)} is not ${VECTOR_FORMAT}`);
+      if (!Array.isArray(f.cases)) throw new Error('no cases array');
+    } catch (e) {
+      out.failed.push({ id: name, why: `vector_invalid: ${e.message}` });
+      continue;
+    }
+    const keysText = JSON.stringify(f.keys);
+    for (const c of f.cases) {
+      let why;
+      try {
+        why = await runCase(api, keysText, c);
+      } catch (e) {
+        why = `threw: ${e?.code ? `[${e.code}] ` : ''}${e?.message ?? e}`;
+      }
+      if (why) out.failed.push({ id: `${name}#${c.id}`, why });
+      else out.passed++;
+    }
+  }
+  for (const { id, why } of out.failed) out.lines.push(`FAIL ${id}: ${why}`);
+  out.lines.push(`${out.passed} passed, ${out.failed.length} failed`);
+  return out;
+}

@@ -1,0 +1,33 @@
+# workerd configuration of the edge gate: `workerd serve config.capnp`
+# (after `bash bindings-wasm/build.sh`). The gate listens on 127.0.0.1:8787
+# and forwards allowed requests to the origin at 127.0.0.1:8080, which also
+# serves the JWK Set at /.well-known/jwks.json in this demo.
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "gate", worker = .gate),
+    (name = "origin", external = (address = "127.0.0.1:8080", http = ())),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:8787", http = (), service = "gate") ],
+);
+
+const gate :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    # The package mfagate-wasm (web build), under the names it imports itself by.
+    (name = "mfagate-wasm", esModule = embed "../../bindings-wasm/pkg/web.js"),
+    (name = "web/mfagate_wasm.js", esModule = embed "../../bindings-wasm/pkg/web/mfagate_wasm.js"),
+    (name = "errors.js", esModule = embed "../../bindings-wasm/pkg/errors.js"),
+    (name = "jwks.js", esModule = embed "../../bindings-wasm/pkg/jwks.js"),
+    (name = "mfagate-wasm/mfagate_wasm_bg.wasm", wasm = embed "../../bindings-wasm/pkg/web/mfagate_wasm_bg.wasm"),
+  ],
+  bindings = [
+    (name = "ORIGIN", service = "origin"),
+    (name = "JWKS", service = "origin"),
+    (name = "JWKS_URL", text = "http://origin.internal/.well-known/jwks.json"),
+    (name = "MFAGATE_POLICY", text = "partner-center"),
+    (name = "JWKS_MIN_REFRESH_SECONDS", text = "1"),
+  ],
+  compatibilityDate = "2025-09-01",
+);

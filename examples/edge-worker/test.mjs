@@ -1,0 +1,124 @@
+// The edge gate in workerd on 127.0.0.1, with a local origin, tested with
+// real HTTP requests: `node --test examples/edge-worker/test.mjs`.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startWorkerd } from '../../bindings-wasm/tests/workerd.mjs';
+import { jwt, jwks, makeClaims, keys } from '../../bindings-wasm/tests/tokens.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+// The origin: echoes what reached it; serves the JWK Set.
+const origin = { hits: [], jwksHits: 0, jwks: { keys: jwks.keys.slice(0, 3) } };
+const srv = createServer((req, res) => {
+  if (req.url === '/.well-known/jwks.json') {
+    origin.jwksHits++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(origin.jwks));
+    return;
+  }
+  origin.hits.push(req.url);
+  const seen = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-mfagate-')));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ origin: true, method: req.method, path: req.url, seen }));
+});
+await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+
+// The shipped config, with the origin's port and the gate's socket changed.
+mkdirSync(join(here, '.test'), { recursive: true });
+const cfg = readFileSync(join(here, 'config.capnp'), 'utf8')
+  .replace('address = "127.0.0.1:8080"', `address = "127.0.0.1:${srv.address().port}"`)
+  .replaceAll('embed "', 'embed "../');
+writeFileSync(join(here, '.test', 'config.capnp'), cfg);
+const wd = await startWorkerd(join(here, '.test', 'config.capnp'));
+test.after(async () => { if (process.env.MFAGATE_DEBUG) console.log(wd.output()); await wd.stop(); srv.closeAllConnections?.(); srv.close(); });
+
+const now = () => Math.floor(Date.now() / 1000);
+const get = (path, headers = {}) => fetch(`${wd.url}${path}`, { headers, redirect: 'manual' });
+const hitsBefore = () => origin.hits.length;
+
+test('no credential on the API: 401 Bearer from the gate, origin untouched', async () => {
+  const n = hitsBefore();
+  const r = await get('/v1/customers');
+  assert.equal(r.status, 401);
+  assert.equal(r.headers.get('www-authenticate'), 'Bearer');
+  assert.equal((await r.json()).reason, 'no_credential');
+  assert.equal(origin.hits.length, n);
+});
+
+test('App+User token with MFA: forwarded, with what the gate found', async () => {
+  const t = jwt(makeClaims(now()).appUserMfa);
+  const r = await get('/v1/customers?x=1', { authorization: `Bearer ${t}`, 'x-mfagate-reason': 'forged' });
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  assert.equal(body.origin, true);
+  assert.equal(body.path, '/v1/customers?x=1');
+  assert.equal(body.seen['x-mfagate-reason'], 'mfa_satisfied');
+  assert.equal(body.seen['x-mfagate-token-kind'], 'app_user');
+  assert.equal(body.seen['x-mfagate-user'], 'ana@contoso.example');
+});
+
+test('App+User token without MFA: Partner Center\'s 401 "Unauthorized - MFA required"', async () => {
+  const n = hitsBefore();
+  const r = await get('/v1/customers', { authorization: `Bearer ${jwt(makeClaims(now()).appUserPwd)}` });
+  assert.equal(r.status, 401);
+  assert.equal(r.statusText, 'Unauthorized - MFA required');
+  assert.equal(r.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+  assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal((await r.json()).reason, 'mfa_required');
+  assert.equal(origin.hits.length, n);
+});
+
+test('a page with a session ID token without MFA: 302 to sign-in with MFA', async () => {
+  const t = jwt(makeClaims(now()).idTokenPwd);
+  const r = await get('/dashboard/billing', { cookie: `theme=dark; mfagate_id_token=${t}` });
+  assert.equal(r.status, 302);
+  const loc = r.headers.get('location');
+  assert.ok(loc.startsWith('/.auth/login/aad?'), loc);
+  assert.match(loc, /mfa|amr|acr|claims/i);
+});
+
+test('a page without a session: 302 to sign-in with return_to', async () => {
+  const r = await get('/commerce/customers');
+  assert.equal(r.status, 302);
+  assert.match(r.headers.get('location'), /return_to=\/commerce\/customers/);
+});
+
+test('a role the route does not admit: 403', async () => {
+  const r = await get('/commerce/customers', { cookie: `mfagate_id_token=${jwt(makeClaims(now()).idTokenMfa)}` });
+  assert.equal(r.status, 403);
+  assert.equal((await r.json()).reason, 'role_not_permitted');
+});
+
+test('an unprotected page with a password-only session: forwarded', async () => {
+  const r = await get('/dashboard/overview', { cookie: `mfagate_id_token=${jwt(makeClaims(now()).idTokenPwd)}` });
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).seen['x-mfagate-reason'], 'mfa_not_required');
+});
+
+test('a forged signature: 401 invalid_token', async () => {
+  const t = jwt(makeClaims(now()).appUserMfa, { kid: 'rsa-1', key: keys.rsa2 });
+  const r = await get('/v1/customers', { authorization: `Bearer ${t}` });
+  assert.equal(r.status, 401);
+  assert.equal((await r.json()).reason, 'signature_invalid');
+  assert.match(r.headers.get('www-authenticate'), /invalid_token/);
+});
+
+test('key rotation: an unknown kid refreshes the JWKS (rate-limited), then passes', async () => {
+  const t = jwt(makeClaims(now()).appUserMfa, { kid: 'rsa-new', key: keys.rsa2 });
+  await new Promise((r) => setTimeout(r, 1100)); // past JWKS_MIN_REFRESH_SECONDS since the first fetch
+  const before = origin.jwksHits;
+  let r = await get('/v1/customers', { authorization: `Bearer ${t}` });
+  assert.equal(r.status, 401);
+  assert.equal((await r.json()).reason, 'key_not_found');
+  assert.equal(origin.jwksHits, before + 1, 'one refresh for the unknown kid');
+  r = await get('/v1/customers', { authorization: `Bearer ${t}` });
+  assert.equal(r.status, 401);
+  assert.equal(origin.jwksHits, before + 1, 'no second refresh within the interval');
+  origin.jwks = { keys: [...origin.jwks.keys, { ...jwks.keys[1], kid: 'rsa-new' }] };
+  await new Promise((r2) => setTimeout(r2, 1100));
+  r = await get('/v1/customers', { authorization: `Bearer ${t}` });
+  assert.equal(r.status, 200, JSON.stringify(await r.clone().json()));
+  assert.equal(origin.jwksHits, before + 2);
+});

@@ -1,0 +1,89 @@
+// An edge gate in front of an origin: a module worker (workerd, Cloudflare
+// Workers) that runs mfagate's built-in Partner Center policy and answers
+// 401/403/302 itself, or forwards the request to the origin.
+//
+// Bindings (see config.capnp / README.md):
+//   ORIGIN          service: the origin (requests are forwarded to it)
+//   MFAGATE_POLICY  text: a built-in name or a JSON policy spec (default "partner-center")
+//   JWKS_URL        text: the JWK Set URL (your tenant's jwks_uri), fetched and cached
+//   JWKS            service (optional): fetch JWKS_URL through this binding instead of the internet
+//   JWKS_JSON       text (optional): a fixed JWK Set instead of JWKS_URL
+//   SESSION_COOKIE  text (optional): the cookie holding a page session's ID token (default "mfagate_id_token")
+import { Gate, JwksCache, JwksGate, initSync } from 'mfagate-wasm';
+import wasm from 'mfagate-wasm/mfagate_wasm_bg.wasm';
+
+initSync({ module: wasm });
+
+let gate = null;
+
+/** One gate per isolate, built on the first request from the bindings. */
+function gateFor(env) {
+  if (gate) return gate;
+  const raw = (env.MFAGATE_POLICY ?? 'partner-center').trim();
+  const policy = raw.startsWith('{') ? JSON.parse(raw) : raw;
+  if (env.JWKS_URL) {
+    const cache = new JwksCache(env.JWKS_URL, {
+      fetch: env.JWKS ? (url, init) => env.JWKS.fetch(url, init) : undefined,
+      ttlSeconds: Number(env.JWKS_TTL_SECONDS ?? 3600),
+      minRefreshSeconds: Number(env.JWKS_MIN_REFRESH_SECONDS ?? 60),
+    });
+    gate = new JwksGate(policy, cache);
+  } else {
+    gate = new Gate(policy, env.JWKS_JSON ?? null);
+  }
+  return gate;
+}
+
+function cookie(header, name) {
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return null;
+}
+
+/** The gate's request from a fetch Request: the Authorization header when
+ * there is one, else the session cookie's ID token. */
+function toGateRequest(request, env) {
+  const url = new URL(request.url);
+  const authorization = request.headers.get('authorization');
+  return {
+    method: request.method,
+    path: url.pathname,
+    host: url.host,
+    authorization,
+    token: authorization ? null : cookie(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token'),
+    now: Math.floor(Date.now() / 1000),
+  };
+}
+
+/** The decision's own HTTP answer (401, 403, 302, 400...). */
+function answer(d) {
+  const headers = new Headers(d.http.headers);
+  if (d.http.body && !headers.has('content-type')) headers.set('content-type', 'application/json; charset=utf-8');
+  headers.set('cache-control', 'no-store');
+  return new Response(d.http.body || null, { status: d.http.status, statusText: d.http.status_text, headers });
+}
+
+export default {
+  async fetch(request, env) {
+    let d;
+    try {
+      d = await gateFor(env).evaluate(toGateRequest(request, env));
+    } catch (e) {
+      // Misconfiguration (policy, keys, JWKS endpoint down before any good set).
+      console.error(JSON.stringify({ mfagate_error: e.code ?? 'error', message: e.message }));
+      return new Response('{"reason":"gate_unavailable"}', { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '30' } });
+    }
+    console.log(JSON.stringify({ path: d.rule && new URL(request.url).pathname, outcome: d.outcome, reason: d.reason, rule: d.rule }));
+    if (d.outcome !== 'allow') return answer(d);
+    // Forward, telling the origin what the gate found (never what the client claimed).
+    const headers = new Headers(request.headers);
+    for (const k of [...headers.keys()]) if (k.startsWith('x-mfagate-')) headers.delete(k);
+    headers.set('x-mfagate-reason', d.reason);
+    headers.set('x-mfagate-token-kind', d.token_kind ?? '');
+    headers.set('x-mfagate-roles', d.roles.join(','));
+    if (d.subject?.user) headers.set('x-mfagate-user', d.subject.user);
+    return env.ORIGIN.fetch(new Request(request, { headers }));
+  },
+};
