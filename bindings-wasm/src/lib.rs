@@ -480,9 +480,6 @@ impl KeyCache {
 struct Shared {
     gate: mfagate::Gate,
     cache: KeyCache,
-    /// Every algorithm the policy pins verifies in the module (HS256 only):
-    /// `Gate::evaluate` then decides in one pass, as `prepare` would in two.
-    in_process: bool,
 }
 
 impl Shared {
@@ -533,20 +530,30 @@ impl Shared {
     }
 
     /// Verifies a pending signature with WebCrypto and finishes the decision.
+    /// Without usable WebCrypto the decision is `verification_unavailable`
+    /// (a refusal), never an exception: decisions are values.
     async fn finish(
         self: Rc<Self>,
         pending: Pending,
         req: OwnedRequest,
     ) -> Result<JsValue, JsValue> {
         let alg = pending.algorithm();
-        let (import, params) = webcrypto_params(alg).ok_or_else(|| {
-            crypto_error(format!(
+        let unavailable =
+            |why: String| decision_value(&self.gate.complete_unavailable(&pending, &why));
+        let Some((import, params)) = webcrypto_params(alg) else {
+            return Ok(unavailable(format!(
                 "{} is not verified through WebCrypto",
                 alg.as_str()
-            ))
-        })?;
-        let subtle = subtle()?;
-        let key = self.key(&subtle, pending.key_index(), alg, &import).await?;
+            )));
+        };
+        let subtle = match subtle() {
+            Ok(s) => s,
+            Err(e) => return Ok(unavailable(error_message(&e))),
+        };
+        let key = match self.key(&subtle, pending.key_index(), alg, &import).await {
+            Ok(k) => k,
+            Err(e) => return Ok(unavailable(error_message(&e))),
+        };
         let sig = Uint8Array::from(pending.signature());
         let data = Uint8Array::from(pending.signing_input());
         // A rejection here can only come from the token's bytes (the key
@@ -564,6 +571,14 @@ impl Shared {
             valid,
         )))
     }
+}
+
+/// The `message` of a thrown JavaScript error.
+fn error_message(e: &JsValue) -> String {
+    Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| "WebCrypto is not usable".into())
 }
 
 // ---------------------------------------------------------------------------
@@ -586,17 +601,10 @@ impl Gate {
     pub fn new(policy: &JsValue, jwks: &JsValue) -> Result<Gate, JsValue> {
         let policy = policy_from(policy)?;
         let keys = key_set_from(jwks)?;
-        let in_process = policy
-            .doc()
-            .token
-            .algorithms
-            .iter()
-            .all(|a| mfagate::verifies_in_process(*a));
         Ok(Gate {
             shared: Rc::new(Shared {
                 gate: mfagate::Gate::new(policy, keys),
                 cache: KeyCache::default(),
-                in_process,
             }),
         })
     }
@@ -609,11 +617,6 @@ impl Gate {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        if self.shared.in_process {
-            return Promise::resolve(&decision_value(
-                &self.shared.gate.evaluate(&req.as_request()),
-            ));
-        }
         match self.shared.gate.prepare(&req.as_request()) {
             Step::Done(d) => Promise::resolve(&decision_value(&d)),
             Step::Verify(pending) => {
@@ -659,19 +662,10 @@ impl Gate {
     pub fn evaluate_claims(&self, claims: &JsValue, request: &JsValue) -> Result<JsValue, JsValue> {
         let req = read_request(request)?;
         let text = json_text(claims, "the claims")?;
-        let d = match mfagate::Claims::from_json(&text) {
-            Ok(cl) => self.shared.gate.evaluate_claims(&cl, &req.as_request()),
-            Err(r) => {
-                return Err(usage(
-                    format!(
-                        "the claims are not usable: {} ({})",
-                        r.detail,
-                        r.reason.as_str()
-                    ),
-                    "pass the JSON object of a token's verified claims",
-                ))
-            }
-        };
+        let d = self
+            .shared
+            .gate
+            .evaluate_claims_json(&text, &req.as_request());
         Ok(decision_value(&d))
     }
 

@@ -50,7 +50,9 @@ test('a request that is not usable rejects with UsageError request_invalid', asy
     await assert.rejects(g.evaluate(bad), (e) => e instanceof UsageError && e.code === 'request_invalid', JSON.stringify(bad));
     assert.throws(() => g.evaluateClaims('{}', bad), (e) => e instanceof UsageError && e.code === 'request_invalid');
   }
-  assert.throws(() => g.evaluateClaims('{"amr": "mfa"}', { path: '/', now: NOW }), (e) => e instanceof UsageError);
+  // Claims that cannot be read are a refusal (a decision), not an exception.
+  const d = g.evaluateClaims('{"amr": "mfa"}', { path: '/', now: NOW });
+  assert.deepEqual([d.outcome, d.reason], ['deny', 'claim_invalid']);
 });
 
 test('decisions are plain objects of the core JSON form', async () => {
@@ -129,12 +131,13 @@ test('each WebCrypto key is imported once per gate and algorithm, also under con
   }
 });
 
-test('without WebCrypto an RS256 evaluation rejects with crypto_unavailable', async () => {
+test('without WebCrypto an RS256 evaluation is refused with verification_unavailable', async () => {
   const desc = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
   Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
   try {
     const g = new Gate('partner-center', jwks);
-    await assert.rejects(g.evaluate(api(bearer(jwt(claims.appUserMfa)))), (e) => e instanceof MfagateError && e.code === 'crypto_unavailable');
+    const d = await g.evaluate(api(bearer(jwt(claims.appUserMfa))));
+    assert.deepEqual([d.outcome, d.reason, d.http.status], ['deny', 'verification_unavailable', 500]);
     // Decisions that need no signature still work.
     assert.equal((await g.evaluate({ path: '/v1/x', now: NOW })).reason, 'no_credential');
   } finally {
