@@ -4,7 +4,6 @@
 use crate::jws::Algorithm;
 use crate::kind::TokenKind;
 use crate::roles::Role;
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -13,7 +12,8 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Which edition of the Partner Center rules the policy follows. It decides
 /// which technical-exception reasons are valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RulesVersion {
     #[serde(rename = "2019")]
     V2019,
@@ -34,7 +34,8 @@ impl RulesVersion {
 }
 
 /// How a refused MFA check is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChallengeStyle {
     /// Partner Center's exact answer: `401 Unauthorized - MFA required` with
@@ -96,7 +97,8 @@ fn default_acr() -> String {
 
 /// A policy: which routes need MFA, which roles may open them, which tokens
 /// are accepted, and how refusals are answered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
     /// Version of this file format. Must be 1.
@@ -131,7 +133,8 @@ pub struct PolicyDoc {
 }
 
 /// Which tokens are valid at all.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenDoc {
     /// Accepted `aud` values (at least one). For ID tokens, your app's client ID.
@@ -171,7 +174,8 @@ impl Default for TokenDoc {
 }
 
 /// What counts as MFA, and how a user is sent to do it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MfaDoc {
     /// `amr` values that prove MFA (case-sensitive). Partner Center accepts
@@ -212,7 +216,8 @@ impl Default for MfaDoc {
 }
 
 /// Where each role comes from in a token.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RolesDoc {
     /// Directory-role template IDs (`wids`) per role.
@@ -228,7 +233,8 @@ pub struct RolesDoc {
 }
 
 /// A route (or the default rule): what it matches and what it requires.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RouteDoc {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -267,7 +273,8 @@ pub struct RouteDoc {
 /// A technical exception: suppresses only the MFA check, for one partner
 /// tenant (optionally one user), until it expires. Never applies to
 /// delegated administration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionDoc {
     /// The partner tenant ID.

@@ -18,19 +18,20 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The built-in policies, by name, as TOML.
+/// The built-in policies, by name: core/policies/*.toml (the documented
+/// source), compiled to JSON by build.rs.
 const BUILTINS: &[(&str, &str)] = &[
     (
         "partner-center-2019",
-        include_str!("../../policies/partner-center-2019.toml"),
+        include_str!(concat!(env!("OUT_DIR"), "/partner-center-2019.json")),
     ),
     (
         "partner-center-2020",
-        include_str!("../../policies/partner-center-2020.toml"),
+        include_str!(concat!(env!("OUT_DIR"), "/partner-center-2020.json")),
     ),
     (
         "partner-center-2025",
-        include_str!("../../policies/partner-center-2025.toml"),
+        include_str!(concat!(env!("OUT_DIR"), "/partner-center-2025.json")),
     ),
 ];
 
@@ -110,6 +111,7 @@ fn builtin_source(name: &str) -> Result<&'static str> {
 }
 
 /// TOML to JSON values; TOML dates become RFC 3339 strings.
+#[cfg(feature = "toml")]
 fn toml_to_json(v: toml::Value) -> Value {
     match v {
         toml::Value::String(s) => Value::String(s),
@@ -124,6 +126,7 @@ fn toml_to_json(v: toml::Value) -> Value {
     }
 }
 
+#[cfg(feature = "toml")]
 fn line_of(src: &str, offset: usize) -> usize {
     src[..offset.min(src.len())]
         .bytes()
@@ -133,6 +136,7 @@ fn line_of(src: &str, offset: usize) -> usize {
 }
 
 /// Parses TOML text into a JSON value.
+#[cfg(feature = "toml")]
 pub fn parse_toml(src: &str) -> Result<Value> {
     let table: toml::Table = toml::from_str(src).map_err(|e| {
         let line = e.span().map(|s| line_of(src, s.start));
@@ -199,7 +203,7 @@ fn resolve_extends(mut v: Value, depth: usize) -> Result<Value> {
             "extend a built-in policy directly",
         ));
     }
-    let mut merged = resolve_extends(parse_toml(builtin_source(&base)?)?, depth + 1)?;
+    let mut merged = resolve_extends(parse_json(builtin_source(&base)?)?, depth + 1)?;
     merge_patch(&mut merged, &v);
     Ok(merged)
 }
@@ -208,10 +212,11 @@ impl Policy {
     /// A built-in policy: `partner-center` (= 2020), `partner-center-2019`,
     /// `partner-center-2020`, `partner-center-2025`.
     pub fn builtin(name: &str) -> Result<Policy> {
-        Policy::from_value(parse_toml(builtin_source(name)?)?)
+        Policy::from_value(parse_json(builtin_source(name)?)?)
     }
 
     /// A policy from TOML text (may `extends` a built-in).
+    #[cfg(feature = "toml")]
     pub fn from_toml(src: &str) -> Result<Policy> {
         Policy::from_value(parse_toml(src)?)
     }
@@ -234,10 +239,17 @@ impl Policy {
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        #[cfg(feature = "toml")]
         let r = if is_json {
             Policy::from_json(&src)
         } else {
             Policy::from_toml(&src)
+        };
+        #[cfg(not(feature = "toml"))]
+        let r = if is_json {
+            Policy::from_json(&src)
+        } else {
+            Err(toml_unsupported())
         };
         r.map_err(|e| {
             let line = e.line.or_else(|| lint::locate(&src, &e.message));
@@ -329,6 +341,7 @@ impl Policy {
     }
 
     /// The resolved document as TOML (for `policy show`).
+    #[cfg(feature = "toml")]
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string(&*self.doc).map_err(|e| {
             Error::new(
@@ -340,9 +353,20 @@ impl Policy {
     }
 
     /// The JSON Schema of the policy format.
+    #[cfg(feature = "schema")]
     pub fn json_schema() -> Value {
         serde_json::to_value(schemars::schema_for!(PolicyDoc)).unwrap_or(Value::Null)
     }
+}
+
+/// The error for a TOML policy in a build without the `toml` feature.
+#[cfg(not(feature = "toml"))]
+pub(crate) fn toml_unsupported() -> Error {
+    Error::new(
+        ErrorCode::PolicySyntax,
+        "this build reads policies as JSON only (it was built without the toml feature)",
+        "pass the policy as JSON, or build mfagate with the toml feature",
+    )
 }
 
 fn invalid(msg: String, hint: &str) -> Error {
@@ -502,7 +526,7 @@ impl RulesVersion {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "toml", feature = "schema"))]
 mod tests {
     use super::*;
 
