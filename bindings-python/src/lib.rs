@@ -1,1 +1,28 @@
-//! Placeholder until the binding lands.
+//! Python binding of mfagate: conversion and idiom only. Every rule, reason
+//! code and message comes from the core crate.
+
+mod convert;
+mod decision;
+mod errors;
+mod gate;
+
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+#[pymodule]
+fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("BUILTIN_NAMES", PyTuple::new(py, mfagate::BUILTIN_NAMES)?)?;
+    m.add("ERRORS_DOC", mfagate::error::ERRORS_DOC)?;
+    m.add_class::<gate::Gate>()?;
+    m.add_class::<gate::KeySet>()?;
+    m.add_class::<decision::Decision>()?;
+    m.add_class::<decision::MfaReport>()?;
+    m.add_class::<decision::HttpAnswer>()?;
+    m.add_class::<decision::Redirect>()?;
+    m.add_class::<decision::Subject>()?;
+    m.add_class::<decision::TechnicalException>()?;
+    m.add_class::<decision::Message>()?;
+    Ok(())
+}

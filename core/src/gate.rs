@@ -99,6 +99,12 @@ impl Gate {
         }
     }
 
+    /// A gate over a key set shared with other gates (one parsed JWK Set
+    /// for several policies, or kept by a binding's key-set object).
+    pub fn with_shared_keys(policy: Policy, keys: Arc<KeySet>) -> Gate {
+        Gate { policy, keys }
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

@@ -1,0 +1,125 @@
+"""ASGI middleware (Starlette, FastAPI, any ASGI 3 app).
+
+On allow, the app runs with the decision in ``scope["mfagate.decision"]``.
+Otherwise the middleware answers with the decision's HTTP answer: its status,
+its headers in order, its JSON body (a 302 to the sign-in URL for pages).
+ASGI cannot carry a reason phrase: the server sends the standard one for the
+status (the WSGI middleware sends the decision's ``status_text``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
+
+from ._mfagate import Decision, Gate
+from ._paths import raw_path, response_headers
+
+Scope = MutableMapping[str, Any]
+ASGIMessage = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SCOPE_KEY = "mfagate.decision"
+
+
+def _headers(scope: Scope) -> Dict[str, str]:
+    """Host (first value, as frameworks read it) and Authorization (all
+    values joined, so that two credentials never pass as one)."""
+    out: Dict[str, str] = {}
+    for name, value in scope.get("headers") or ():
+        n = name.lower()
+        if n == b"authorization":
+            v = value.decode("latin-1")
+            out["authorization"] = out["authorization"] + ", " + v if "authorization" in out else v
+        elif n == b"host" and "host" not in out:
+            out["host"] = value.decode("latin-1")
+    return out
+
+
+class MfagateMiddleware:
+    """Enforces a :class:`mfagate.Gate` in front of an ASGI app.
+
+    ``session_token(scope)`` may return the raw session token (an ID token
+    from a cookie, for pages); ``mfa_registered(scope)`` whether the user has
+    an MFA method (False turns a redirect into "register first"). With a
+    JwksCache the evaluation runs in a worker thread (a fetch may block).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        gate: Gate,
+        *,
+        session_token: Optional[Callable[[Scope], Optional[str]]] = None,
+        mfa_registered: Optional[Callable[[Scope], Optional[bool]]] = None,
+        offload: Optional[bool] = None,
+    ) -> None:
+        self.app = app
+        self.gate = gate
+        self.session_token = session_token
+        self.mfa_registered = mfa_registered
+        self.offload = gate.jwks_cache is not None if offload is None else offload
+
+    def decide(self, scope: Scope) -> Decision:
+        """The decision for an HTTP or WebSocket scope."""
+        headers = _headers(scope)
+        method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+        return self.gate.evaluate(
+            raw_path(scope.get("path") or "/"),
+            method=method,
+            host=headers.get("host"),
+            authorization=headers.get("authorization"),
+            token=self.session_token(scope) if self.session_token else None,
+            mfa_registered=self.mfa_registered(scope) if self.mfa_registered else None,
+        )
+
+    async def _decide(self, scope: Scope) -> Decision:
+        if not self.offload:
+            return self.decide(scope)
+        try:
+            import anyio.to_thread
+
+            return await anyio.to_thread.run_sync(self.decide, scope)
+        except ImportError:  # pragma: no cover - anyio comes with Starlette
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, functools.partial(self.decide, scope))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        decision = await self._decide(scope)
+        if decision.allowed:
+            scope = dict(scope)
+            scope[SCOPE_KEY] = decision
+            await self.app(scope, receive, send)
+            return
+        http = decision.http
+        body = http.body.encode("utf-8")
+        headers = [
+            (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response_headers(http.headers, body)
+        ]
+        if kind == "http":
+            await send({"type": "http.response.start", "status": http.status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        # WebSocket: refuse the handshake with the same HTTP answer when the
+        # server supports the denial-response extension, else close (1008).
+        message = await receive()
+        if message.get("type") != "websocket.connect":
+            return
+        if "websocket.http.response" in (scope.get("extensions") or {}):
+            await send({"type": "websocket.http.response.start", "status": http.status, "headers": headers})
+            await send({"type": "websocket.http.response.body", "body": body})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
+
+
+def decision_of(scope: Scope) -> Optional[Decision]:
+    """The decision the middleware stored for this request (None if none)."""
+    d = scope.get(SCOPE_KEY)
+    return d if isinstance(d, Decision) else None

@@ -1,0 +1,80 @@
+"""WSGI middleware (Flask, Django, any WSGI app).
+
+On allow, the app runs with the decision in ``environ["mfagate.decision"]``
+(``request.environ`` in Flask, ``request.META`` in Django). Otherwise the
+middleware answers with the decision's HTTP answer: status and reason phrase
+(``401 Unauthorized - MFA required`` where the rules say so), its headers in
+order, its JSON body (a 302 to the sign-in URL for pages).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+from ._mfagate import Decision, Gate
+from ._paths import raw_path, raw_path_bytes, response_headers
+
+Environ = Dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+ENVIRON_KEY = "mfagate.decision"
+
+
+def _path(environ: Environ) -> str:
+    # WSGI gives the decoded path as latin-1 characters standing for bytes.
+    path = (environ.get("SCRIPT_NAME") or "") + (environ.get("PATH_INFO") or "") or "/"
+    if path.isascii():
+        return raw_path(path)
+    return raw_path_bytes(path.encode("latin-1", "replace"))
+
+
+class MfagateMiddleware:
+    """Enforces a :class:`mfagate.Gate` in front of a WSGI app.
+
+    ``session_token(environ)`` may return the raw session token (an ID token
+    from a cookie, for pages); ``mfa_registered(environ)`` whether the user has
+    an MFA method (False turns a redirect into "register first").
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        gate: Gate,
+        *,
+        session_token: Optional[Callable[[Environ], Optional[str]]] = None,
+        mfa_registered: Optional[Callable[[Environ], Optional[bool]]] = None,
+    ) -> None:
+        self.app = app
+        self.gate = gate
+        self.session_token = session_token
+        self.mfa_registered = mfa_registered
+
+    def decide(self, environ: Environ) -> Decision:
+        return self.gate.evaluate(
+            _path(environ),
+            method=environ.get("REQUEST_METHOD") or "GET",
+            host=environ.get("HTTP_HOST"),
+            authorization=environ.get("HTTP_AUTHORIZATION"),
+            token=self.session_token(environ) if self.session_token else None,
+            mfa_registered=self.mfa_registered(environ) if self.mfa_registered else None,
+        )
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        decision = self.decide(environ)
+        if decision.allowed:
+            environ[ENVIRON_KEY] = decision
+            return self.app(environ, start_response)
+        http = decision.http
+        body = http.body.encode("utf-8")
+        headers: List[Tuple[str, str]] = response_headers(http.headers, body)
+        start_response(f"{http.status} {http.status_text}", headers)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return [b""]
+        return [body]
+
+
+def decision_of(environ: Environ) -> Optional[Decision]:
+    """The decision the middleware stored for this request (None if none)."""
+    d = environ.get(ENVIRON_KEY)
+    return d if isinstance(d, Decision) else None

@@ -1,0 +1,232 @@
+"""The ASGI middleware with Starlette and FastAPI, served by uvicorn on
+127.0.0.1 and called with httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Dict, Iterator, List, Optional
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+import mfagate
+from conftest import ADMIN_AGENTS, JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, JwksServer, claims, id_token_claims, mint, uvicorn_server
+from mfagate.asgi import MfagateMiddleware, decision_of
+
+POLICY = {"builtin": "partner-center", "overrides": {"roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}}}
+
+
+def session_cookie(scope: Dict[str, Any]) -> Optional[str]:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _, v = part.strip().partition("=")
+                if k == "id_token":
+                    return v
+    return None
+
+
+async def echo(request: Any) -> JSONResponse:
+    d = decision_of(request.scope)
+    return JSONResponse({"path": request.url.path, "reason": d.reason if d else None,
+                         "roles": list(d.roles) if d else None})
+
+
+def starlette_app(gate: mfagate.Gate) -> Any:
+    app = Starlette(routes=[Route("/{rest:path}", echo, methods=["GET", "POST", "HEAD"])])
+    app.add_middleware(MfagateMiddleware, gate=gate, session_token=session_cookie)
+    return app
+
+
+def fastapi_app(gate: mfagate.Gate) -> Any:
+    app = FastAPI()
+    app.add_middleware(MfagateMiddleware, gate=gate, session_token=session_cookie)
+
+    @app.get("/v1/customers")
+    def customers(request: Request) -> Dict[str, Any]:
+        d = request.scope["mfagate.decision"]
+        return {"reason": d.reason, "user": d.subject.user, "kind": d.token_kind}
+
+    @app.get("/commerce/{rest:path}")
+    def commerce(rest: str, request: Request) -> Dict[str, Any]:
+        return {"reason": request.scope["mfagate.decision"].reason}
+
+    return app
+
+
+@pytest.fixture(scope="module", params=["starlette", "fastapi"])
+def served(request: Any) -> Iterator[tuple]:
+    gate = mfagate.Gate(POLICY, JWKS)
+    app = starlette_app(gate) if request.param == "starlette" else fastapi_app(gate)
+    with uvicorn_server(app) as url:
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=10) as client:
+            yield gate, client
+
+
+def assert_answer(resp: httpx.Response, d: mfagate.Decision) -> None:
+    """The response is exactly the decision's HTTP answer."""
+    assert resp.status_code == d.http.status
+    for name, _ in d.http.headers:
+        assert resp.headers.get_list(name) == [v for n, v in d.http.headers if n == name]
+    assert resp.text == d.http.body
+    if d.http.body:
+        assert resp.headers["content-type"].startswith("application/json")
+
+
+def test_no_credential_gets_a_bare_bearer_challenge(served: tuple) -> None:
+    gate, client = served
+    r = client.get("/v1/customers")
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["reason"] == "no_credential"
+    assert_answer(r, gate.evaluate("/v1/customers"))
+
+
+def test_password_only_gets_the_partner_center_401(served: tuple) -> None:
+    gate, client = served
+    hdr = "Bearer " + mint(claims(amr=["pwd"]))
+    r = client.get("/v1/customers", headers={"Authorization": hdr})
+    d = gate.evaluate("/v1/customers", authorization=hdr)
+    assert (d.reason, r.status_code) == ("mfa_required", 401)
+    assert r.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert_answer(r, d)
+
+
+def test_mfa_token_reaches_the_app_with_the_decision(served: tuple) -> None:
+    _, client = served
+    r = client.get("/v1/customers", headers={"Authorization": "Bearer " + mint(claims())})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["reason"] == "mfa_satisfied"
+
+
+def test_pages_redirect_to_sign_in_and_allow_after_mfa(served: tuple) -> None:
+    gate, client = served
+    r = client.get("/commerce/customers/list")
+    d = gate.evaluate("/commerce/customers/list")
+    assert r.status_code == 302 and d.redirect is not None
+    assert r.headers["location"] == d.redirect.location
+    assert "return_to=/commerce/customers/list" in r.headers["location"]
+    assert r.content == b""
+    pwd = mint(id_token_claims(amr=["pwd"]))
+    r = client.get("/commerce/customers/list", headers={"Cookie": f"id_token={pwd}"})
+    assert r.status_code == 302 and "amr_values=mfa" in r.headers["location"]
+    ok = mint(id_token_claims())
+    r = client.get("/commerce/customers/list", headers={"Cookie": f"id_token={ok}"})
+    assert r.status_code == 200 and r.json()["reason"] == "mfa_satisfied"
+
+
+def test_head_gets_the_status_and_headers_without_a_body(served: tuple) -> None:
+    gate, client = served
+    r = client.head("/v1/customers")
+    assert (r.status_code, r.headers["www-authenticate"], r.content) == (401, "Bearer", b"")
+
+
+def test_role_not_permitted_is_403(served: tuple) -> None:
+    gate, client = served
+    tok = mint(id_token_claims(groups=["00000000-0000-4000-8000-000000000000"]))
+    r = client.get("/commerce/x", headers={"Cookie": f"id_token={tok}"})
+    d = gate.evaluate("/commerce/x", token=tok)
+    assert (r.status_code, d.reason) == (403, "role_not_permitted")
+    assert_answer(r, d)
+
+
+def test_two_credentials_are_refused(served: tuple) -> None:
+    _, client = served
+    tok = mint(id_token_claims())
+    r = client.get("/v1/customers", headers={"Authorization": "Bearer " + mint(claims()), "Cookie": f"id_token={tok}"})
+    assert r.status_code == 400 and r.json()["reason"] == "credential_ambiguous"
+
+
+def test_path_spelling_does_not_bypass(served: tuple) -> None:
+    _, client = served
+    for path in ("/V1/Customers", "/x/../v1/customers", "/v1//customers", "/v1/%63ustomers"):
+        r = client.get(path)
+        assert r.status_code == 401, path
+
+
+def test_websocket_is_refused_without_credential() -> None:
+    gate = mfagate.Gate(POLICY, JWKS)
+    called: List[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(scope)
+
+    mw = MfagateMiddleware(app, gate)
+
+    async def run(ext: Dict[str, Any]) -> List[Dict[str, Any]]:
+        sent: List[Dict[str, Any]] = []
+
+        async def receive() -> Dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(m: Dict[str, Any]) -> None:
+            sent.append(m)
+
+        scope = {"type": "websocket", "path": "/v1/stream", "headers": [], "extensions": ext}
+        await mw(scope, receive, send)
+        return sent
+
+    plain = asyncio.run(run({}))
+    assert plain == [{"type": "websocket.close", "code": 1008}]
+    denial = asyncio.run(run({"websocket.http.response": {}}))
+    assert denial[0]["type"] == "websocket.http.response.start" and denial[0]["status"] == 401
+    assert json.loads(denial[1]["body"])["reason"] == "no_credential"
+    assert called == []
+
+
+def test_with_a_jwks_cache_and_rotation(jwks_server: JwksServer) -> None:
+    cache = mfagate.JwksCache(jwks_server.url, min_refresh_interval=0)
+    gate = mfagate.Gate("partner-center", cache)
+    with uvicorn_server(starlette_app(gate)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        assert client.get("/v1/x", headers={"Authorization": "Bearer " + mint(claims())}).status_code == 200
+        jwks_server.doc = ROTATED_JWKS
+        rotated = "Bearer " + mint(claims(), key=ROTATED, kid=ROTATED_KID)
+        assert client.get("/v1/x", headers={"Authorization": rotated}).status_code == 200
+        jwks_server.stop()
+        assert client.get("/v1/x", headers={"Authorization": rotated}).status_code == 200
+        unknown = "Bearer " + mint(claims(), kid="nobody")
+        r = client.get("/v1/x", headers={"Authorization": unknown})
+        assert r.status_code == 401 and r.json()["reason"] == "key_not_found"
+
+
+def test_literal_percent_is_not_decoded_twice() -> None:
+    gate = mfagate.Gate({"builtin": "partner-center",
+                         "overrides": {"routes": {"api": {"paths": ["/public/**"]}}}}, JWKS)
+    called: List[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(scope["path"])
+
+    mw = MfagateMiddleware(app, gate)
+    pwd = ("Bearer " + mint(claims(amr=["pwd"]))).encode()
+
+    async def run(path: str) -> List[Dict[str, Any]]:
+        sent: List[Dict[str, Any]] = []
+
+        async def receive() -> Dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def send(m: Dict[str, Any]) -> None:
+            sent.append(m)
+
+        await mw({"type": "http", "method": "GET", "path": path, "headers": [(b"authorization", pwd)]}, receive, send)
+        return sent
+
+    sent = asyncio.run(run("/public/%2e%2e/x"))  # the app would route on this literal path
+    assert sent[0]["status"] == 401 and called == []
+    assert asyncio.run(run("/x")) == [] and called == ["/x"]
+
+
+def test_host_header_is_passed() -> None:
+    gate = mfagate.Gate({"builtin": "partner-center", "overrides": {"routes": {"api": {"hosts": ["api.example.com"]}}}})
+    mw = MfagateMiddleware(lambda s, r, se: None, gate)  # type: ignore[arg-type, return-value]
+    scope = {"type": "http", "method": "GET", "path": "/v1/x", "headers": [(b"host", b"api.example.com")]}
+    assert mw.decide(scope).rule == "api"
+    scope["headers"] = [(b"host", b"other.example.com")]
+    assert mw.decide(scope).rule == "default"

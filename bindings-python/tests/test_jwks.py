@@ -1,0 +1,157 @@
+"""JwksCache against a JWKS endpoint served on 127.0.0.1: TTL, rotation,
+down, slow, garbage, too large, thread safety."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import mfagate
+from conftest import JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, FakeClock, JwksServer, claims, mint
+
+NOW = 1_700_000_000
+
+
+def _gate(cache: mfagate.JwksCache) -> mfagate.Gate:
+    return mfagate.Gate("partner-center", cache)
+
+
+def _eval(gate: mfagate.Gate, tok: str) -> mfagate.Decision:
+    return gate.evaluate("/v1/customers", authorization=f"Bearer {tok}", now=NOW)
+
+
+def test_fetches_lazily_once_per_ttl(jwks_server: JwksServer) -> None:
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, ttl=300, min_refresh_interval=30, clock=clock)
+    gate = _gate(cache)
+    assert gate.jwks_cache is cache and jwks_server.hits == 0 and cache.keys is None
+    tok = mint(claims(NOW))
+    for _ in range(5):
+        assert _eval(gate, tok).reason == "mfa_satisfied"
+    assert jwks_server.hits == 1 and cache.version == 1
+    clock.advance(299)
+    assert _eval(gate, tok).allowed and jwks_server.hits == 1
+    clock.advance(2)  # TTL passed
+    assert _eval(gate, tok).allowed and jwks_server.hits == 2 and cache.version == 2
+
+
+def test_rotation_refreshes_on_unknown_kid_at_most_once_per_interval(jwks_server: JwksServer) -> None:
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, ttl=3600, min_refresh_interval=60, clock=clock)
+    gate = _gate(cache)
+    assert _eval(gate, mint(claims(NOW))).allowed
+    clock.advance(61)
+    jwks_server.doc = ROTATED_JWKS
+    rotated = mint(claims(NOW), key=ROTATED, kid=ROTATED_KID)
+    assert _eval(gate, rotated).reason == "mfa_satisfied"  # unknown kid -> refetch -> allowed
+    assert jwks_server.hits == 2 and cache.keys is not None and ROTATED_KID in cache.keys
+    # A token with a kid nobody has: no refetch storm within the interval.
+    stranger = mint(claims(NOW), kid="nobody")
+    for _ in range(10):
+        assert _eval(gate, stranger).reason == "key_not_found"
+    assert jwks_server.hits == 2
+    clock.advance(61)
+    assert _eval(gate, stranger).reason == "key_not_found"
+    assert jwks_server.hits == 3
+
+
+def test_down_keeps_the_last_good_keys(jwks_server: JwksServer) -> None:
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, ttl=10, min_refresh_interval=5, timeout=1, clock=clock)
+    gate = _gate(cache)
+    tok = mint(claims(NOW))
+    assert _eval(gate, tok).allowed
+    jwks_server.stop()
+    clock.advance(11)
+    assert _eval(gate, tok).allowed  # fetch failed, old keys still verify
+    assert cache.last_error is not None and cache.last_error.code == "jwks_fetch_failed"
+    assert isinstance(cache.last_error, mfagate.JwksError)
+    with pytest.raises(mfagate.JwksError) as e:
+        cache.refresh()
+    assert e.value.code == "jwks_fetch_failed"
+    assert cache.version == 1
+
+
+def test_down_from_the_start_refuses_tokens_without_raising(jwks_server: JwksServer) -> None:
+    jwks_server.stop()
+    cache = mfagate.JwksCache(jwks_server.url, timeout=1)
+    d = _eval(_gate(cache), mint(claims(NOW)))
+    assert (d.outcome, d.reason, d.http.status) == ("deny", "key_not_found", 401)
+    assert cache.keys is None and cache.last_error is not None
+
+
+@pytest.mark.parametrize("mode,code", [("garbage", "jwks_fetch_failed"), ("error", "jwks_fetch_failed"),
+                                       ("huge", "jwks_fetch_failed")])
+def test_bad_answers_keep_the_last_good_keys(jwks_server: JwksServer, mode: str, code: str) -> None:
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, ttl=10, min_refresh_interval=0, max_bytes=1 << 20, clock=clock)
+    gate = _gate(cache)
+    tok = mint(claims(NOW))
+    assert _eval(gate, tok).allowed
+    jwks_server.mode = mode
+    clock.advance(11)
+    assert _eval(gate, tok).allowed
+    assert jwks_server.hits == 2
+    assert cache.last_error is not None and cache.last_error.code == code
+    jwks_server.mode = "ok"
+    jwks_server.doc = ROTATED_JWKS
+    clock.advance(1)
+    rotated = mint(claims(NOW), key=ROTATED, kid=ROTATED_KID)
+    assert _eval(gate, rotated).allowed and cache.last_error is None
+
+
+def test_a_key_set_without_usable_keys_is_refused(jwks_server: JwksServer) -> None:
+    jwks_server.doc = {"keys": [{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "AA"}]}
+    cache = mfagate.JwksCache(jwks_server.url)
+    with pytest.raises(mfagate.JwksError):
+        cache.refresh()
+    jwks_server.doc = {"keys": JWKS["keys"] * 1}
+    small = mfagate.JwksCache(jwks_server.url, max_keys=1)
+    assert len(small.refresh()) == 1
+    jwks_server.doc = {"keys": JWKS["keys"] + ROTATED_JWKS["keys"]}
+    with pytest.raises(mfagate.JwksError) as e:
+        small.refresh()
+    assert "max_keys" in e.value.message
+
+
+def test_slow_endpoint_times_out(jwks_server: JwksServer) -> None:
+    jwks_server.mode = "slow"
+    jwks_server.delay = 3.0
+    cache = mfagate.JwksCache(jwks_server.url, timeout=0.5)
+    t0 = time.monotonic()
+    d = _eval(_gate(cache), mint(claims(NOW)))
+    elapsed = time.monotonic() - t0
+    assert d.reason == "key_not_found"
+    assert elapsed < 2.0, elapsed
+    assert cache.last_error is not None and cache.last_error.code == "jwks_fetch_failed"
+
+
+def test_threads_share_a_cache_and_fetch_once(jwks_server: JwksServer) -> None:
+    jwks_server.mode = "slow"
+    jwks_server.delay = 0.2
+    cache = mfagate.JwksCache(jwks_server.url, ttl=3600, min_refresh_interval=60)
+    gate = _gate(cache)
+    tok = "Bearer " + mint(claims(NOW))
+    out: dict = {}
+
+    def work(i: int) -> None:
+        out[i] = {gate.evaluate("/v1/x", authorization=tok, now=NOW).reason for _ in range(50)}
+
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert out == {i: {"mfa_satisfied"} for i in range(8)}
+    assert jwks_server.hits == 1
+
+
+def test_url_must_be_https_except_loopback() -> None:
+    for url in ("ftp://example.com/keys", "http://example.com/keys", "file:///etc/passwd"):
+        with pytest.raises(mfagate.UsageError) as e:
+            mfagate.JwksCache(url)
+        assert e.value.code == "jwks_url_invalid"
+    mfagate.JwksCache("https://login.microsoftonline.com/common/discovery/keys")
+    mfagate.JwksCache("http://example.com/keys", allow_http=True)

@@ -1,0 +1,108 @@
+"""Runs the conformance vectors (tests/vectors/*.json, format mfagate-vectors/1)
+unchanged, as docs/bindings.md says a runner must."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
+
+import pytest
+
+import mfagate
+from conftest import REPO, VECTOR_RESULTS
+
+VECTOR_DIRS = [Path(os.environ.get("MFAGATE_VECTORS", REPO / "tests" / "vectors"))]
+
+
+def _files() -> List[Path]:
+    out: List[Path] = []
+    for d in VECTOR_DIRS:
+        if d.is_dir():
+            out += sorted(p for p in d.glob("*.json") if p.name != "index.json")
+    return out
+
+
+def _cases() -> List[Any]:
+    params = []
+    for path in _files():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            assert doc["format"] == "mfagate-vectors/1", f"format {doc.get('format')!r}"
+            cases = doc["cases"]
+        except Exception as e:  # a malformed file is one failing case
+            params.append(pytest.param(path, None, None, repr(e), id=f"{path.stem}::<file>"))
+            continue
+        for case in cases:
+            params.append(pytest.param(path, doc["keys"], case, None, id=f"{path.stem}::{case.get('id')}"))
+    return params
+
+
+def subset_mismatch(expected: Any, actual: Any, at: str) -> Optional[str]:
+    """Where `actual` differs from the subset `expected` (None when it matches).
+    Objects: every expected key (a missing key counts as null); arrays: element
+    by element and of equal length; anything else: equality (true is not 1)."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return f"{at}: expected an object, got {actual!r}"
+        for k, v in expected.items():
+            why = subset_mismatch(v, actual.get(k), f"{at}.{k}")
+            if why:
+                return why
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return f"{at}: expected {expected!r}, got {actual!r}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            why = subset_mismatch(e, a, f"{at}[{i}]")
+            if why:
+                return why
+        return None
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        ok = isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
+    else:
+        ok = expected == actual
+    return None if ok else f"{at}: expected {expected!r}, got {actual!r}"
+
+
+def run_case(keys: Any, case: Any) -> Tuple[bool, str]:
+    try:
+        gate = mfagate.Gate(case["policy"], keys)
+    except mfagate.MfagateError as e:
+        if "expect_error" not in case:
+            return False, f"the gate did not build: {e}"
+        why = subset_mismatch(case["expect_error"], {"code": e.code, "message": e.message}, "error")
+        return why is None, why or ""
+    if "expect_error" in case:
+        return False, "the gate built, but an error was expected"
+    if "expect" not in case:
+        return False, "the case has neither expect nor expect_error"
+    decision = gate.evaluate(**case["request"])
+    why = subset_mismatch(case["expect"], decision.to_dict(), "decision")
+    return why is None, why or ""
+
+
+@pytest.mark.parametrize("path,keys,case,load_error", _cases())
+def test_vector(path: Path, keys: Any, case: Any, load_error: Optional[str]) -> None:
+    if load_error is not None:
+        VECTOR_RESULTS.append(False)
+        pytest.fail(f"{path}: {load_error}")
+    ok, why = run_case(keys, case)
+    VECTOR_RESULTS.append(ok)
+    assert ok, f"{path.name} {case['id']}: {why}"
+
+
+def test_there_are_vectors() -> None:
+    assert _files(), f"no vector files in {VECTOR_DIRS}"
+
+
+def test_runner_detects_mismatches() -> None:
+    # The comparison itself must be able to fail.
+    assert subset_mismatch({"a": 1}, {"a": 2}, "d")
+    assert subset_mismatch({"a": [1, 2]}, {"a": [1]}, "d")
+    assert subset_mismatch({"a": None}, {"a": 0}, "d")
+    assert subset_mismatch({"a": True}, {"a": 1}, "d")
+    assert subset_mismatch({"a": {"b": 1}}, {}, "d")
+    assert subset_mismatch({"a": None}, {}, "d") is None
+    assert subset_mismatch({"a": [{"b": 1}]}, {"a": [{"b": 1, "c": 2}]}, "d") is None
