@@ -9,7 +9,7 @@ start=$(date +%s)
 
 step "format and lints"
 cargo fmt --all -- --check
-cargo clippy -q -p mfagate -p mfagate-cli -p mfagate-vectorgen --all-targets -- -D warnings
+cargo clippy -q --workspace --all-targets -- -D warnings
 # The WebAssembly build of the core has no aws-lc: lint that configuration too.
 cargo clippy -q -p mfagate --no-default-features --features rust-hmac --all-targets -- -D warnings
 

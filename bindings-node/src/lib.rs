@@ -4,7 +4,7 @@
 //! The generated `index.js` / `index.d.ts` expose [`NativeGate`]; the public
 //! API (error classes, middleware, JWKS cache) is the hand-written `lib/`.
 
-use mfagate::{Decision, Error as CoreError, ErrorCode, Gate, KeySet, Policy, Request};
+use mfagate::{Decision, Error as CoreError, ErrorCode, Gate, KeySet, Policy, RequestSpec};
 use napi::bindgen_prelude::{AsyncTask, JsObjectValue, Unknown, Utf16String};
 use napi::{Env, Status, Task, ValueType};
 use napi_derive::napi;
@@ -73,62 +73,35 @@ fn policy_from(env: &Env, spec: Unknown<'_>) -> Result<Policy, CoreError> {
     Policy::from_spec(&value)
 }
 
-/// A request as the binding receives it, owned so it can cross threads.
-struct OwnedRequest {
-    method: String,
+/// The request (owned, so it can cross threads) from the positional arguments `lib/gate.js` passes (it has
+/// checked their types and gives their messages; this is the backstop).
+fn request_from_args(
+    method: Option<String>,
     path: String,
     host: Option<String>,
     authorization: Option<String>,
     token: Option<String>,
-    now: i64,
+    now: Option<f64>,
     mfa_registered: Option<bool>,
-}
-
-impl OwnedRequest {
-    fn as_request(&self) -> Request<'_> {
-        Request {
-            method: &self.method,
-            path: &self.path,
-            host: self.host.as_deref(),
-            authorization: self.authorization.as_deref(),
-            token: self.token.as_deref(),
-            now: self.now,
-            mfa_registered: self.mfa_registered,
+) -> Result<RequestSpec, CoreError> {
+    let now = match now {
+        None => mfagate::system_now(),
+        Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 => n as i64,
+        Some(_) => {
+            return Err(usage(
+                "request.now must be an integer (Unix seconds) or omitted".into(),
+            ))
         }
-    }
-}
-
-impl OwnedRequest {
-    /// From the positional arguments `lib/gate.js` passes (it has checked
-    /// their types and gives their messages; this is the backstop).
-    fn from_args(
-        method: Option<String>,
-        path: String,
-        host: Option<String>,
-        authorization: Option<String>,
-        token: Option<String>,
-        now: Option<f64>,
-        mfa_registered: Option<bool>,
-    ) -> Result<OwnedRequest, CoreError> {
-        let now = match now {
-            None => mfagate::system_now(),
-            Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 => n as i64,
-            Some(_) => {
-                return Err(usage(
-                    "request.now must be an integer (Unix seconds) or omitted".into(),
-                ))
-            }
-        };
-        Ok(OwnedRequest {
-            method: method.unwrap_or_else(|| "GET".to_owned()),
-            path,
-            host,
-            authorization,
-            token,
-            now,
-            mfa_registered,
-        })
-    }
+    };
+    Ok(RequestSpec {
+        method: method.unwrap_or_else(|| "GET".to_owned()),
+        path,
+        host,
+        authorization,
+        token,
+        now,
+        mfa_registered,
+    })
 }
 
 /// A gate: a policy and a JWK Set, built once. The public wrapper is
@@ -189,7 +162,7 @@ impl NativeGate {
         now: Option<f64>,
         mfa_registered: Option<bool>,
     ) -> napi::Result<Utf16String> {
-        let req = OwnedRequest::from_args(
+        let req = request_from_args(
             method,
             path,
             host,
@@ -218,7 +191,7 @@ impl NativeGate {
         now: Option<f64>,
         mfa_registered: Option<bool>,
     ) -> napi::Result<AsyncTask<Evaluation>> {
-        let req = OwnedRequest::from_args(
+        let req = request_from_args(
             method,
             path,
             host,
@@ -249,7 +222,7 @@ impl NativeGate {
         now: Option<f64>,
         mfa_registered: Option<bool>,
     ) -> napi::Result<String> {
-        let req = OwnedRequest::from_args(
+        let req = request_from_args(
             method,
             path,
             host,
@@ -289,7 +262,7 @@ impl NativeGate {
 /// An evaluation run off the main thread.
 pub struct Evaluation {
     gate: Gate,
-    req: OwnedRequest,
+    req: RequestSpec,
 }
 
 impl Task for Evaluation {

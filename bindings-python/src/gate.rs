@@ -4,7 +4,7 @@
 use crate::convert::{to_value, type_name};
 use crate::decision::Decision;
 use crate::errors;
-use mfagate::{Error, ErrorCode, Policy, Reason, Request};
+use mfagate::{Error, ErrorCode, Policy, Reason, RequestSpec};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyMapping, PyString, PyTuple};
 use serde_json::Value;
@@ -203,36 +203,11 @@ fn worth_detaching(keys: &mfagate::KeySet) -> bool {
         .any(|k| !matches!(k.material, mfagate::KeyMaterial::Oct { .. }))
 }
 
-fn decide(py: Python<'_>, core: &mfagate::Gate, req: &OwnedRequest) -> mfagate::Decision {
+fn decide(py: Python<'_>, core: &mfagate::Gate, req: &RequestSpec) -> mfagate::Decision {
     if worth_detaching(core.keys()) {
         py.detach(|| core.evaluate(&req.as_request()))
     } else {
         core.evaluate(&req.as_request())
-    }
-}
-
-/// The owned parts of a request, so that the GIL can be released.
-struct OwnedRequest {
-    method: String,
-    path: String,
-    host: Option<String>,
-    authorization: Option<String>,
-    token: Option<String>,
-    now: i64,
-    mfa_registered: Option<bool>,
-}
-
-impl OwnedRequest {
-    fn as_request(&self) -> Request<'_> {
-        Request {
-            method: &self.method,
-            path: &self.path,
-            host: self.host.as_deref(),
-            authorization: self.authorization.as_deref(),
-            token: self.token.as_deref(),
-            now: self.now,
-            mfa_registered: self.mfa_registered,
-        }
     }
 }
 
@@ -430,7 +405,7 @@ impl Gate {
                 }
             },
         };
-        let req = OwnedRequest {
+        let req = RequestSpec {
             method,
             path,
             host: opt_str(py, host, "host")?,

@@ -8,7 +8,7 @@
 //! `JSON.parse`), so they are plain objects spelled as in every runtime.
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
-use mfagate::{Algorithm, ErrorCode, Pending, Policy, Request, Step};
+use mfagate::{Algorithm, ErrorCode, Pending, Policy, RequestSpec, Step};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -185,31 +185,6 @@ fn key_set_from(jwks: &JsValue) -> Result<mfagate::KeySet, JsValue> {
     mfagate::KeySet::from_json(&json_text(jwks, "the JWK Set")?).map_err(|e| core_error(&e))
 }
 
-/// An owned request, read from a plain JavaScript object.
-struct OwnedRequest {
-    method: Option<String>,
-    path: String,
-    host: Option<String>,
-    authorization: Option<String>,
-    token: Option<String>,
-    now: i64,
-    mfa_registered: Option<bool>,
-}
-
-impl OwnedRequest {
-    fn as_request(&self) -> Request<'_> {
-        Request {
-            method: self.method.as_deref().unwrap_or("GET"),
-            path: &self.path,
-            host: self.host.as_deref(),
-            authorization: self.authorization.as_deref(),
-            token: self.token.as_deref(),
-            now: self.now,
-            mfa_registered: self.mfa_registered,
-        }
-    }
-}
-
 const REQUEST_KEYS: [&str; 7] = [
     "method",
     "path",
@@ -252,7 +227,7 @@ fn opt_string(v: &JsValue, k: &str) -> Result<Option<String>, JsValue> {
     })
 }
 
-fn read_request(v: &JsValue) -> Result<OwnedRequest, JsValue> {
+fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
     if !v.is_object() {
         return Err(usage("the request must be an object", REQUEST_HINT));
     }
@@ -307,8 +282,8 @@ fn read_request(v: &JsValue) -> Result<OwnedRequest, JsValue> {
             )
         })?)
     };
-    Ok(OwnedRequest {
-        method: opt_string(&method, "method")?,
+    Ok(RequestSpec {
+        method: opt_string(&method, "method")?.unwrap_or_else(|| "GET".to_owned()),
         path,
         host: opt_string(&host, "host")?,
         authorization: opt_string(&authorization, "authorization")?,
@@ -535,7 +510,7 @@ impl Shared {
     async fn finish(
         self: Rc<Self>,
         pending: Pending,
-        req: OwnedRequest,
+        req: RequestSpec,
     ) -> Result<JsValue, JsValue> {
         let alg = pending.algorithm();
         let unavailable =
