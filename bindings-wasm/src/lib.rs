@@ -4,8 +4,8 @@
 //!
 //! Thin by design: conversion and idiom only. Every rule, reason code and
 //! message comes from the `mfagate` crate. Decisions cross into JavaScript as
-//! exactly the core's JSON form (`Decision::to_json`, parsed by the engine's
-//! `JSON.parse`), so they are plain objects spelled as in every runtime.
+//! exactly the core's JSON form, built by serde-wasm-bindgen straight from the
+//! core's `Decision` (no JSON text in between), spelled as in every runtime.
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, JSON};
 use mfagate::{Algorithm, ErrorCode, Pending, Policy, RequestSpec, Step};
@@ -293,15 +293,26 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
     })
 }
 
+thread_local! {
+    /// Plain objects, null for None, numbers (not BigInt) for integers: the
+    /// core's JSON form, built directly (no JSON text in between).
+    static PLAIN: serde_wasm_bindgen::Serializer =
+        const { serde_wasm_bindgen::Serializer::json_compatible() };
+}
+
+fn plain<T: serde::Serialize + ?Sized>(v: &T) -> JsValue {
+    PLAIN.with(|ser| v.serialize(ser)).unwrap_or_else(|e| {
+        JsValue::from_str(&format!("mfagate: cannot convert to JavaScript: {e}"))
+    })
+}
+
 /// A decision as a plain object of exactly the core's JSON form.
 fn decision_value(d: &mfagate::Decision) -> JsValue {
-    let text = d.to_json();
-    // The core's JSON is always valid; fall back to the text if not.
-    JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text))
+    plain(d)
 }
 
 fn serde_value(v: &serde_json::Value) -> JsValue {
-    JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL)
+    plain(v)
 }
 
 // ---------------------------------------------------------------------------
