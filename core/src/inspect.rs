@@ -58,12 +58,8 @@ pub struct Inspection {
 fn sample_path(pattern: &str) -> String {
     let segs: Vec<&str> = pattern
         .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| match s {
-            "**" => "",
-            "*" => "x",
-            s => s,
-        })
+        .filter(|s| !s.is_empty() && *s != "**")
+        .map(|s| if s == "*" { "x" } else { s })
         .collect();
     format!("/{}", segs.join("/"))
 }
