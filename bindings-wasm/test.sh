@@ -34,6 +34,7 @@ if [[ ! -x node_modules/.bin/wasm-opt || ! -x node_modules/.bin/workerd || ! -d 
   npm install --no-audit --no-fund
 fi
 if [[ ! -x /usr/bin/chromium ]]; then
+  export DEBIAN_FRONTEND=noninteractive
   apt-get update && apt-get install -y chromium
 fi
 echo "wasm-pack $(wasm-pack --version | awk '{print $2}'), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(node_modules/.bin/wasm-opt --version | cut -d' ' -f1-3), workerd $(node_modules/.bin/workerd --version | awk '{print $2}'), $(/usr/bin/chromium --version 2>/dev/null | head -1)"
