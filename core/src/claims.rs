@@ -39,7 +39,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     }
 }
 
-fn opt_str<'de: 'a, 'a, D: de::Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+pub(crate) fn opt_str<'de: 'a, 'a, D: de::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     Option::<BorrowedStr<'a>>::deserialize(d).map(|o| o.map(|b| b.0))
 }
 
@@ -53,19 +55,30 @@ fn opt_strs<'de: 'a, 'a, D: de::Deserializer<'de>>(
 /// A claim that may be one string or an array of strings (`aud`, `xms_cc`,
 /// the federated `authnmethodsreferences`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OneOrMany<'a>(pub Vec<Cow<'a, str>>);
+pub enum OneOrMany<'a> {
+    /// A single string (the common case: no allocation for a list).
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
 
 impl<'a> OneOrMany<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        match self {
+            OneOrMany::One(s) => std::slice::from_ref(s).iter(),
+            OneOrMany::Many(v) => v.iter(),
+        }
+        .map(|c| &**c)
+    }
     pub fn contains(&self, v: &str) -> bool {
-        self.0.iter().any(|x| x == v)
+        self.iter().any(|x| x == v)
     }
     fn into_owned(self) -> OneOrMany<'static> {
-        OneOrMany(
-            self.0
-                .into_iter()
-                .map(|c| Cow::Owned(c.into_owned()))
-                .collect(),
-        )
+        match self {
+            OneOrMany::One(s) => OneOrMany::One(Cow::Owned(s.into_owned())),
+            OneOrMany::Many(v) => {
+                OneOrMany::Many(v.into_iter().map(|c| Cow::Owned(c.into_owned())).collect())
+            }
+        }
     }
 }
 
@@ -78,20 +91,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for OneOrMany<'a> {
                 f.write_str("a string or an array of strings")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(OneOrMany(vec![Cow::Borrowed(v)]))
+                Ok(OneOrMany::One(Cow::Borrowed(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(OneOrMany(vec![Cow::Owned(v.to_owned())]))
+                Ok(OneOrMany::One(Cow::Owned(v.to_owned())))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(OneOrMany(vec![Cow::Owned(v)]))
+                Ok(OneOrMany::One(Cow::Owned(v)))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(2));
                 while let Some(s) = seq.next_element::<BorrowedStr<'a>>()? {
                     out.push(s.0);
                 }
-                Ok(OneOrMany(out))
+                Ok(OneOrMany::Many(out))
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))

@@ -213,12 +213,10 @@ impl Gate {
             Ok(Ok(t)) => t,
         };
         let c = self.c();
-        let jws = jws::parse(token, c.max_bytes, &c.algorithms)
-            .map_err(|r| Box::new(self.refuse(Some(rule), r, Facts::default())))?;
-        let key = self
-            .keys
-            .select(jws.kid.as_deref(), jws.alg)
-            .map_err(|r| Box::new(self.refuse(Some(rule), r, Facts::default())))?;
+        let (jws, key) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
+            self.keys.select(kid, alg)
+        })
+        .map_err(|r| Box::new(self.refuse(Some(rule), r, Facts::default())))?;
         Ok((rule, jws, key))
     }
 

@@ -80,7 +80,7 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
     let auds: Vec<String> = claims
         .aud
         .as_ref()
-        .map(|a| a.0.iter().map(|s| s.to_string()).collect())
+        .map(|a| a.iter().map(str::to_owned).collect())
         .unwrap_or_default();
     let relaxed = if auds.is_empty() {
         policy.clone()

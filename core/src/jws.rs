@@ -58,9 +58,9 @@ impl Algorithm {
 struct RawHeader<'a> {
     #[serde(borrow)]
     alg: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::claims::opt_str")]
     kid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::claims::opt_str")]
     typ: Option<Cow<'a, str>>,
     #[serde(default)]
     crit: Option<IgnoredAny>,
@@ -70,7 +70,6 @@ struct RawHeader<'a> {
 #[derive(Debug)]
 pub struct Jws<'t> {
     pub alg: Algorithm,
-    pub kid: Option<String>,
     /// `header.payload`, the bytes the signature covers.
     pub signing_input: &'t str,
     pub payload: Vec<u8>,
@@ -91,12 +90,15 @@ fn b64(segment: &str, what: &str) -> Result<Vec<u8>, Refusal> {
 }
 
 /// Splits, decodes and checks the header of a compact JWS. `allowed` is the
-/// policy's pinned list of algorithms.
+/// policy's pinned list of algorithms; `select` picks the key for the
+/// header's `kid` and algorithm (called while the header is still borrowed,
+/// so nothing is copied). Returns the token's parts and the key's index.
 pub fn parse<'t>(
     token: &'t str,
     max_bytes: usize,
     allowed: &[Algorithm],
-) -> Result<Jws<'t>, Refusal> {
+    select: impl FnOnce(Option<&str>, Algorithm) -> Result<usize, Refusal>,
+) -> Result<(Jws<'t>, usize), Refusal> {
     if token.len() > max_bytes {
         return Err(Refusal::new(
             Reason::TokenTooLarge,
@@ -162,6 +164,7 @@ pub fn parse<'t>(
                 ),
             )
         })?;
+    let key = select(header.kid.as_deref(), alg)?;
     if s.is_empty() {
         return Err(Refusal::new(
             Reason::TokenMalformed,
@@ -170,13 +173,13 @@ pub fn parse<'t>(
     }
     let signature = b64(s, "signature")?;
     let payload = b64(p, "payload")?;
-    Ok(Jws {
+    let jws = Jws {
         alg,
-        kid: header.kid.map(Cow::into_owned),
         signing_input: &token[..h.len() + 1 + p.len()],
         payload,
         signature,
-    })
+    };
+    Ok((jws, key))
 }
 
 /// Decodes header and payload without checking anything: for `inspect`.
@@ -209,10 +212,14 @@ mod tests {
 
     const ALL: &[Algorithm] = &[Algorithm::RS256, Algorithm::HS256];
 
+    fn any_key(_: Option<&str>, _: Algorithm) -> Result<usize, Refusal> {
+        Ok(0)
+    }
+
     #[test]
     fn refuses_wrong_segment_counts() {
         for t in ["a", "a.b", "a.b.c.d", ""] {
-            let err = parse(t, 16384, ALL).unwrap_err();
+            let err = parse(t, 16384, ALL, any_key).unwrap_err();
             assert_eq!(err.reason, Reason::TokenMalformed, "{t}");
         }
     }
@@ -221,12 +228,12 @@ mod tests {
     fn refuses_alg_none_and_unpinned() {
         let t = format!("{}.{}.sig", enc(r#"{"alg":"none"}"#), enc("{}"));
         assert_eq!(
-            parse(&t, 16384, ALL).unwrap_err().reason,
+            parse(&t, 16384, ALL, any_key).unwrap_err().reason,
             Reason::AlgorithmNotAllowed
         );
         let t = format!("{}.{}.c2ln", enc(r#"{"alg":"PS256"}"#), enc("{}"));
         assert_eq!(
-            parse(&t, 16384, ALL).unwrap_err().reason,
+            parse(&t, 16384, ALL, any_key).unwrap_err().reason,
             Reason::AlgorithmNotAllowed
         );
     }
@@ -239,7 +246,7 @@ mod tests {
             enc("{}")
         );
         assert_eq!(
-            parse(&t, 16384, ALL).unwrap_err().reason,
+            parse(&t, 16384, ALL, any_key).unwrap_err().reason,
             Reason::TokenMalformed
         );
         let t = format!(
@@ -248,7 +255,7 @@ mod tests {
             enc("{}")
         );
         assert_eq!(
-            parse(&t, 16384, ALL).unwrap_err().reason,
+            parse(&t, 16384, ALL, any_key).unwrap_err().reason,
             Reason::TokenMalformed
         );
     }
@@ -257,7 +264,7 @@ mod tests {
     fn size_limit_comes_before_decoding() {
         let t = "x".repeat(20);
         assert_eq!(
-            parse(&t, 10, ALL).unwrap_err().reason,
+            parse(&t, 10, ALL, any_key).unwrap_err().reason,
             Reason::TokenTooLarge
         );
     }
@@ -265,9 +272,14 @@ mod tests {
     #[test]
     fn keeps_signing_input_exact() {
         let t = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256","kid":"k"}"#), enc("{}"));
-        let jws = parse(&t, 16384, ALL).unwrap();
+        let mut seen = None;
+        let (jws, _) = parse(&t, 16384, ALL, |kid, _| {
+            seen = kid.map(str::to_owned);
+            Ok(0)
+        })
+        .unwrap();
         assert_eq!(jws.signing_input, &t[..t.rfind('.').unwrap()]);
-        assert_eq!(jws.kid.as_deref(), Some("k"));
+        assert_eq!(seen.as_deref(), Some("k"));
         assert_eq!(jws.signature, b"sig");
     }
 }

@@ -59,10 +59,13 @@ pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
         }
     }
     let aud = cl.aud.as_ref().ok_or_else(|| missing("aud"))?;
-    if !aud.0.iter().any(|a| c.audiences.iter().any(|x| x == a)) {
+    if !aud.iter().any(|a| c.audiences.iter().any(|x| x == a)) {
         return Err(Refusal::new(
             Reason::AudienceInvalid,
-            format!("aud {:?} is not one of the policy's audiences", aud.0),
+            format!(
+                "aud {:?} is not one of the policy's audiences",
+                aud.iter().collect::<Vec<_>>()
+            ),
         ));
     }
     let exp = seconds("exp", cl.exp.ok_or_else(|| missing("exp"))?)?;
