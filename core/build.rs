@@ -4,19 +4,7 @@
 
 use std::path::Path;
 
-fn to_json(v: toml::Value) -> serde_json::Value {
-    match v {
-        toml::Value::String(s) => s.into(),
-        toml::Value::Integer(i) => i.into(),
-        toml::Value::Float(f) => {
-            serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into)
-        }
-        toml::Value::Boolean(b) => b.into(),
-        toml::Value::Datetime(d) => d.to_string().into(),
-        toml::Value::Array(a) => a.into_iter().map(to_json).collect(),
-        toml::Value::Table(t) => t.into_iter().map(|(k, v)| (k, to_json(v))).collect(),
-    }
-}
+include!("src/policy/toml_json.rs");
 
 fn main() {
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| std::process::exit(1));
@@ -35,7 +23,7 @@ fn main() {
             eprintln!("{src_path} is not valid TOML: {e}");
             std::process::exit(1)
         });
-        let json = to_json(toml::Value::Table(table)).to_string();
+        let json = toml_to_json(toml::Value::Table(table)).to_string();
         std::fs::write(Path::new(&out).join(format!("{name}.json")), json).unwrap_or_else(|e| {
             eprintln!("cannot write the compiled {name}: {e}");
             std::process::exit(1)

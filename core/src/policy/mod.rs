@@ -110,21 +110,8 @@ fn builtin_source(name: &str) -> Result<&'static str> {
         })
 }
 
-/// TOML to JSON values; TOML dates become RFC 3339 strings.
 #[cfg(feature = "toml")]
-fn toml_to_json(v: toml::Value) -> Value {
-    match v {
-        toml::Value::String(s) => Value::String(s),
-        toml::Value::Integer(i) => Value::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-        toml::Value::Boolean(b) => Value::Bool(b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => {
-            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
-        }
-    }
-}
+include!("toml_json.rs");
 
 #[cfg(feature = "toml")]
 fn line_of(src: &str, offset: usize) -> usize {
