@@ -64,10 +64,15 @@ fn scenarios() -> Vec<Scenario> {
             json!(format!("https://sts.windows.net/{CONTOSO}/")),
         );
     }
+    // A client-credentials token as Entra issues it: no scp, no user claims,
+    // oid = sub (the app's service principal), no roles (none granted).
     let mut app_only = seed_token(None);
     if let Some(o) = app_only.as_object_mut() {
         o.remove("scp");
-        o.insert("roles".into(), json!(["Partner.ReadWrite.All"]));
+        o.remove("upn");
+        o.insert("appidacr".into(), json!("1"));
+        o.insert("oid".into(), json!("0b0b0b0b-4444-4e5f-8a9b-000000000a99"));
+        o.insert("sub".into(), json!("0b0b0b0b-4444-4e5f-8a9b-000000000a99"));
     }
     vec![
         s(
@@ -150,7 +155,7 @@ pub fn run(json_out: bool) -> Result<(), String> {
     let policy = Policy::builtin("partner-center")
         .and_then(|p| {
             p.with_overrides(&json!({
-                "token": {"audiences": ["https://api.partnercenter.microsoft.com", CLIENT_ID]},
+                "token": {"audiences": ["https://api.partnercenter.microsoft.com", CLIENT_ID], "partner_tenants": [CONTOSO]},
                 "roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}
             }))
         })
@@ -161,7 +166,7 @@ pub fn run(json_out: bool) -> Result<(), String> {
             "The seed's scenarios against the built-in policy \"{}\"",
             gate.policy().name()
         );
-        println!("(deployment overrides: the app's client ID as an audience, the AdminAgents group ID)\n");
+        println!("(deployment overrides: the app's client ID as an audience, the partner tenant, the AdminAgents group ID)\n");
     }
     let mut all = Vec::new();
     for sc in scenarios() {

@@ -111,9 +111,12 @@ fn inspect_explains_without_verifying() {
         .unwrap();
     assert_eq!(
         customers["decision"]["outcome"], "deny",
-        "roles are not configured in the bare built-in"
+        "the partner tenant is not configured in the bare built-in"
     );
-    assert_eq!(customers["decision"]["reason"], "role_not_permitted");
+    assert_eq!(
+        customers["decision"]["reason"],
+        "partner_tenant_not_configured"
+    );
 }
 
 #[test]

@@ -3,11 +3,13 @@
 use crate::decision::{HttpAnswer, Redirect};
 use crate::messages::Message;
 use crate::policy::doc::ChallengeStyle;
+use crate::policy::routes::RequestPath;
 use crate::policy::Compiled;
 use crate::reason::{Outcome, Reason};
 
 pub const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
 pub const LOCATION: &str = "Location";
+pub const RETRY_AFTER: &str = "Retry-After";
 /// Partner Center's reason phrase for its MFA refusal (seed, "Partner Center API").
 pub const PARTNER_CENTER_STATUS_TEXT: &str = "Unauthorized - MFA required";
 pub const CLAIMS_AUTHORIZATION_URI: &str =
@@ -50,6 +52,7 @@ fn http(
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
+        503 => "Service Unavailable",
         _ => "Internal Server Error",
     };
     let body = if status == 200 || status == 302 {
@@ -119,11 +122,63 @@ fn found(reason: Reason, msg: &Message, r: Redirect) -> Answer {
     }
 }
 
+/// Where the sign-in should send the user back: the request's path as the
+/// application routes it (empty segments, `;params` and `\` separators
+/// normalised, case kept), with its query. It always starts with one `/`
+/// followed by a path segment or nothing, so it can never be read as a
+/// protocol-relative (`//host`) or `/\host` URL.
+pub fn return_to(p: &RequestPath<'_>) -> String {
+    let mut out = String::with_capacity(32);
+    for s in &p.display {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    if let Some(q) = p.query.filter(|q| !q.is_empty()) {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A page whose session cannot be used (expired, invalid, of the wrong
+/// kind): a browser user is sent to sign in again; `reason` stays in the
+/// decision.
+pub fn sign_in(c: &Compiled, reason: Reason, msg: &Message, return_to: String) -> Answer {
+    found(
+        reason,
+        msg,
+        redirect_to(c, vec![("return_to", return_to)], false),
+    )
+}
+
+/// No key set is available to check tokens: 503, retry later. Nothing the
+/// user can fix, so no sign-in challenge.
+pub fn unavailable(msg: &Message, retry_after: u32) -> Answer {
+    Answer {
+        outcome: Outcome::Deny,
+        http: http(
+            503,
+            Reason::KeysUnavailable,
+            msg,
+            vec![(RETRY_AFTER, retry_after.to_string())],
+        ),
+        redirect: None,
+    }
+}
+
 /// No usable credential: a sign-in redirect on pages, else a bare `Bearer`
 /// challenge (RFC 6750 §3: no error code when no credential was sent).
-pub fn no_credential(c: &Compiled, style: ChallengeStyle, path: &str, msg: &Message) -> Answer {
+pub fn no_credential(
+    c: &Compiled,
+    style: ChallengeStyle,
+    return_to: String,
+    msg: &Message,
+) -> Answer {
     if style == ChallengeStyle::Redirect {
-        let r = redirect_to(c, vec![("return_to", path.to_owned())], false);
+        let r = redirect_to(c, vec![("return_to", return_to)], false);
         return found(Reason::NoCredential, msg, r);
     }
     Answer {
@@ -167,6 +222,8 @@ pub fn refusal(reason: Reason, msg: &Message, style: Option<ChallengeStyle>) -> 
                 (403, vec![(WWW_AUTHENTICATE, v)])
             }
             Reason::RoleNotPermitted | Reason::RolesUnavailable => (403, Vec::new()),
+            // PartnerTenantNotConfigured, VerificationUnavailable: the
+            // service's own configuration or build, not the caller.
             _ => (500, Vec::new()),
         }
     };
@@ -184,7 +241,7 @@ pub struct ChallengeInput<'a> {
     pub max_age: Option<u64>,
     pub cp1: bool,
     pub register_first: bool,
-    pub path: &'a str,
+    pub return_to: &'a str,
 }
 
 /// The step-up answer for a missing, absent or stale MFA.
@@ -240,7 +297,7 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
             if let Some(m) = i.max_age {
                 params.push(("max_age", m.to_string()));
             }
-            params.push(("return_to", i.path.to_owned()));
+            params.push(("return_to", i.return_to.to_owned()));
             found(i.reason, msg, redirect_to(c, params, i.register_first))
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::jws::Refusal;
 use crate::reason::Reason;
-use serde::de::{self, IgnoredAny};
+use serde::de::{self, Error as _, IgnoredAny};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -17,25 +17,41 @@ pub const FEDERATED_MFA_VALUE: &str = "http://schemas.microsoft.com/claims/multi
 /// `Option` or `Vec`.)
 struct BorrowedStr<'a>(Cow<'a, str>);
 
+/// Visits one JSON string; `what` names it in the error ("claim upn").
+struct StrVisitor<'w, 'a> {
+    what: &'w str,
+    _p: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'w, 'a> StrVisitor<'w, 'a> {
+    fn new(what: &'w str) -> Self {
+        StrVisitor {
+            what,
+            _p: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<'de: 'a, 'w, 'a> de::Visitor<'de> for StrVisitor<'w, 'a> {
+    type Value = Cow<'a, str>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} to be a string", self.what)
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> de::Visitor<'de> for V<'a> {
-            type Value = BorrowedStr<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(BorrowedStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(BorrowedStr(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(BorrowedStr(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
+        d.deserialize_str(StrVisitor::new("a value"))
+            .map(BorrowedStr)
     }
 }
 
@@ -45,11 +61,152 @@ pub(crate) fn opt_str<'de: 'a, 'a, D: de::Deserializer<'de>>(
     Option::<BorrowedStr<'a>>::deserialize(d).map(|o| o.map(|b| b.0))
 }
 
-fn opt_strs<'de: 'a, 'a, D: de::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Vec<Cow<'a, str>>>, D::Error> {
-    Option::<Vec<BorrowedStr<'a>>>::deserialize(d)
-        .map(|o| o.map(|v| v.into_iter().map(|b| b.0).collect()))
+/// A seed for one claim's value: its name goes into every type error, so a
+/// refusal says which claim was wrong.
+#[derive(Clone, Copy)]
+enum Shape {
+    Str,
+    Strs,
+    OneOrMany,
+    Number,
+    /// Read for its presence only: any JSON value.
+    Any,
+    /// `_claim_names`: an object; only whether it redirects `groups` matters.
+    ClaimNames,
+}
+
+struct Seed<'a> {
+    name: &'static str,
+    shape: Shape,
+    _p: std::marker::PhantomData<&'a ()>,
+}
+
+/// What a seed produced.
+enum Val<'a> {
+    Str(Cow<'a, str>),
+    Strs(Vec<Cow<'a, str>>),
+    OneOrMany(OneOrMany<'a>),
+    Number(f64),
+    Present,
+    ClaimNames { groups: bool },
+}
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Seed<'a> {
+    type Value = Val<'a>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Val<'a>, D::Error> {
+        let what = format!("claim {}", self.name);
+        match self.shape {
+            Shape::Str => d.deserialize_str(StrVisitor::new(&what)).map(Val::Str),
+            Shape::Strs => d
+                .deserialize_seq(SeqVisitor {
+                    what: &what,
+                    one: false,
+                    _p: std::marker::PhantomData,
+                })
+                .map(|v| match v {
+                    OneOrMany::Many(v) => Val::Strs(v),
+                    OneOrMany::One(s) => Val::Strs(vec![s]),
+                }),
+            Shape::OneOrMany => d
+                .deserialize_any(SeqVisitor {
+                    what: &what,
+                    one: true,
+                    _p: std::marker::PhantomData,
+                })
+                .map(Val::OneOrMany),
+            Shape::Number => d.deserialize_any(NumberVisitor(&what)).map(Val::Number),
+            Shape::Any => IgnoredAny::deserialize(d).map(|_| Val::Present),
+            Shape::ClaimNames => d
+                .deserialize_map(ClaimNamesVisitor(&what))
+                .map(|groups| Val::ClaimNames { groups }),
+        }
+    }
+}
+
+/// An array of strings, or (with `one`) a single string as well.
+struct SeqVisitor<'w, 'a> {
+    what: &'w str,
+    one: bool,
+    _p: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'de: 'a, 'w, 'a> de::Visitor<'de> for SeqVisitor<'w, 'a> {
+    type Value = OneOrMany<'a>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        if self.one {
+            write!(f, "{} to be a string or an array of strings", self.what)
+        } else {
+            write!(f, "{} to be an array of strings", self.what)
+        }
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        if self.one {
+            Ok(OneOrMany::One(Cow::Borrowed(v)))
+        } else {
+            Err(E::invalid_type(de::Unexpected::Str(v), &self))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if self.one {
+            Ok(OneOrMany::One(Cow::Owned(v.to_owned())))
+        } else {
+            Err(E::invalid_type(de::Unexpected::Str(v), &self))
+        }
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(2).min(64));
+        let elem = format!("each value of {}", self.what);
+        while let Some(s) = seq.next_element_seed(ElemSeed(&elem, std::marker::PhantomData))? {
+            out.push(s);
+        }
+        Ok(OneOrMany::Many(out))
+    }
+}
+
+struct ElemSeed<'w, 'a>(&'w str, std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'w, 'a> de::DeserializeSeed<'de> for ElemSeed<'w, 'a> {
+    type Value = Cow<'a, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(StrVisitor::new(self.0))
+    }
+}
+
+/// A JSON number (integer or not): NumericDate, RFC 7519 §2.
+struct NumberVisitor<'w>(&'w str);
+
+impl<'de> de::Visitor<'de> for NumberVisitor<'_> {
+    type Value = f64;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} to be a number (seconds since 1970)", self.0)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+}
+
+/// `_claim_names`: true when it names `groups` (a distributed groups claim).
+struct ClaimNamesVisitor<'w>(&'w str);
+
+impl<'de> de::Visitor<'de> for ClaimNamesVisitor<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} to be an object", self.0)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut groups = false;
+        while let Some(k) = map.next_key::<BorrowedStr<'_>>()? {
+            groups |= k.0 == "groups";
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(groups)
+    }
 }
 
 /// A claim that may be one string or an array of strings (`aud`, `xms_cc`,
@@ -82,112 +239,199 @@ impl<'a> OneOrMany<'a> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for OneOrMany<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> de::Visitor<'de> for V<'a> {
-            type Value = OneOrMany<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(OneOrMany::One(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(OneOrMany::One(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(OneOrMany::One(Cow::Owned(v)))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(2));
-                while let Some(s) = seq.next_element::<BorrowedStr<'a>>()? {
-                    out.push(s.0);
+/// Claims that only say "a person is behind this token" (read for their
+/// presence, whatever their type): Entra's app-only tokens carry none of them.
+/// Access-token claims reference: "many human-specific claims will be
+/// missing, such as name or upn".
+const PRESENCE_MARKERS: [&str; 4] = ["name", "given_name", "family_name", "email"];
+
+/// The claims of a token that the decision reads, each with the one JSON
+/// type it may have (docs/policy.md, "Claims the engine reads"). A read
+/// claim of another type, or one that appears twice (also under another
+/// spelling of its name), makes the token `claim_invalid` with a detail that
+/// names the claim. Claims the engine does not read are ignored, whatever
+/// their type.
+#[derive(Debug, Clone, Default)]
+pub struct Claims<'a> {
+    pub iss: Option<Cow<'a, str>>,
+    pub aud: Option<OneOrMany<'a>>,
+    pub exp: Option<f64>,
+    pub nbf: Option<f64>,
+    pub iat: Option<f64>,
+    pub auth_time: Option<f64>,
+    pub tid: Option<Cow<'a, str>>,
+    pub ver: Option<Cow<'a, str>>,
+    pub idtyp: Option<Cow<'a, str>>,
+    pub scp: Option<Cow<'a, str>>,
+    pub roles: Option<Vec<Cow<'a, str>>>,
+    pub wids: Option<Vec<Cow<'a, str>>>,
+    pub groups: Option<Vec<Cow<'a, str>>>,
+    /// `hasgroups` is present (documented as `true`; seen as `"true"` too):
+    /// any value means the groups did not fit in the token.
+    pub hasgroups: bool,
+    /// `_claim_names` redirects `groups` to a claim source (overage).
+    claim_names_groups: bool,
+    pub appid: Option<Cow<'a, str>>,
+    pub azp: Option<Cow<'a, str>>,
+    pub amr: Option<Vec<Cow<'a, str>>>,
+    pub federated_amr: Option<OneOrMany<'a>>,
+    pub idp: Option<Cow<'a, str>>,
+    pub oid: Option<Cow<'a, str>>,
+    pub sub: Option<Cow<'a, str>>,
+    pub upn: Option<Cow<'a, str>>,
+    pub unique_name: Option<Cow<'a, str>>,
+    pub preferred_username: Option<Cow<'a, str>>,
+    /// `aai` is present (GDAP: names the partner user).
+    pub aai: bool,
+    pub xms_cc: Option<OneOrMany<'a>>,
+    /// Which of [`PRESENCE_MARKERS`] are present (bit i for marker i).
+    markers: u8,
+}
+
+/// Sets `slot` once; a second value for the same claim is an error.
+fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::custom(format!("claim {name} appears twice")));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+struct ClaimsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> de::Visitor<'de> for ClaimsVisitor<'a> {
+    type Value = Claims<'a>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Claims<'a>, A::Error> {
+        use Shape::*;
+        let mut c = Claims::default();
+        let mut seen_flags = 0u32;
+        while let Some(key) = map.next_key::<BorrowedStr<'de>>()? {
+            let (name, shape): (&'static str, Shape) = match &*key.0 {
+                "iss" => ("iss", Str),
+                "aud" => ("aud", OneOrMany),
+                "exp" => ("exp", Number),
+                "nbf" => ("nbf", Number),
+                "iat" => ("iat", Number),
+                "auth_time" => ("auth_time", Number),
+                "tid" => ("tid", Str),
+                "ver" => ("ver", Str),
+                "idtyp" => ("idtyp", Str),
+                "scp" => ("scp", Str),
+                "roles" => ("roles", Strs),
+                "wids" => ("wids", Strs),
+                "groups" => ("groups", Strs),
+                "hasgroups" => ("hasgroups", Any),
+                "_claim_names" => ("_claim_names", ClaimNames),
+                "appid" => ("appid", Str),
+                "azp" => ("azp", Str),
+                "amr" => ("amr", Strs),
+                FEDERATED_AMR_CLAIM => (FEDERATED_AMR_CLAIM, OneOrMany),
+                "idp" => ("idp", Str),
+                "oid" => ("oid", Str),
+                "sub" => ("sub", Str),
+                "upn" => ("upn", Str),
+                "unique_name" => ("unique_name", Str),
+                "preferred_username" => ("preferred_username", Str),
+                "aai" => ("aai", Any),
+                "xms_cc" => ("xms_cc", OneOrMany),
+                other => match PRESENCE_MARKERS.iter().position(|m| *m == other) {
+                    Some(i) => (PRESENCE_MARKERS[i], Any),
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                },
+            };
+            let v = map.next_value_seed(Seed {
+                name,
+                shape,
+                _p: std::marker::PhantomData,
+            })?;
+            let twice = || A::Error::custom(format!("claim {name} appears twice"));
+            match (name, v) {
+                ("iss", Val::Str(s)) => once::<_, A::Error>(&mut c.iss, s, name)?,
+                ("tid", Val::Str(s)) => once::<_, A::Error>(&mut c.tid, s, name)?,
+                ("ver", Val::Str(s)) => once::<_, A::Error>(&mut c.ver, s, name)?,
+                ("idtyp", Val::Str(s)) => once::<_, A::Error>(&mut c.idtyp, s, name)?,
+                ("scp", Val::Str(s)) => once::<_, A::Error>(&mut c.scp, s, name)?,
+                ("appid", Val::Str(s)) => once::<_, A::Error>(&mut c.appid, s, name)?,
+                ("azp", Val::Str(s)) => once::<_, A::Error>(&mut c.azp, s, name)?,
+                ("idp", Val::Str(s)) => once::<_, A::Error>(&mut c.idp, s, name)?,
+                ("oid", Val::Str(s)) => once::<_, A::Error>(&mut c.oid, s, name)?,
+                ("sub", Val::Str(s)) => once::<_, A::Error>(&mut c.sub, s, name)?,
+                ("upn", Val::Str(s)) => once::<_, A::Error>(&mut c.upn, s, name)?,
+                ("unique_name", Val::Str(s)) => once::<_, A::Error>(&mut c.unique_name, s, name)?,
+                ("preferred_username", Val::Str(s)) => {
+                    once::<_, A::Error>(&mut c.preferred_username, s, name)?
                 }
-                Ok(OneOrMany::Many(out))
+                ("exp", Val::Number(n)) => once::<_, A::Error>(&mut c.exp, n, name)?,
+                ("nbf", Val::Number(n)) => once::<_, A::Error>(&mut c.nbf, n, name)?,
+                ("iat", Val::Number(n)) => once::<_, A::Error>(&mut c.iat, n, name)?,
+                ("auth_time", Val::Number(n)) => once::<_, A::Error>(&mut c.auth_time, n, name)?,
+                ("roles", Val::Strs(v)) => once::<_, A::Error>(&mut c.roles, v, name)?,
+                ("wids", Val::Strs(v)) => once::<_, A::Error>(&mut c.wids, v, name)?,
+                ("groups", Val::Strs(v)) => once::<_, A::Error>(&mut c.groups, v, name)?,
+                ("amr", Val::Strs(v)) => once::<_, A::Error>(&mut c.amr, v, name)?,
+                ("aud", Val::OneOrMany(v)) => once::<_, A::Error>(&mut c.aud, v, name)?,
+                ("xms_cc", Val::OneOrMany(v)) => once::<_, A::Error>(&mut c.xms_cc, v, name)?,
+                (FEDERATED_AMR_CLAIM, Val::OneOrMany(v)) => {
+                    once::<_, A::Error>(&mut c.federated_amr, v, name)?
+                }
+                (_, Val::ClaimNames { groups }) => {
+                    if seen_flags & 1 != 0 {
+                        return Err(twice());
+                    }
+                    seen_flags |= 1;
+                    c.claim_names_groups = groups;
+                }
+                ("hasgroups", Val::Present) => {
+                    if c.hasgroups {
+                        return Err(twice());
+                    }
+                    c.hasgroups = true;
+                }
+                ("aai", Val::Present) => {
+                    if c.aai {
+                        return Err(twice());
+                    }
+                    c.aai = true;
+                }
+                (_, Val::Present) => {
+                    // A presence marker: a repeat is as ambiguous as any other.
+                    let bit = PRESENCE_MARKERS
+                        .iter()
+                        .position(|m| *m == name)
+                        .map_or(0, |i| 1u8 << i);
+                    if c.markers & bit != 0 {
+                        return Err(twice());
+                    }
+                    c.markers |= bit;
+                }
+                _ => {
+                    return Err(A::Error::custom(format!(
+                        "claim {name} has an unexpected shape"
+                    )))
+                }
             }
         }
-        d.deserialize_any(V(std::marker::PhantomData))
+        Ok(c)
     }
 }
 
-/// `_claim_names`: only whether it redirects `groups` matters.
-#[derive(Debug, Clone, Default, Deserialize)]
-struct ClaimNames {
-    #[serde(default)]
-    groups: Option<IgnoredAny>,
-}
-
-/// The claims of a token that the decision reads. Unknown claims are
-/// ignored; a known claim that appears twice or has the wrong type makes the
-/// whole token invalid.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Claims<'a> {
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub iss: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub aud: Option<OneOrMany<'a>>,
-    #[serde(default)]
-    pub exp: Option<f64>,
-    #[serde(default)]
-    pub nbf: Option<f64>,
-    #[serde(default)]
-    pub iat: Option<f64>,
-    #[serde(default)]
-    pub auth_time: Option<f64>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub tid: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub ver: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub idtyp: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub scp: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_strs")]
-    pub roles: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default, deserialize_with = "opt_strs")]
-    pub wids: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default, deserialize_with = "opt_strs")]
-    pub groups: Option<Vec<Cow<'a, str>>>,
-    #[serde(default)]
-    pub hasgroups: Option<bool>,
-    #[serde(default, rename = "_claim_names")]
-    claim_names: Option<ClaimNames>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub appid: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub azp: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_strs")]
-    pub amr: Option<Vec<Cow<'a, str>>>,
-    #[serde(
-        borrow,
-        default,
-        rename = "http://schemas.microsoft.com/claims/authnmethodsreferences"
-    )]
-    pub federated_amr: Option<OneOrMany<'a>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub idp: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub oid: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub sub: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub upn: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub unique_name: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str")]
-    pub preferred_username: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub aai: Option<IgnoredAny>,
-    #[serde(borrow, default)]
-    pub xms_cc: Option<OneOrMany<'a>>,
+impl<'de: 'a, 'a> Deserialize<'de> for Claims<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ClaimsVisitor(std::marker::PhantomData))
+    }
 }
 
 impl<'a> Claims<'a> {
     /// Parses a JWT payload (the decoded JSON bytes).
     pub fn parse(payload: &'a [u8]) -> Result<Claims<'a>, Refusal> {
-        // RFC 7519 §7.2: the claims set is a JSON object (serde would also
-        // accept an array for a struct).
+        // RFC 7519 §7.2: the claims set is a JSON object.
         if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(Refusal::new(
                 Reason::TokenMalformed,
@@ -212,11 +456,7 @@ impl<'a> Claims<'a> {
 
     /// True when Entra replaced the group list by an overage marker.
     pub fn groups_overage(&self) -> bool {
-        self.hasgroups == Some(true)
-            || self
-                .claim_names
-                .as_ref()
-                .is_some_and(|c| c.groups.is_some())
+        self.hasgroups || self.claim_names_groups
     }
 
     /// The user's display identity: upn, else unique_name, else preferred_username.
@@ -233,7 +473,39 @@ impl<'a> Claims<'a> {
     }
 
     pub fn has_aai(&self) -> bool {
-        self.aai.is_some()
+        self.aai
+    }
+
+    /// The first claim that shows a person is behind the token, if any:
+    /// `upn`, `unique_name`, `preferred_username`, `amr`, `name`,
+    /// `given_name`, `family_name`, `email`, or a `sub` that differs from
+    /// `oid` (an app's token has `sub` = `oid`, its service principal).
+    pub fn user_marker(&self) -> Option<&'static str> {
+        if self.upn.is_some() {
+            return Some("upn");
+        }
+        if self.unique_name.is_some() {
+            return Some("unique_name");
+        }
+        if self.preferred_username.is_some() {
+            return Some("preferred_username");
+        }
+        if self.amr.is_some() {
+            return Some("amr");
+        }
+        if let Some(i) = (0..PRESENCE_MARKERS.len()).find(|i| self.markers & (1 << i) != 0) {
+            return Some(PRESENCE_MARKERS[i]);
+        }
+        match (self.oid.as_deref(), self.sub.as_deref()) {
+            (Some(o), Some(s)) if o != s => Some("sub differs from oid"),
+            _ => None,
+        }
+    }
+
+    /// `oid` and `sub` both present, not empty, and equal: Microsoft's
+    /// documented test for an app-only token when `idtyp` is absent.
+    pub fn oid_is_sub(&self) -> bool {
+        matches!((self.oid.as_deref(), self.sub.as_deref()), (Some(o), Some(s)) if !o.is_empty() && o == s)
     }
 
     /// Detaches the claims from the payload buffer.
@@ -259,7 +531,7 @@ impl<'a> Claims<'a> {
             wids: ov(self.wids),
             groups: ov(self.groups),
             hasgroups: self.hasgroups,
-            claim_names: self.claim_names,
+            claim_names_groups: self.claim_names_groups,
             appid: o(self.appid),
             azp: o(self.azp),
             amr: ov(self.amr),
@@ -272,6 +544,7 @@ impl<'a> Claims<'a> {
             preferred_username: o(self.preferred_username),
             aai: self.aai,
             xms_cc: self.xms_cc.map(OneOrMany::into_owned),
+            markers: self.markers,
         }
     }
 }
@@ -332,5 +605,74 @@ mod tests {
         assert!(c.groups_overage());
         let c = Claims::from_json(r#"{"groups":[]}"#).unwrap();
         assert!(!c.groups_overage());
+        // Seen in tokens from public repositories: any value means overage.
+        for v in [r#""true""#, "false", "1", "null", "{}"] {
+            let c = Claims::from_json(&format!(r#"{{"hasgroups":{v}}}"#)).unwrap();
+            assert!(c.groups_overage(), "{v}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_claim() {
+        for (json, claim) in [
+            (r#"{"upn":5}"#, "claim upn"),
+            (r#"{"amr":"mfa"}"#, "claim amr"),
+            (r#"{"amr":["pwd",1]}"#, "claim amr"),
+            (r#"{"exp":"2099-01-01"}"#, "claim exp"),
+            (r#"{"aud":{"a":1}}"#, "claim aud"),
+            (r#"{"_claim_names":"groups"}"#, "claim _claim_names"),
+            (r#"{"tid":"a","tid":"b"}"#, "claim tid appears twice"),
+            (
+                r#"{"amr":["mfa"],"am\u0072":["pwd"]}"#,
+                "claim amr appears twice",
+            ),
+            (
+                r#"{"hasgroups":true,"hasgroups":true}"#,
+                "claim hasgroups appears twice",
+            ),
+            (r#"{"name":"a","name":2}"#, "claim name appears twice"),
+        ] {
+            let e = Claims::from_json(json).unwrap_err();
+            assert_eq!(e.reason, Reason::ClaimInvalid, "{json}");
+            assert!(e.detail.contains(claim), "{json}: {}", e.detail);
+        }
+    }
+
+    #[test]
+    fn claims_the_engine_does_not_read_are_ignored_whatever_their_type() {
+        let c = Claims::from_json(
+            r#"{"acr":1,"appidacr":["x"],"aio":null,"rh":{"a":[1]},"uti":false,"xms_tcdt":"1","acr":2}"#,
+        )
+        .unwrap();
+        assert!(c.user_marker().is_none());
+        // Exponent notation is a JSON number like any other.
+        let c = Claims::from_json(r#"{"exp":1.7672256e9}"#).unwrap();
+        assert_eq!(c.exp, Some(1_767_225_600.0));
+    }
+
+    #[test]
+    fn user_markers() {
+        let none = Claims::from_json(r#"{"oid":"a","sub":"a","appid":"x"}"#).unwrap();
+        assert_eq!(none.user_marker(), None);
+        assert!(none.oid_is_sub());
+        for (json, m) in [
+            (r#"{"upn":"u"}"#, "upn"),
+            (r#"{"unique_name":"u"}"#, "unique_name"),
+            (r#"{"preferred_username":"u"}"#, "preferred_username"),
+            (r#"{"amr":[]}"#, "amr"),
+            (r#"{"name":null}"#, "name"),
+            (r#"{"email":1}"#, "email"),
+            (r#"{"oid":"a","sub":"b"}"#, "sub differs from oid"),
+        ] {
+            assert_eq!(
+                Claims::from_json(json).unwrap().user_marker(),
+                Some(m),
+                "{json}"
+            );
+        }
+        assert!(!Claims::from_json(r#"{"oid":"","sub":""}"#)
+            .unwrap()
+            .oid_is_sub());
+        assert!(!Claims::from_json(r#"{"oid":"a"}"#).unwrap().oid_is_sub());
     }
 }

@@ -173,6 +173,22 @@ pub fn verifies_in_process(alg: Algorithm) -> bool {
 mod tests {
     use super::backend::rsa_public_key_der;
 
+    /// The pure-Rust curve check (used in every build) agrees with aws-lc on
+    /// real keys: every generated public point is on the curve.
+    #[test]
+    fn generated_p256_points_are_on_the_curve() {
+        use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        for _ in 0..50 {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+            let point = pair.public_key().as_ref();
+            assert_eq!(point[0], 4);
+            assert!(crate::p256_point::on_curve(&point[1..33], &point[33..65]));
+            let mut bad = point.to_vec();
+            bad[64] ^= 1;
+            assert!(!crate::p256_point::on_curve(&bad[1..33], &bad[33..65]));
+        }
+    }
+
     #[test]
     fn der_of_small_integers() {
         // SEQUENCE { INTEGER 0x00C1 (high bit padded), INTEGER 0x010001 }

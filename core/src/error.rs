@@ -22,10 +22,9 @@ pub enum ErrorCode {
     PolicyRouteConflict,
     /// A technical exception names a reason the rules do not accept.
     ExceptionReasonInvalid,
-    /// The JWK Set is not valid JSON or a key in it is malformed.
+    /// The document is not a JWK Set (not JSON, or no `keys` array). Keys
+    /// in a set that mfagate cannot use are skipped, never an error.
     JwksInvalid,
-    /// A key is of a type, curve or size mfagate refuses.
-    JwkUnsupported,
     /// The request given to `evaluate` is not usable (for example no path).
     RequestInvalid,
     /// A conformance vector file is malformed.
@@ -33,14 +32,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 8] = [
         ErrorCode::PolicySyntax,
         ErrorCode::PolicyInvalid,
         ErrorCode::PolicyUnknownBuiltin,
         ErrorCode::PolicyRouteConflict,
         ErrorCode::ExceptionReasonInvalid,
         ErrorCode::JwksInvalid,
-        ErrorCode::JwkUnsupported,
         ErrorCode::RequestInvalid,
         ErrorCode::VectorInvalid,
     ];
@@ -53,7 +51,6 @@ impl ErrorCode {
             ErrorCode::PolicyRouteConflict => "policy_route_conflict",
             ErrorCode::ExceptionReasonInvalid => "exception_reason_invalid",
             ErrorCode::JwksInvalid => "jwks_invalid",
-            ErrorCode::JwkUnsupported => "jwk_unsupported",
             ErrorCode::RequestInvalid => "request_invalid",
             ErrorCode::VectorInvalid => "vector_invalid",
         }
@@ -67,7 +64,7 @@ impl ErrorCode {
             | ErrorCode::PolicyUnknownBuiltin
             | ErrorCode::PolicyRouteConflict
             | ErrorCode::ExceptionReasonInvalid => "policy",
-            ErrorCode::JwksInvalid | ErrorCode::JwkUnsupported => "key",
+            ErrorCode::JwksInvalid => "key",
             ErrorCode::RequestInvalid | ErrorCode::VectorInvalid => "usage",
         }
     }

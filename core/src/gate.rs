@@ -7,11 +7,12 @@ use crate::jws::{self, Algorithm, Refusal};
 use crate::keys::KeySet;
 use crate::kind::{self, TokenKind};
 use crate::messages::message;
+use crate::policy::doc::ChallengeStyle;
 use crate::policy::exceptions::{Exception, ExceptionMatch};
 use crate::policy::{Compiled, Policy, Rule};
 use crate::reason::{Outcome, Reason};
-use crate::request::{credential, Request};
-use crate::roles::RoleSet;
+use crate::request::{credential, Credential, Request};
+use crate::roles::{ResolvedRoles, RoleSet};
 use crate::{mfa, validate};
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ pub struct Gate {
 /// the host's crypto is the fast path, like WebCrypto in a browser).
 #[derive(Debug)]
 pub struct Pending {
-    rule: usize,
+    route: Route,
     alg: Algorithm,
     key_index: usize,
     signing_input: Vec<u8>,
@@ -60,6 +61,28 @@ pub enum Step {
     Done(Box<Decision>),
     /// Verify the signature with the host, then call [`Gate::complete`].
     Verify(Pending),
+}
+
+/// The rules a request falls under: the canonical reading's first, then any
+/// that a router reading the raw path differently could select (see
+/// `RouteTable::candidates`). `more` is empty for plain paths.
+#[derive(Debug, Clone)]
+struct Route {
+    first: usize,
+    more: Vec<usize>,
+}
+
+impl Route {
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+}
+
+/// Everything up to the signature check, for one request.
+struct Front<'r> {
+    route: Route,
+    jws: jws::Jws<'r>,
+    key: usize,
 }
 
 /// The parts of a decision gathered before its end.
@@ -113,12 +136,12 @@ impl Gate {
         &self.keys
     }
 
-    fn c(&self) -> &Compiled {
+    fn compiled(&self) -> &Compiled {
         &self.policy.compiled
     }
 
     fn rule(&self, idx: usize) -> &Rule {
-        &self.c().rules[idx]
+        &self.compiled().rules[idx]
     }
 
     fn finish(
@@ -146,15 +169,29 @@ impl Gate {
         }
     }
 
-    fn refuse(&self, rule: Option<usize>, r: Refusal, facts: Facts) -> Decision {
+    /// A refusal. `req` is given where the credential is known: a page's
+    /// session (no Authorization header) whose token cannot be used is sent
+    /// to sign in again rather than answered with a Bearer 401.
+    fn refuse(
+        &self,
+        rule: Option<usize>,
+        r: Refusal,
+        facts: Facts,
+        req: Option<&Request<'_>>,
+    ) -> Decision {
         let msg = message(r.reason, false);
-        self.finish(
-            rule,
-            r.reason,
-            answer::refusal(r.reason, &msg, rule.map(|i| self.rule(i).challenge)),
-            facts,
-            Some(r.detail),
-        )
+        let style = rule.map(|i| self.rule(i).challenge);
+        let page_session = style == Some(ChallengeStyle::Redirect)
+            && r.reason.is_token_problem()
+            && req.is_some_and(|q| q.authorization.is_none());
+        let ans = if r.reason == Reason::KeysUnavailable {
+            answer::unavailable(&msg, self.keys.unavailability().map_or(60, |(_, s)| s))
+        } else if let (true, Some(req)) = (page_session, req) {
+            answer::sign_in(self.compiled(), r.reason, &msg, return_to(req))
+        } else {
+            answer::refusal(r.reason, &msg, style)
+        };
+        self.finish(rule, r.reason, ans, facts, Some(r.detail))
     }
 
     fn allow(&self, rule: usize, reason: Reason, facts: Facts) -> Decision {
@@ -166,91 +203,110 @@ impl Gate {
         self.finish(Some(rule), reason, ans, facts, None)
     }
 
-    /// Route lookup: the matching rule's index, or the default's.
-    fn route(&self, req: &Request<'_>) -> Result<usize, Box<Decision>> {
-        let segs = crate::policy::routes::normalize_path(req.path).map_err(|d| {
+    /// Route lookup: every rule the request may fall under (a refusal with
+    /// 400 when the path cannot be read safely).
+    fn route(&self, req: &Request<'_>) -> Result<Route, Box<Decision>> {
+        let path = crate::policy::routes::parse_path(req.path).map_err(|d| {
             self.refuse(
                 None,
                 Refusal::new(Reason::RequestInvalid, d),
                 Facts::default(),
+                None,
             )
         })?;
         let host = req.host.map(crate::policy::routes::normalize_host);
-        Ok(self
-            .c()
-            .table
-            .lookup(&segs, req.method, host.as_deref())
-            .unwrap_or(self.c().default_rule))
+        let c = self.compiled();
+        let found = c.table.candidates(&path, req.method, host.as_deref());
+        let resolve = |r: Option<usize>| r.unwrap_or(c.default_rule);
+        let first = resolve(found.first);
+        let mut more = Vec::new();
+        for r in found.more.into_iter().map(resolve) {
+            if r != first && !more.contains(&r) {
+                more.push(r);
+            }
+        }
+        Ok(Route { first, more })
+    }
+
+    /// The rule that answers for a refusal before the claims are known: the
+    /// first candidate that is not public (None when all are public).
+    fn guard(&self, route: &Route) -> Option<usize> {
+        route.iter().find(|&i| !self.rule(i).public)
+    }
+
+    fn public(&self, rule: usize) -> Decision {
+        self.allow(rule, Reason::PublicRoute, Facts::default())
     }
 
     /// Everything up to the signature check: route, credential, JWS shape,
     /// algorithm and key.
-    fn front<'r>(&self, req: &Request<'r>) -> Result<(usize, jws::Jws<'r>, usize), Box<Decision>> {
-        let rule = self.route(req)?;
+    fn front<'r>(&self, req: &Request<'r>) -> Result<Front<'r>, Box<Decision>> {
+        let route = self.route(req)?;
+        let Some(guard) = self.guard(&route) else {
+            return Err(Box::new(self.public(route.first)));
+        };
         let token = match credential(req) {
-            Err(()) => {
+            Credential::Ambiguous(why) => {
                 return Err(Box::new(self.refuse(
-                    Some(rule),
-                    Refusal::new(
-                        Reason::CredentialAmbiguous,
-                        "both an Authorization header and a session token were given",
-                    ),
+                    Some(guard),
+                    Refusal::new(Reason::CredentialAmbiguous, why),
                     Facts::default(),
+                    None,
                 )))
             }
-            Ok(Err(why)) => {
+            Credential::Missing(why) => {
                 let msg = message(Reason::NoCredential, false);
-                let ans =
-                    answer::no_credential(self.c(), self.rule(rule).challenge, req.path, &msg);
+                let ans = answer::no_credential(
+                    self.compiled(),
+                    self.rule(guard).challenge,
+                    return_to(req),
+                    &msg,
+                );
                 return Err(Box::new(self.finish(
-                    Some(rule),
+                    Some(guard),
                     Reason::NoCredential,
                     ans,
                     Facts::default(),
                     Some(why.into()),
                 )));
             }
-            Ok(Ok(t)) => t,
+            Credential::Token(token) => token,
         };
-        let c = self.c();
+        let c = self.compiled();
         let (jws, key) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
             self.keys.select(kid, alg)
         })
-        .map_err(|r| Box::new(self.refuse(Some(rule), r, Facts::default())))?;
-        Ok((rule, jws, key))
+        .map_err(|r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(req))))?;
+        Ok(Front { route, jws, key })
     }
 
     /// Decides a request: verifies the token's signature in-process (native
     /// builds), then checks claims, kind, roles and MFA.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
         match self.front(req) {
-            Ok((rule, jws, key)) => self.verify_in_process(rule, &jws, key, req),
+            Ok(f) => self.verify_in_process(&f, req),
             Err(d) => *d,
         }
     }
 
-    fn verify_in_process(
-        &self,
-        rule: usize,
-        jws: &jws::Jws<'_>,
-        key: usize,
-        req: &Request<'_>,
-    ) -> Decision {
-        let k = &self.keys.keys()[key];
+    fn verify_in_process(&self, f: &Front<'_>, req: &Request<'_>) -> Decision {
+        let guard = self.guard(&f.route);
+        let k = &self.keys.keys()[f.key];
         match k
             .prepared
-            .verify(jws.alg, jws.signing_input.as_bytes(), &jws.signature)
+            .verify(f.jws.alg, f.jws.signing_input.as_bytes(), &f.jws.signature)
         {
-            Err(r) => self.refuse(Some(rule), r, Facts::default()),
+            Err(r) => self.refuse(guard, r, Facts::default(), Some(req)),
             Ok(false) => self.refuse(
-                Some(rule),
+                guard,
                 Refusal::new(
                     Reason::SignatureInvalid,
                     "the signature does not verify with the selected key",
                 ),
                 Facts::default(),
+                Some(req),
             ),
-            Ok(true) => self.after_signature(rule, &jws.payload, req),
+            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req),
         }
     }
 
@@ -258,20 +314,20 @@ impl Gate {
     /// (including HS256 in builds that verify HMAC in-process), else asks the
     /// host to verify the signature.
     pub fn prepare(&self, req: &Request<'_>) -> Step {
-        let (rule, jws, key) = match self.front(req) {
+        let f = match self.front(req) {
             Ok(x) => x,
             Err(d) => return Step::Done(d),
         };
-        if crate::crypto::verifies_in_process(jws.alg) {
-            return Step::Done(Box::new(self.verify_in_process(rule, &jws, key, req)));
+        if crate::crypto::verifies_in_process(f.jws.alg) {
+            return Step::Done(Box::new(self.verify_in_process(&f, req)));
         }
         Step::Verify(Pending {
-            rule,
-            alg: jws.alg,
-            key_index: key,
-            signing_input: jws.signing_input.as_bytes().to_vec(),
-            signature: jws.signature,
-            payload: jws.payload,
+            alg: f.jws.alg,
+            key_index: f.key,
+            signing_input: f.jws.signing_input.as_bytes().to_vec(),
+            signature: f.jws.signature,
+            payload: f.jws.payload,
+            route: f.route,
         })
     }
 
@@ -284,21 +340,22 @@ impl Gate {
     ) -> Decision {
         if !signature_valid {
             return self.refuse(
-                Some(pending.rule),
+                self.guard(&pending.route),
                 Refusal::new(
                     Reason::SignatureInvalid,
                     "the host reported that the signature does not verify",
                 ),
                 Facts::default(),
+                Some(req),
             );
         }
-        self.after_signature(pending.rule, &pending.payload, req)
+        self.after_signature(&pending.route, &pending.payload, req)
     }
 
-    fn after_signature(&self, rule: usize, payload: &[u8], req: &Request<'_>) -> Decision {
+    fn after_signature(&self, route: &Route, payload: &[u8], req: &Request<'_>) -> Decision {
         match Claims::parse(payload) {
-            Err(r) => self.refuse(Some(rule), r, Facts::default()),
-            Ok(cl) => self.decide(rule, &cl, req),
+            Err(r) => self.refuse(self.guard(route), r, Facts::default(), Some(req)),
+            Ok(cl) => self.decide_all(route, &cl, req),
         }
     }
 
@@ -306,22 +363,26 @@ impl Gate {
     /// WebCrypto): a `verification_unavailable` decision, never an allow.
     pub fn complete_unavailable(&self, pending: &Pending, why: &str) -> Decision {
         self.refuse(
-            Some(pending.rule),
+            self.guard(&pending.route),
             Refusal::new(Reason::VerificationUnavailable, why),
             Facts::default(),
+            None,
         )
     }
 
     /// As [`Gate::evaluate_claims`], from the claims' JSON: claims that cannot
     /// be read are a `claim_invalid` or `token_malformed` decision, not an error.
     pub fn evaluate_claims_json(&self, json: &str, req: &Request<'_>) -> Decision {
-        let rule = match self.route(req) {
-            Ok(rule) => rule,
+        let route = match self.route(req) {
+            Ok(r) => r,
             Err(d) => return *d,
         };
+        let Some(guard) = self.guard(&route) else {
+            return self.public(route.first);
+        };
         match Claims::parse(json.as_bytes()) {
-            Ok(cl) => self.decide(rule, &cl, req),
-            Err(r) => self.refuse(Some(rule), r, Facts::default()),
+            Ok(cl) => self.decide_all(&route, &cl, req),
+            Err(r) => self.refuse(Some(guard), r, Facts::default(), Some(req)),
         }
     }
 
@@ -329,17 +390,136 @@ impl Gate {
     /// an app validated at sign-in). Everything but the signature is checked.
     pub fn evaluate_claims(&self, claims: &Claims<'_>, req: &Request<'_>) -> Decision {
         match self.route(req) {
-            Ok(rule) => self.decide(rule, claims, req),
+            Ok(route) => self.decide_all(&route, claims, req),
             Err(d) => *d,
         }
     }
 
+    /// Decides under every rule the request may fall under: normalisation
+    /// never moves a request into a less-protective rule, because any
+    /// refusal wins (the first, in candidate order).
+    fn decide_all(&self, route: &Route, cl: &Claims<'_>, req: &Request<'_>) -> Decision {
+        let mut allowed: Option<(usize, Decision)> = None;
+        for idx in route.iter() {
+            if self.rule(idx).public {
+                continue;
+            }
+            let d = self.decide(idx, cl, req);
+            if !d.is_allowed() {
+                return self.note_ambiguity(d, route, idx);
+            }
+            // Of several allows, report the one of the rule that asks for MFA.
+            if allowed
+                .as_ref()
+                .is_none_or(|(a, _)| !self.rule(*a).mfa && self.rule(idx).mfa)
+            {
+                allowed = Some((idx, d));
+            }
+        }
+        allowed.map_or_else(|| self.public(route.first), |(_, d)| d)
+    }
+
+    /// Says in a refusal's detail that the path was read several ways.
+    fn note_ambiguity(&self, mut d: Decision, route: &Route, decided: usize) -> Decision {
+        if route.more.is_empty() {
+            return d;
+        }
+        let others: Vec<&str> = route
+            .iter()
+            .filter(|&i| i != decided)
+            .map(|i| &*self.rule(i).id)
+            .collect();
+        let note = format!(
+            "the path can be routed differently by routers that do not fold case, decode escapes or drop ;params; refused under rule {} (also: {})",
+            self.rule(decided).id,
+            others.join(", ")
+        );
+        d.detail = Some(match d.detail.take() {
+            Some(x) => format!("{x}; {note}"),
+            None => note,
+        });
+        d
+    }
+
+    /// The caller's roles: only from a token of a partner tenant, never from
+    /// a delegated-admin token (whose roles are the customer's). `wids`
+    /// template IDs are the same in every tenant, and another tenant's groups
+    /// may reuse a configured object ID: nothing else can be trusted.
+    pub(crate) fn roles_of(&self, cl: &Claims<'_>, kind: TokenKind) -> (ResolvedRoles, bool) {
+        let c = self.compiled();
+        let partner = kind != TokenKind::DelegatedAdmin
+            && cl
+                .tid
+                .as_deref()
+                .is_some_and(|t| c.partner_tenants.iter().any(|p| p.eq_ignore_ascii_case(t)));
+        if partner {
+            (c.role_map.resolve(cl), true)
+        } else {
+            (
+                ResolvedRoles {
+                    roles: RoleSet::EMPTY,
+                    groups_unavailable: false,
+                },
+                false,
+            )
+        }
+    }
+
+    /// The role step: `Err` when the rule's roles are not met.
+    fn check_roles(
+        &self,
+        rule: &Rule,
+        cl: &Claims<'_>,
+        kind: TokenKind,
+        resolved: ResolvedRoles,
+        partner: bool,
+    ) -> Result<(), Refusal> {
+        let c = self.compiled();
+        if rule.roles.is_empty() || resolved.roles.intersects(rule.roles) {
+            return Ok(());
+        }
+        if c.partner_tenants.is_empty() {
+            return Err(Refusal::new(
+                Reason::PartnerTenantNotConfigured,
+                format!(
+                    "{} needs roles, but token.partner_tenants is empty: roles are read only from your partner tenant's tokens; set token.partner_tenants to your partner tenant ID",
+                    rule.id
+                ),
+            ));
+        }
+        let need: Vec<&str> = rule.roles.iter().map(|r| r.as_str()).collect();
+        if !partner {
+            let why = if kind == TokenKind::DelegatedAdmin {
+                "a delegated-admin token carries the customer tenant's roles, which never open a partner page".to_owned()
+            } else {
+                format!(
+                    "roles are read only from tokens of token.partner_tenants, and tenant {} is not one of them",
+                    cl.tid.as_deref().unwrap_or("?")
+                )
+            };
+            return Err(Refusal::new(
+                Reason::RoleNotPermitted,
+                format!("{} needs one of: {}; {why}", rule.id, need.join(", ")),
+            ));
+        }
+        if resolved.groups_unavailable && c.role_map.group_roles().intersects(rule.roles) {
+            return Err(Refusal::new(
+                Reason::RolesUnavailable,
+                "the token carries a group overage marker instead of its groups",
+            ));
+        }
+        Err(Refusal::new(
+            Reason::RoleNotPermitted,
+            format!("{} needs one of: {}", rule.id, need.join(", ")),
+        ))
+    }
+
     fn decide(&self, rule_idx: usize, cl: &Claims<'_>, req: &Request<'_>) -> Decision {
-        let c = self.c();
+        let c = self.compiled();
         let rule = self.rule(rule_idx);
         let mut facts = Facts::default();
         if let Err(r) = validate::claims(c, cl, req.now) {
-            return self.refuse(Some(rule_idx), r, facts);
+            return self.refuse(Some(rule_idx), r, facts, Some(req));
         }
         let class = kind::classify(cl, &c.partner_tenants);
         facts.kind = Some(class.kind);
@@ -350,6 +530,7 @@ impl Gate {
                 Some(rule_idx),
                 Refusal::new(Reason::TokenKindUnrecognized, class.evidence),
                 facts,
+                Some(req),
             );
         }
         if !rule.kinds.contains(class.kind) {
@@ -364,26 +545,13 @@ impl Gate {
                 Some(rule_idx),
                 Refusal::new(Reason::TokenKindNotAccepted, detail),
                 facts,
+                Some(req),
             );
         }
-        let resolved = c.role_map.resolve(cl);
+        let (resolved, partner) = self.roles_of(cl, class.kind);
         facts.roles = resolved.roles;
-        if !rule.roles.is_empty() && !resolved.roles.intersects(rule.roles) {
-            let hidden =
-                resolved.groups_unavailable && c.role_map.group_roles().intersects(rule.roles);
-            let r = if hidden {
-                Refusal::new(
-                    Reason::RolesUnavailable,
-                    "the token carries a group overage marker instead of its groups",
-                )
-            } else {
-                let need: Vec<&str> = rule.roles.iter().map(|r| r.as_str()).collect();
-                Refusal::new(
-                    Reason::RoleNotPermitted,
-                    format!("{} needs one of: {}", rule.id, need.join(", ")),
-                )
-            };
-            return self.refuse(Some(rule_idx), r, facts);
+        if let Err(r) = self.check_roles(rule, cl, class.kind, resolved, partner) {
+            return self.refuse(Some(rule_idx), r, facts, Some(req));
         }
         let delegated = class.kind == TokenKind::DelegatedAdmin;
         let required = delegated || (rule.mfa && class.kind.is_user());
@@ -452,9 +620,16 @@ impl Gate {
             max_age,
             cp1: cl.xms_cc.as_ref().is_some_and(|x| x.contains("cp1")),
             register_first,
-            path: req.path,
+            return_to: &return_to(req),
         };
         let ans = answer::challenge(c, &c.claims_b64, &input, &msg);
         self.finish(Some(rule_idx), reason, ans, facts, Some(detail))
     }
+}
+
+/// `return_to` of a sign-in redirect for this request (see [`answer::return_to`]).
+fn return_to(req: &Request<'_>) -> String {
+    crate::policy::routes::parse_path(req.path)
+        .map(|p| answer::return_to(&p))
+        .unwrap_or_else(|_| "/".to_owned())
 }

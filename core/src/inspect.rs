@@ -92,7 +92,7 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
     let now = now.unwrap_or_else(|| claims.iat.map_or(0, |t| (t as i64).saturating_add(1)));
     let gate = Gate::new(relaxed, KeySet::empty());
     let class = kind::classify(&claims, &gate.policy().compiled.partner_tenants);
-    let resolved = gate.policy().compiled.role_map.resolve(&claims);
+    let (resolved, _) = gate.roles_of(&claims, class.kind);
     let mut rules = Vec::new();
     let mut routes: Vec<(&String, &crate::policy::doc::RouteDoc)> =
         doc.routes.iter().filter(|(_, r)| r.enabled).collect();
@@ -165,6 +165,10 @@ mod tests {
         let api = i.rules.iter().find(|r| r.rule == "api").unwrap();
         assert_eq!(api.decision.reason, crate::Reason::MfaSatisfied);
         let customers = i.rules.iter().find(|r| r.rule == "customers").unwrap();
-        assert_eq!(customers.decision.reason, crate::Reason::RoleNotPermitted);
+        // The built-in policy names no partner tenant: no roles can be trusted.
+        assert_eq!(
+            customers.decision.reason,
+            crate::Reason::PartnerTenantNotConfigured
+        );
     }
 }

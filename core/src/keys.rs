@@ -87,16 +87,25 @@ impl Key {
 
 #[derive(Deserialize)]
 struct RawJwks {
-    keys: Vec<serde_json::Map<String, serde_json::Value>>,
+    keys: Vec<serde_json::Value>,
 }
 
-/// A parsed JWK Set. Keys of types mfagate does not verify with (for example
-/// `OKP`, or encryption keys) are skipped and listed in [`KeySet::skipped`].
+/// A parsed JWK Set. Keys mfagate cannot use (other types or curves,
+/// encryption keys, RSA under 2048 bits, points off the curve, short
+/// secrets, malformed members, two keys with one `kid`) are skipped and
+/// listed in [`KeySet::skipped`], as RFC 7517 §5 asks ("ignore JWKs that
+/// it does not understand"), so that one bad key never blocks the others; a
+/// token naming a skipped key is refused with `key_unusable`.
 #[derive(Debug, Default)]
 pub struct KeySet {
     keys: Vec<Key>,
     by_kid: HashMap<String, usize>,
     skipped: Vec<String>,
+    /// `kid`s of skipped keys, with why.
+    unusable: HashMap<String, String>,
+    /// Set when there is no key set yet (its fetches failed): why, and the
+    /// seconds after which a retry may help.
+    unavailable: Option<(String, u32)>,
 }
 
 fn jwks_err(msg: impl Into<String>) -> Error {
@@ -107,35 +116,117 @@ fn jwks_err(msg: impl Into<String>) -> Error {
     )
 }
 
-fn member<'a>(
-    jwk: &'a serde_json::Map<String, serde_json::Value>,
-    name: &str,
-    idx: usize,
-) -> Result<Option<&'a str>> {
+type Jwk = serde_json::Map<String, serde_json::Value>;
+
+fn member<'a>(jwk: &'a Jwk, name: &str) -> Result<Option<&'a str>, String> {
     match jwk.get(name) {
         None => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(jwks_err(format!(
-            "key #{idx}: member {name:?} must be a string"
-        ))),
+        Some(_) => Err(format!("member {name:?} is not a string")),
     }
 }
 
-fn bytes(
-    jwk: &serde_json::Map<String, serde_json::Value>,
-    name: &str,
-    idx: usize,
-) -> Result<Vec<u8>> {
-    let s = member(jwk, name, idx)?
-        .ok_or_else(|| jwks_err(format!("key #{idx}: member {name:?} is missing")))?;
+fn bytes(jwk: &Jwk, name: &str) -> Result<Vec<u8>, String> {
+    let s = member(jwk, name)?.ok_or_else(|| format!("member {name:?} is missing"))?;
     URL_SAFE_NO_PAD
         .decode(s)
-        .map_err(|e| jwks_err(format!("key #{idx}: member {name:?} is not base64url: {e}")))
+        .map_err(|e| format!("member {name:?} is not base64url: {e}"))
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
     let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
     &b[first..]
+}
+
+/// The checks every backend's RSA verifier makes (aws-lc's 2048-8192-bit
+/// verifiers; WebCrypto would take weaker keys), so that a key is usable
+/// or not alike in every build: a 2048 to 8192-bit odd modulus, an odd
+/// exponent from 3 to 2^33 - 1.
+fn check_rsa(n: &[u8], e: &[u8]) -> Result<(), String> {
+    let n = strip_zeros(n);
+    let bits = n
+        .first()
+        .map_or(0, |&top| n.len() * 8 - top.leading_zeros() as usize);
+    if bits < 2048 {
+        return Err(format!(
+            "RSA modulus of {bits} bits is too small (at least 2048)"
+        ));
+    }
+    if bits > 8192 {
+        return Err(format!(
+            "RSA modulus of {bits} bits is too large (at most 8192)"
+        ));
+    }
+    if n.last().is_some_and(|b| b & 1 == 0) {
+        return Err("RSA modulus is even".into());
+    }
+    let e = strip_zeros(e);
+    let value = (e.len() <= 5).then(|| e.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)));
+    match value {
+        Some(v) if (3..(1 << 33)).contains(&v) && v & 1 == 1 => Ok(()),
+        _ => Err("RSA exponent must be odd, from 3 to 2^33 - 1".into()),
+    }
+}
+
+/// The key material of one JWK, or why mfagate cannot verify with it.
+fn parse_jwk(jwk: &Jwk) -> Result<(Option<Algorithm>, KeyMaterial), String> {
+    if member(jwk, "use")?.is_some_and(|u| u != "sig") {
+        return Err("use is not \"sig\"".into());
+    }
+    if let Some(ops) = jwk.get("key_ops") {
+        let verify = ops
+            .as_array()
+            .ok_or("key_ops is not an array")?
+            .iter()
+            .any(|o| o == "verify");
+        if !verify {
+            return Err("key_ops lacks \"verify\"".into());
+        }
+    }
+    let alg = match member(jwk, "alg")? {
+        None => None,
+        Some(a) => match Algorithm::from_name(a) {
+            Some(a) => Some(a),
+            None => return Err(format!("alg {a} is not supported")),
+        },
+    };
+    let material = match member(jwk, "kty")? {
+        Some("RSA") => {
+            let n = bytes(jwk, "n")?;
+            let e = bytes(jwk, "e")?;
+            check_rsa(&n, &e)?;
+            KeyMaterial::Rsa { n, e }
+        }
+        Some("EC") => {
+            let crv = member(jwk, "crv")?;
+            if crv != Some("P-256") {
+                return Err(format!("curve {crv:?} is not supported"));
+            }
+            let x = bytes(jwk, "x")?;
+            let y = bytes(jwk, "y")?;
+            if x.len() != 32 || y.len() != 32 {
+                return Err("P-256 coordinates must be 32 bytes".into());
+            }
+            // aws-lc would refuse the key later, WebCrypto only when a token
+            // arrives: check here, alike in every build.
+            if !crate::p256_point::on_curve(&x, &y) {
+                return Err("the point is not on the P-256 curve".into());
+            }
+            KeyMaterial::EcP256 { x, y }
+        }
+        Some("oct") => {
+            let k = bytes(jwk, "k")?;
+            if k.len() < 32 {
+                return Err(format!(
+                    "an HS256 secret of {} bytes is too short (at least 32, RFC 7518 §3.2)",
+                    k.len()
+                ));
+            }
+            KeyMaterial::Oct { k }
+        }
+        other => return Err(format!("kty {other:?} is not supported")),
+    };
+    Ok((alg, material))
 }
 
 impl KeySet {
@@ -144,97 +235,68 @@ impl KeySet {
         KeySet::default()
     }
 
-    /// Parses a JWK Set document.
+    /// No key set is available yet (for example every fetch of the JWKS
+    /// failed so far): every token is refused with `keys_unavailable` (503,
+    /// `Retry-After: retry_after`), never with "sign in again". `why` goes
+    /// to the decision's `detail`, for logs.
+    pub fn unavailable(why: impl Into<String>, retry_after: u32) -> KeySet {
+        KeySet {
+            unavailable: Some((why.into(), retry_after)),
+            ..KeySet::default()
+        }
+    }
+
+    /// Why no keys are available, and when to retry (see [`KeySet::unavailable`]).
+    pub fn unavailability(&self) -> Option<(&str, u32)> {
+        self.unavailable.as_ref().map(|(w, s)| (w.as_str(), *s))
+    }
+
+    /// Parses a JWK Set document. Only a document that is not a JWK Set at
+    /// all is an error; unusable keys in it are skipped (see [`KeySet`]).
     pub fn from_json(json: &str) -> Result<KeySet> {
         let raw: RawJwks = serde_json::from_str(json)
             .map_err(|e| jwks_err(format!("the JWK Set is not valid: {e}")))?;
         let mut set = KeySet::default();
+        let mut duplicates: Vec<String> = Vec::new();
         for (idx, jwk) in raw.keys.iter().enumerate() {
-            let kid = member(jwk, "kid", idx)?.map(str::to_owned);
-            let label = kid.clone().unwrap_or_else(|| format!("#{idx}"));
-            if member(jwk, "use", idx)?.is_some_and(|u| u != "sig") {
-                set.skipped.push(format!("{label}: use is not \"sig\""));
+            let Some(jwk) = jwk.as_object() else {
+                set.skipped.push(format!("#{idx}: not a JSON object"));
                 continue;
-            }
-            if let Some(ops) = jwk.get("key_ops").and_then(|v| v.as_array()) {
-                if !ops.iter().any(|o| o == "verify") {
-                    set.skipped
-                        .push(format!("{label}: key_ops lacks \"verify\""));
-                    continue;
-                }
-            }
-            let alg = match member(jwk, "alg", idx)? {
-                None => None,
-                Some(a) => match Algorithm::from_name(a) {
-                    Some(a) => Some(a),
-                    None => {
-                        set.skipped
-                            .push(format!("{label}: alg {a} is not supported"));
-                        continue;
-                    }
-                },
             };
-            let material = match member(jwk, "kty", idx)? {
-                Some("RSA") => {
-                    let n = bytes(jwk, "n", idx)?;
-                    let e = bytes(jwk, "e", idx)?;
-                    let bits = strip_zeros(&n).len() * 8;
-                    if bits < 2048 {
-                        return Err(Error::new(
-                            ErrorCode::JwkUnsupported,
-                            format!("key {label}: RSA modulus of about {bits} bits is too small"),
-                            "use RSA keys of at least 2048 bits",
-                        ));
-                    }
-                    KeyMaterial::Rsa { n, e }
-                }
-                Some("EC") => {
-                    let crv = member(jwk, "crv", idx)?;
-                    if crv != Some("P-256") {
-                        set.skipped
-                            .push(format!("{label}: curve {crv:?} is not supported"));
-                        continue;
-                    }
-                    let x = bytes(jwk, "x", idx)?;
-                    let y = bytes(jwk, "y", idx)?;
-                    if x.len() != 32 || y.len() != 32 {
-                        return Err(jwks_err(format!(
-                            "key {label}: P-256 coordinates must be 32 bytes"
-                        )));
-                    }
-                    KeyMaterial::EcP256 { x, y }
-                }
-                Some("oct") => {
-                    let k = bytes(jwk, "k", idx)?;
-                    if k.len() < 32 {
-                        return Err(Error::new(
-                            ErrorCode::JwkUnsupported,
-                            format!(
-                                "key {label}: an HS256 secret of {} bytes is too short",
-                                k.len()
-                            ),
-                            "use a shared secret of at least 32 random bytes (RFC 7518 §3.2)",
-                        ));
-                    }
-                    KeyMaterial::Oct { k }
-                }
-                other => {
-                    set.skipped
-                        .push(format!("{label}: kty {other:?} is not supported"));
+            let kid = match member(jwk, "kid") {
+                Ok(k) => k.map(str::to_owned),
+                Err(why) => {
+                    set.skipped.push(format!("#{idx}: {why}"));
                     continue;
                 }
             };
-            let prepared = Prepared::new(&material).map_err(|why| {
-                Error::new(
-                    ErrorCode::JwkUnsupported,
-                    format!("key {label}: {why}"),
-                    "check that the JWK holds a valid public key",
-                )
-            })?;
+            let label = kid.clone().unwrap_or_else(|| format!("#{idx}"));
+            let unusable = |set: &mut KeySet, why: String| {
+                set.skipped.push(format!("{label}: {why}"));
+                if let Some(k) = &kid {
+                    set.unusable.entry(k.clone()).or_insert(why);
+                }
+            };
+            let (alg, material) = match parse_jwk(jwk) {
+                Ok(x) => x,
+                Err(why) => {
+                    unusable(&mut set, why);
+                    continue;
+                }
+            };
+            let prepared = match Prepared::new(&material) {
+                Ok(p) => p,
+                Err(why) => {
+                    unusable(&mut set, why);
+                    continue;
+                }
+            };
             if let Some(k) = &kid {
-                if set.by_kid.insert(k.clone(), set.keys.len()).is_some() {
-                    return Err(jwks_err(format!("two keys have the kid {k:?}")));
+                if set.by_kid.contains_key(k) || set.unusable.contains_key(k) {
+                    duplicates.push(k.clone());
+                    continue;
                 }
+                set.by_kid.insert(k.clone(), set.keys.len());
             }
             set.keys.push(Key {
                 kid,
@@ -242,6 +304,20 @@ impl KeySet {
                 material,
                 prepared,
             });
+        }
+        // Two keys under one kid: neither can be told from the other.
+        for k in duplicates {
+            let why = "two keys of the set have this kid".to_owned();
+            set.skipped.push(format!("{k}: {why}"));
+            if let Some(i) = set.by_kid.remove(&k) {
+                set.keys.remove(i);
+                for v in set.by_kid.values_mut() {
+                    if *v > i {
+                        *v -= 1;
+                    }
+                }
+            }
+            set.unusable.insert(k, why);
         }
         Ok(set)
     }
@@ -268,10 +344,27 @@ impl KeySet {
     pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<usize, crate::jws::Refusal> {
         use crate::jws::Refusal;
         use crate::reason::Reason;
+        if let Some((why, _)) = &self.unavailable {
+            return Err(Refusal::new(
+                Reason::KeysUnavailable,
+                format!("no key set is available: {why}"),
+            ));
+        }
         let idx = match kid {
-            Some(kid) => *self.by_kid.get(kid).ok_or_else(|| {
-                Refusal::new(Reason::KeyNotFound, format!("no key has kid {kid:?}"))
-            })?,
+            Some(kid) => match self.by_kid.get(kid) {
+                Some(&i) => i,
+                None => {
+                    return Err(match self.unusable.get(kid) {
+                        Some(why) => Refusal::new(
+                            Reason::KeyUnusable,
+                            format!("key {kid:?} was skipped: {why}"),
+                        ),
+                        None => {
+                            Refusal::new(Reason::KeyNotFound, format!("no key has kid {kid:?}"))
+                        }
+                    })
+                }
+            },
             None => {
                 let mut fitting = self.keys.iter().enumerate().filter(|(_, k)| k.fits(alg));
                 match (fitting.next(), fitting.next()) {
@@ -306,15 +399,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_garbage_and_short_secrets() {
+    fn refuses_garbage_and_skips_unusable_keys() {
         assert_eq!(
             KeySet::from_json("nope").unwrap_err().code,
             ErrorCode::JwksInvalid
         );
-        let short = r#"{"keys":[{"kty":"oct","kid":"s","k":"c2hvcnQ"}]}"#;
         assert_eq!(
-            KeySet::from_json(short).unwrap_err().code,
-            ErrorCode::JwkUnsupported
+            KeySet::from_json(r#"{"keys":{}}"#).unwrap_err().code,
+            ErrorCode::JwksInvalid
+        );
+        let good = r#"{"kty":"oct","kid":"g","k":"MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE"}"#;
+        let set = KeySet::from_json(&format!(
+            r#"{{"keys":[{{"kty":"oct","kid":"s","k":"c2hvcnQ"}},{{"kty":"RSA","kid":"r","n":"AQAB","e":"AQAB"}},{{"kty":"EC","crv":"P-256","kid":"e","x":"!","y":"AA"}},42,{good}]}}"#
+        ))
+        .unwrap();
+        assert_eq!(set.len(), 1);
+        assert_eq!(set.skipped().len(), 4);
+        use crate::reason::Reason;
+        for kid in ["s", "r", "e"] {
+            assert_eq!(
+                set.select(Some(kid), Algorithm::HS256).unwrap_err().reason,
+                Reason::KeyUnusable,
+                "{kid}"
+            );
+        }
+        assert_eq!(
+            set.select(Some("other"), Algorithm::HS256)
+                .unwrap_err()
+                .reason,
+            Reason::KeyNotFound
+        );
+        assert_eq!(set.select(Some("g"), Algorithm::HS256), Ok(0));
+    }
+
+    #[test]
+    fn two_keys_with_one_kid_are_both_unusable() {
+        let k = r#"{"kty":"oct","kid":"d","k":"MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE"}"#;
+        let g = r#"{"kty":"oct","kid":"g","k":"MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE"}"#;
+        let set = KeySet::from_json(&format!(r#"{{"keys":[{k},{g},{k}]}}"#)).unwrap();
+        assert_eq!(set.len(), 1);
+        use crate::reason::Reason;
+        assert_eq!(
+            set.select(Some("d"), Algorithm::HS256).unwrap_err().reason,
+            Reason::KeyUnusable
+        );
+        assert_eq!(set.select(Some("g"), Algorithm::HS256), Ok(0));
+    }
+
+    #[test]
+    fn an_unavailable_set_refuses_every_token_the_same_way() {
+        let set = KeySet::unavailable("the JWKS endpoint answered 500", 30);
+        use crate::reason::Reason;
+        let e = set.select(Some("any"), Algorithm::RS256).unwrap_err();
+        assert_eq!(e.reason, Reason::KeysUnavailable);
+        assert!(e.detail.contains("answered 500"));
+        assert_eq!(
+            set.unavailability(),
+            Some(("the JWKS endpoint answered 500", 30))
         );
     }
 

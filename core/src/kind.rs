@@ -80,6 +80,18 @@ pub struct Classification {
     pub evidence: &'static str,
 }
 
+/// The evidence of a user token without `scp`, by the user claim it carries.
+fn user_marker_evidence(m: &str) -> &'static str {
+    match m {
+        "upn" => "no scp, but upn shows a user",
+        "unique_name" => "no scp, but unique_name shows a user",
+        "preferred_username" => "no scp, but preferred_username shows a user",
+        "amr" => "no scp, but amr shows a user",
+        "sub differs from oid" => "no scp, but sub differs from oid: a user",
+        _ => "no scp, but a user claim (name, given_name, family_name or email) shows a user",
+    }
+}
+
 /// The tenant GUID in an `https://sts.windows.net/{tid}/` idp, lower-case.
 pub fn idp_tenant(idp: &str) -> Option<&str> {
     let t = idp
@@ -94,40 +106,78 @@ fn c(kind: TokenKind, evidence: &'static str) -> Classification {
 
 /// Classifies verified claims. `partner_tenants` (lower-case GUIDs), when not
 /// empty, limits which foreign `idp` tenants make a token delegated admin.
+///
+/// The decision table (docs/policy.md, "Token kinds"), in order:
+/// 1. `idtyp` = `app`: app-only, unless `scp`, no `appid`/`azp`, or a user
+///    claim contradicts it (then unrecognised).
+/// 2. `idtyp` neither absent, `app` nor `user`: unrecognised.
+/// 3. `scp` present: a user token with `appid`/`azp`, else unrecognised.
+/// 4. No `appid`/`azp` (and no `scp`): an ID token if it has a subject.
+/// 5. `idtyp` = `user`, or a user claim (`upn`, `amr`, `sub` ≠ `oid`...):
+///    a user token, even with `roles` (user tokens carry the user's app roles).
+/// 6. `oid` = `sub`, both present: app-only (Microsoft's documented test; an
+///    app granted no app roles has no `roles` claim at all).
+/// 7. Anything else: unrecognised.
 pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classification {
     let app = claims.app_id().is_some();
+    let scp = claims.scp.is_some();
+    let marker = claims.user_marker();
     let idtyp = claims.idtyp.as_deref();
-    let user = match (idtyp, claims.scp.is_some()) {
-        (Some("app"), true) => {
-            return c(
-                TokenKind::Unrecognized,
-                "idtyp is \"app\" but scp is present",
-            )
-        }
-        (Some("app"), false) if app => return c(TokenKind::AppOnly, "idtyp is \"app\""),
-        (Some("app"), false) => {
-            return c(TokenKind::Unrecognized, "idtyp is \"app\" but no appid/azp")
-        }
-        (Some("user"), _) if app => "idtyp is \"user\"",
-        (Some(other), _) if other != "user" => {
-            return c(TokenKind::Unrecognized, "idtyp has an unknown value")
-        }
-        (_, true) if app => "scp is present",
-        (_, true) => return c(TokenKind::Unrecognized, "scp is present but no appid/azp"),
-        (_, false) if app && claims.roles.is_some() => {
-            return c(TokenKind::AppOnly, "roles without scp");
-        }
-        (_, false) if app => return c(TokenKind::Unrecognized, "appid/azp without scp or roles"),
-        (_, false) => {
-            return if claims.sub.is_some() || claims.oid.is_some() {
-                c(TokenKind::IdToken, "no scp and no appid/azp: an ID token")
-            } else {
-                c(
+    let user = match idtyp {
+        Some("app") => {
+            return match (scp, app, marker) {
+                (true, _, _) => c(
                     TokenKind::Unrecognized,
-                    "no scp, no appid/azp and no subject",
-                )
-            };
+                    "idtyp is \"app\" but scp is present",
+                ),
+                (_, false, _) => c(TokenKind::Unrecognized, "idtyp is \"app\" but no appid/azp"),
+                (_, _, Some(_)) => c(
+                    TokenKind::Unrecognized,
+                    "idtyp is \"app\" but the token carries user claims",
+                ),
+                _ => c(TokenKind::AppOnly, "idtyp is \"app\""),
+            }
         }
+        Some("user") | None => {
+            if scp {
+                if !app {
+                    return c(TokenKind::Unrecognized, "scp is present but no appid/azp");
+                }
+                if idtyp.is_some() {
+                    "idtyp is \"user\""
+                } else {
+                    "scp is present"
+                }
+            } else if !app {
+                return if claims.sub.is_some() || claims.oid.is_some() {
+                    c(TokenKind::IdToken, "no scp and no appid/azp: an ID token")
+                } else {
+                    c(
+                        TokenKind::Unrecognized,
+                        "no scp, no appid/azp and no subject",
+                    )
+                };
+            } else if idtyp.is_some() {
+                "idtyp is \"user\""
+            } else if let Some(m) = marker {
+                user_marker_evidence(m)
+            } else if claims.oid_is_sub() {
+                return if claims.roles.is_some() {
+                    c(TokenKind::AppOnly, "roles without scp, oid equals sub")
+                } else {
+                    c(
+                        TokenKind::AppOnly,
+                        "no scp, no roles, oid equals sub, no user claims",
+                    )
+                };
+            } else {
+                return c(
+                    TokenKind::Unrecognized,
+                    "appid/azp without scp, and oid and sub are not both present and equal",
+                );
+            }
+        }
+        Some(_) => return c(TokenKind::Unrecognized, "idtyp has an unknown value"),
     };
     // A user token: is it a partner user in another (customer) tenant?
     let foreign = claims.idp.as_deref().and_then(idp_tenant).filter(|p| {
@@ -147,4 +197,98 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
         return c(TokenKind::DelegatedAdmin, evidence);
     }
     c(TokenKind::AppUser, user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Map, Value};
+
+    /// Every combination of the inputs of the decision table: a user token
+    /// is never app-only, and app-only always has Microsoft's evidence.
+    #[test]
+    fn no_user_token_is_ever_app_only() {
+        let idtyps = [None, Some("app"), Some("user"), Some("device")];
+        let markers = [
+            None,
+            Some(("upn", json!("u@x"))),
+            Some(("amr", json!(["pwd"]))),
+            Some(("name", json!("N"))),
+            Some(("preferred_username", json!("u"))),
+        ];
+        let mut app_only = 0;
+        for idtyp in idtyps {
+            for scp in [false, true] {
+                for roles in [false, true] {
+                    for subject in ["same", "differs", "oid only", "none"] {
+                        for marker in &markers {
+                            for app in [None, Some("appid"), Some("azp")] {
+                                let mut m = Map::new();
+                                if let Some(t) = idtyp {
+                                    m.insert("idtyp".into(), t.into());
+                                }
+                                if scp {
+                                    m.insert("scp".into(), "user_impersonation".into());
+                                }
+                                if roles {
+                                    m.insert("roles".into(), json!(["Partner.ReadWrite.All"]));
+                                }
+                                match subject {
+                                    "same" => {
+                                        m.insert("oid".into(), "o".into());
+                                        m.insert("sub".into(), "o".into());
+                                    }
+                                    "differs" => {
+                                        m.insert("oid".into(), "o".into());
+                                        m.insert("sub".into(), "s".into());
+                                    }
+                                    "oid only" => {
+                                        m.insert("oid".into(), "o".into());
+                                    }
+                                    _ => {}
+                                }
+                                if let Some((k, v)) = marker {
+                                    m.insert((*k).into(), v.clone());
+                                }
+                                if let Some(a) = app {
+                                    m.insert(
+                                        a.into(),
+                                        "23ec45a3-5127-4185-9eff-c8887839e6ab".into(),
+                                    );
+                                }
+                                let text = Value::Object(m).to_string();
+                                let cl = Claims::from_json(&text).unwrap();
+                                let k = classify(&cl, &[]).kind;
+                                let user_evidence = scp
+                                    || idtyp == Some("user")
+                                    || marker.is_some()
+                                    || subject == "differs";
+                                if k == TokenKind::AppOnly {
+                                    app_only += 1;
+                                    assert!(!user_evidence, "{text}");
+                                    assert!(app.is_some(), "{text}");
+                                    assert!(idtyp == Some("app") || subject == "same", "{text}");
+                                }
+                                if idtyp.is_none()
+                                    && !user_evidence
+                                    && app.is_some()
+                                    && subject == "same"
+                                {
+                                    assert_eq!(k, TokenKind::AppOnly, "{text}");
+                                }
+                                if user_evidence
+                                    && app.is_some()
+                                    && idtyp != Some("app")
+                                    && idtyp != Some("device")
+                                {
+                                    assert!(k == TokenKind::AppUser, "{text}: {k:?}");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(app_only > 0);
+    }
 }

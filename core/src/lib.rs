@@ -33,6 +33,7 @@ pub mod keys;
 pub mod kind;
 pub mod messages;
 mod mfa;
+mod p256_point;
 pub mod policy;
 pub mod reason;
 pub mod request;

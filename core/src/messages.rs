@@ -57,6 +57,26 @@ pub fn message(reason: Reason, register_first: bool) -> Message {
             "Accès autorisé grâce à une exception technique qui supprime la vérification MFA pour votre locataire.",
             "Acesso permitido por uma exceção técnica que suprime a verificação de MFA para o seu locatário.",
         ),
+        PublicRoute => m(
+            "Access granted: this page is public.",
+            "Accès autorisé : cette page est publique.",
+            "Acesso permitido: esta página é pública.",
+        ),
+        KeyUnusable => m(
+            "The access token is signed with a key this service cannot use. Sign in again to obtain a new one.",
+            "Le jeton d’accès est signé avec une clé que ce service ne peut pas utiliser. Reconnectez-vous pour en obtenir un nouveau.",
+            "O token de acesso foi assinado com uma chave que este serviço não pode usar. Entre novamente para obter um novo.",
+        ),
+        KeysUnavailable => m(
+            "Sign-ins cannot be checked right now. Try again in a few minutes; you do not need to sign in again.",
+            "Les connexions ne peuvent pas être vérifiées pour le moment. Réessayez dans quelques minutes ; vous n’avez pas besoin de vous reconnecter.",
+            "Não é possível verificar as entradas no momento. Tente novamente em alguns minutos; você não precisa entrar novamente.",
+        ),
+        PartnerTenantNotConfigured => m(
+            "This page is not available: the service's Partner Center settings are incomplete. Contact its administrator.",
+            "Cette page n’est pas disponible : les paramètres Espace partenaires du service sont incomplets. Contactez son administrateur.",
+            "Esta página não está disponível: as configurações do Partner Center do serviço estão incompletas. Entre em contato com o administrador.",
+        ),
         NoCredential => m(
             "Sign-in required: the request carries no bearer token.",
             "Connexion requise : la demande ne contient aucun jeton du porteur.",

@@ -57,6 +57,8 @@ reasons! {
     AppOnlyExempt = "app_only_exempt",
     /// A valid technical exception suppressed the MFA check.
     ExceptionApplied = "exception_applied",
+    /// A route the policy declares public: no credential is needed or read.
+    PublicRoute = "public_route",
     /// No credential was sent (or not a Bearer one).
     NoCredential = "no_credential",
     /// Both an Authorization header and a session token were given.
@@ -71,6 +73,12 @@ reasons! {
     AlgorithmNotAllowed = "algorithm_not_allowed",
     /// No key in the key set has the token's `kid`.
     KeyNotFound = "key_not_found",
+    /// The token's `kid` names a key of the set that mfagate skipped as
+    /// unusable (too small, malformed, or two keys with that `kid`).
+    KeyUnusable = "key_unusable",
+    /// The server has no usable key set yet (its JWKS fetches failed): the
+    /// token cannot be checked now; the user has nothing to fix.
+    KeysUnavailable = "keys_unavailable",
     /// The selected key cannot be used with the token's algorithm.
     KeyAlgorithmMismatch = "key_algorithm_mismatch",
     /// The signature does not verify.
@@ -101,6 +109,9 @@ reasons! {
     TokenKindNotAccepted = "token_kind_not_accepted",
     /// None of the caller's roles may open this route.
     RoleNotPermitted = "role_not_permitted",
+    /// The route needs roles, but the policy names no partner tenant, so no
+    /// token's roles can be trusted (`token.partner_tenants` is required).
+    PartnerTenantNotConfigured = "partner_tenant_not_configured",
     /// Group overage: the token does not list the groups, so roles are unknown.
     RolesUnavailable = "roles_unavailable",
     /// `amr` is present but holds no accepted MFA value.
@@ -127,6 +138,7 @@ impl Reason {
                 | Reason::TokenTypeUnsupported
                 | Reason::AlgorithmNotAllowed
                 | Reason::KeyNotFound
+                | Reason::KeyUnusable
                 | Reason::KeyAlgorithmMismatch
                 | Reason::SignatureInvalid
                 | Reason::ClaimMissing

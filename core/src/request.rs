@@ -104,27 +104,55 @@ impl RequestSpec {
     }
 }
 
-/// The bearer token of a request: `Ok(None)` when there is none (with why),
-/// `Err` when two credentials were sent.
-pub(crate) fn credential<'a>(r: &Request<'a>) -> Result<Result<&'a str, &'static str>, ()> {
+/// The credential a request carries.
+pub(crate) enum Credential<'a> {
+    /// One token (from the Authorization header, or the session's).
+    Token(&'a str),
+    /// None usable, with why.
+    Missing(&'static str),
+    /// Several: refused (400), never one picked.
+    Ambiguous(&'static str),
+}
+
+/// The request's credential. Several header lines or cookies of the same
+/// name arrive joined with `", "` (RFC 9110 §5.3; bindings join repeated
+/// session cookies the same way); a JWT never holds a `,`, so one means
+/// several credentials.
+pub(crate) fn credential<'a>(r: &Request<'a>) -> Credential<'a> {
     match (r.authorization, r.token) {
-        (Some(_), Some(_)) => Err(()),
-        (None, None) => Ok(Err("no Authorization header and no session token")),
-        (None, Some("")) => Ok(Err("the session token is empty")),
-        (None, Some(t)) => Ok(Ok(t)),
+        (Some(_), Some(_)) => {
+            Credential::Ambiguous("both an Authorization header and a session token were given")
+        }
+        (None, None) => Credential::Missing("no Authorization header and no session token"),
+        (None, Some(t)) => {
+            let t = t.trim();
+            if t.is_empty() {
+                Credential::Missing("the session token is empty")
+            } else if t.contains(',') {
+                Credential::Ambiguous(
+                    "the session token holds several values (two session cookies of the same name?)",
+                )
+            } else {
+                Credential::Token(t)
+            }
+        }
         (Some(h), None) => {
             let h = h.trim();
             let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
             if !scheme.eq_ignore_ascii_case("bearer") {
-                return Ok(Err(
+                return Credential::Missing(
                     "the Authorization header does not use the Bearer scheme",
-                ));
+                );
             }
-            let t = rest.trim_start();
+            let t = rest.trim();
             if t.is_empty() {
-                Ok(Err("the Authorization header has no token"))
+                Credential::Missing("the Authorization header has no token")
+            } else if t.contains(',') {
+                Credential::Ambiguous(
+                    "the Authorization header holds several values (two Authorization headers?)",
+                )
             } else {
-                Ok(Ok(t))
+                Credential::Token(t)
             }
         }
     }

@@ -21,6 +21,20 @@ fn issuer_tenant(iss: &str) -> Option<(&str, &'static str)> {
     is_guid(t).then_some((t, "2.0"))
 }
 
+/// `aud` against one configured audience: equal, or (for URI audiences when
+/// the policy allows it) equal but for one trailing slash on either side.
+/// Entra's optional-claims reference: a v1 `aud` is the App ID URI "with or
+/// without a trailing slash", as the client asked for it.
+fn audience_matches(configured: &str, aud: &str, trailing_slash: bool) -> bool {
+    if configured == aud {
+        return true;
+    }
+    if !trailing_slash || is_guid(configured) || is_guid(aud) {
+        return false;
+    }
+    aud.strip_suffix('/') == Some(configured) || configured.strip_suffix('/') == Some(aud)
+}
+
 fn missing(name: &str) -> Refusal {
     Refusal::new(
         Reason::ClaimMissing,
@@ -59,7 +73,11 @@ pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
         }
     }
     let aud = cl.aud.as_ref().ok_or_else(|| missing("aud"))?;
-    if !aud.iter().any(|a| c.audiences.iter().any(|x| x == a)) {
+    if !aud.iter().any(|a| {
+        c.audiences
+            .iter()
+            .any(|x| audience_matches(x, a, c.audience_trailing_slash))
+    }) {
         return Err(Refusal::new(
             Reason::AudienceInvalid,
             format!(
@@ -100,4 +118,46 @@ pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audience_matches;
+
+    #[test]
+    fn one_trailing_slash_for_uris_only() {
+        let pc = "https://api.partnercenter.microsoft.com";
+        assert!(audience_matches(
+            pc,
+            "https://api.partnercenter.microsoft.com/",
+            true
+        ));
+        assert!(audience_matches(
+            "https://api.partnercenter.microsoft.com/",
+            pc,
+            true
+        ));
+        assert!(!audience_matches(
+            pc,
+            "https://api.partnercenter.microsoft.com//",
+            true
+        ));
+        assert!(!audience_matches(
+            pc,
+            "https://api.partnercenter.microsoft.com/",
+            false
+        ));
+        assert!(!audience_matches(
+            pc,
+            "https://api.partnercenter.microsoft.com.evil/",
+            true
+        ));
+        let guid = "23ec45a3-5127-4185-9eff-c8887839e6ab";
+        assert!(!audience_matches(
+            guid,
+            "23ec45a3-5127-4185-9eff-c8887839e6ab/",
+            true
+        ));
+        assert!(audience_matches(guid, guid, true));
+    }
 }

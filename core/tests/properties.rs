@@ -21,9 +21,10 @@ const G_ADMIN: &str = "a1a1a1a1-0000-4000-8000-000000000001";
 
 fn gate(exception: bool) -> Gate {
     let mut o = json!({
-        "token": {"audiences": ["https://api.partnercenter.microsoft.com", CLIENT], "algorithms": ["HS256"]},
+        "token": {"audiences": ["https://api.partnercenter.microsoft.com", CLIENT], "algorithms": ["HS256"], "partner_tenants": [P]},
         "roles": {"groups": {"admin_agent": [G_ADMIN]}},
-        "mfa": {"accept_federated": true}
+        "mfa": {"accept_federated": true},
+        "routes": {"public_orders": {"paths": ["/v1/public/**"], "mfa": false, "kinds": ["app_only", "app_user", "delegated_admin"]}}
     });
     if exception {
         o["exceptions"] = json!([{"tenant": P, "reason": "third_party_mfa_not_recognized", "expires": "2026-06-30"}]);
@@ -53,30 +54,39 @@ fn claims() -> impl Strategy<Value = Value> {
         0..4,
     ));
     (
-        amr,
-        any::<bool>(), // scp
-        any::<bool>(), // roles claim
-        prop_oneof![
-            Just(None),
-            Just(Some("app")),
-            Just(Some("user")),
-            Just(Some("bogus"))
-        ],
-        any::<bool>(),                                         // appid
-        prop_oneof![Just(None), Just(Some(P)), Just(Some(C))], // idp
-        prop_oneof![Just(P), Just(C)],                         // tid
-        any::<bool>(),                                         // groups has admin agent
-        any::<bool>(),                                         // overage
-        any::<bool>(),                                         // federated claim
-        prop_oneof![
-            Just("https://api.partnercenter.microsoft.com"),
-            Just(CLIENT),
-            Just("other")
-        ],
-        -4000i64..4000, // exp offset
+        (
+            amr,
+            any::<bool>(), // scp
+            any::<bool>(), // roles claim
+            prop_oneof![
+                Just(None),
+                Just(Some("app")),
+                Just(Some("user")),
+                Just(Some("bogus"))
+            ],
+            any::<bool>(),                                         // appid
+            prop_oneof![Just(None), Just(Some(P)), Just(Some(C))], // idp
+            prop_oneof![Just(P), Just(C)],                         // tid
+            any::<bool>(),                                         // groups has admin agent
+            any::<bool>(),                                         // overage
+            any::<bool>(),                                         // federated claim
+            prop_oneof![
+                Just("https://api.partnercenter.microsoft.com"),
+                Just(CLIENT),
+                Just("other")
+            ],
+            -4000i64..4000, // exp offset
+        ),
+        (
+            any::<bool>(), // sub equals oid
+            any::<bool>(), // upn
+        ),
     )
         .prop_map(
-            |(amr, scp, roles, idtyp, appid, idp, tid, admin, overage, fed, aud, exp)| {
+            |(
+                (amr, scp, roles, idtyp, appid, idp, tid, admin, overage, fed, aud, exp),
+                (same_sub, upn),
+            )| {
                 let mut m = Map::new();
                 m.insert(
                     "iss".into(),
@@ -87,7 +97,17 @@ fn claims() -> impl Strategy<Value = Value> {
                 m.insert("exp".into(), json!(NOW + exp));
                 m.insert("iat".into(), json!(NOW - 5000));
                 m.insert("oid".into(), json!("4988e250-5aee-482a-9136-6d269cb755c0"));
-                m.insert("sub".into(), json!("s"));
+                m.insert(
+                    "sub".into(),
+                    json!(if same_sub {
+                        "4988e250-5aee-482a-9136-6d269cb755c0"
+                    } else {
+                        "s"
+                    }),
+                );
+                if upn {
+                    m.insert("upn".into(), json!("eve@contoso.example"));
+                }
                 if let Some(a) = amr {
                     m.insert("amr".into(), json!(a));
                 }
@@ -132,8 +152,22 @@ fn path() -> impl Strategy<Value = &'static str> {
         Just("/v1/customers"),
         Just("/x/../v1/orders"),
         Just("/dashboard/overview"),
+        Just("/v1/public/orders"),
+        Just("/v1/PUBLIC/orders"),
+        Just("/v1/public;x/orders"),
+        Just("/v1/public\\x/orders"),
+        Just("/v1/%70ublic/orders"),
     ]
 }
+
+/// Paths a router that does not normalise sends to the API's handlers.
+const EVASIONS: &[&str] = &[
+    "/v1/PUBLIC/orders",
+    "/v1/public;x/orders",
+    "/v1/public\\x/orders",
+    "/v1/%70ublic/orders",
+];
+const ROLE_GATED: &[&str] = &["customers", "customer_requests", "billing"];
 
 const PROTECTED: &[&str] = &["customers", "customer_requests", "billing", "api"];
 
@@ -141,11 +175,11 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn protected_routes_need_evidence(c in claims(), p in path(), as_header in any::<bool>(), exception in any::<bool>()) {
+    fn protected_routes_need_evidence(c in claims(), p in path(), as_header in any::<bool>(), exception in any::<bool>(), head in any::<bool>()) {
         let g = gate(exception);
         let token = sign(&c);
         let auth = format!("Bearer {token}");
-        let mut req = Request::new(p, NOW);
+        let mut req = Request::new(p, NOW).method(if head { "HEAD" } else { "GET" });
         if as_header { req.authorization = Some(&auth) } else { req.token = Some(&token) }
         let d = g.evaluate(&req);
         if d.outcome != Outcome::Allow {
@@ -160,11 +194,20 @@ proptest! {
             prop_assert!(amr_mfa || fed, "delegated admin allowed without MFA: {}", d.to_json());
             prop_assert_eq!(d.reason, Reason::MfaSatisfied);
         }
-        if PROTECTED.contains(&rule) {
+        if PROTECTED.contains(&rule) || EVASIONS.contains(&p) {
             let ok = (d.reason == Reason::MfaSatisfied && (amr_mfa || fed))
                 || (d.reason == Reason::ExceptionApplied && exception && kind != TokenKind::DelegatedAdmin && c["tid"] == P)
-                || (d.reason == Reason::AppOnlyExempt && kind == TokenKind::AppOnly && rule == "api");
-            prop_assert!(ok, "allowed on {} without evidence: {}", rule, d.to_json());
+                || (d.reason == Reason::AppOnlyExempt && kind == TokenKind::AppOnly && (rule == "api" || EVASIONS.contains(&p)));
+            prop_assert!(ok, "allowed on {} ({}) without evidence: {}", rule, p, d.to_json());
+        }
+        if d.reason == Reason::AppOnlyExempt {
+            // Never a user token: no scp, no user claim, and Microsoft's evidence.
+            let same_sub = c["sub"] == c["oid"];
+            prop_assert!(c.get("scp").is_none() && c.get("upn").is_none() && c.get("amr").is_none(), "{}", d.to_json());
+            prop_assert!(c.get("idtyp").is_some_and(|t| t == "app") || same_sub, "{}", d.to_json());
+        }
+        if ROLE_GATED.contains(&rule) {
+            prop_assert!(c["tid"] == P && kind != TokenKind::DelegatedAdmin, "roles from another tenant: {}", d.to_json());
         }
     }
 

@@ -140,6 +140,11 @@ pub struct TokenDoc {
     /// Accepted `aud` values (at least one). For ID tokens, your app's client ID.
     #[serde(default)]
     pub audiences: Vec<String>,
+    /// Accept a URI audience (one that is not a GUID) with or without one
+    /// trailing slash: a v1 `aud` is the App ID URI exactly as the client
+    /// asked for it, "with or without a trailing slash". Never for GUIDs.
+    #[serde(default = "default_true")]
+    pub audience_trailing_slash: bool,
     /// Pinned signature algorithms; the token's `alg` must be one of them.
     /// HS256 also needs an `oct` key in the key set.
     #[serde(default = "default_algorithms")]
@@ -153,9 +158,11 @@ pub struct TokenDoc {
     /// When not empty, only these tenant IDs (`tid`) are accepted.
     #[serde(default)]
     pub tenants: Vec<String>,
-    /// Your partner tenant IDs. When not empty, only a foreign `idp` naming
-    /// one of them makes a token "delegated admin"; when empty, any foreign
-    /// `idp` does (stricter: those tokens always need MFA).
+    /// Your partner tenant IDs: required wherever a route needs roles, since
+    /// roles (`wids`, `groups`, `roles`) are read only from tokens whose `tid`
+    /// is one of them. Also, when not empty, only a foreign `idp` naming one
+    /// of them makes a token "delegated admin"; when empty, any foreign `idp`
+    /// does (stricter: those tokens always need MFA).
     #[serde(default)]
     pub partner_tenants: Vec<String>,
 }
@@ -164,6 +171,7 @@ impl Default for TokenDoc {
     fn default() -> Self {
         TokenDoc {
             audiences: Vec::new(),
+            audience_trailing_slash: true,
             algorithms: default_algorithms(),
             clock_skew: default_skew(),
             max_token_bytes: default_max_bytes(),
@@ -252,6 +260,11 @@ pub struct RouteDoc {
     /// Set to false to switch off a route inherited from a built-in policy.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// No credential is needed here (health checks, `/docs`): the request is
+    /// allowed without reading any token. Cannot be combined with `mfa` or
+    /// `roles`, nor set on the default rule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
     /// Whether user tokens need MFA here. App-only tokens never do; delegated
     /// admin tokens always do.
     #[serde(default)]

@@ -86,6 +86,25 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
             ));
         }
     }
+    let gated: Vec<&str> = doc
+        .routes
+        .iter()
+        .filter(|(_, rt)| rt.enabled && !rt.roles.is_empty())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if doc.token.partner_tenants.is_empty() && !gated.is_empty() {
+        let message = format!(
+            "route(s) {} need roles, but token.partner_tenants is empty: roles are read only from your partner tenant's tokens, so these routes refuse everyone (partner_tenant_not_configured)",
+            gated.join(", ")
+        );
+        out.push(Problem {
+            severity: Severity::Error,
+            code: "lint_partner_tenant_missing".to_owned(),
+            line: locate(src, "\"partner_tenants\"").or_else(|| locate(src, &message)),
+            message,
+            hint: "set [token] partner_tenants = [\"<your partner tenant ID>\"] (the tid of your own users' tokens)".to_owned(),
+        });
+    }
     let accepts_id = doc
         .routes
         .values()
@@ -158,12 +177,27 @@ mod tests {
 
     #[test]
     fn builtin_warns_about_unsourced_agent_roles() {
-        let src = "extends = \"partner-center\"\n";
+        let src = "extends = \"partner-center\"\n[token]\npartner_tenants = [\"df845f1a-7b35-40a2-ba78-6481de91f8ae\"]\n";
         let problems = lint(src, false, 0);
         assert!(problems
             .iter()
             .any(|p| p.code == "lint_role_unsourced" && p.message.contains("admin_agent")));
         assert!(problems.iter().all(|p| p.severity == Severity::Warning));
+    }
+
+    #[test]
+    fn role_gated_routes_need_a_partner_tenant() {
+        let problems = lint("extends = \"partner-center\"\n", false, 0);
+        let p = problems
+            .iter()
+            .find(|p| p.code == "lint_partner_tenant_missing")
+            .unwrap();
+        assert_eq!(p.severity, Severity::Error);
+        assert!(
+            p.message.contains("billing, customer_requests, customers"),
+            "{}",
+            p.message
+        );
     }
 
     #[test]

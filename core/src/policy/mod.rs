@@ -50,6 +50,8 @@ pub const DEFAULT_BUILTIN: &str = "partner-center-2020";
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: Arc<str>,
+    /// No credential needed (`public = true`).
+    pub public: bool,
     pub mfa: bool,
     pub kinds: KindSet,
     pub roles: RoleSet,
@@ -64,6 +66,7 @@ pub(crate) struct Compiled {
     pub default_rule: usize,
     pub table: RouteTable,
     pub audiences: Vec<String>,
+    pub audience_trailing_slash: bool,
     pub algorithms: Vec<Algorithm>,
     pub skew: i64,
     pub max_bytes: usize,
@@ -403,8 +406,15 @@ fn compile_rule(id: &str, r: &doc::RouteDoc) -> Result<Rule> {
             "unrecognized tokens are always refused; remove it from kinds",
         ));
     }
+    if r.public && (r.mfa || !r.roles.is_empty()) {
+        return Err(invalid(
+            format!("route {id:?} is public but also sets mfa or roles"),
+            "a public route reads no credential: remove mfa and roles, or remove public = true",
+        ));
+    }
     Ok(Rule {
         id: Arc::from(id),
+        public: r.public,
         mfa: r.mfa,
         kinds: r.kinds.iter().copied().collect(),
         roles: r.roles.iter().copied().collect(),
@@ -467,6 +477,13 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
             "remove enabled = false from [default]",
         ));
     }
+    if d.public {
+        return Err(invalid(
+            "the default rule cannot be public: every path no route names would need no credential"
+                .into(),
+            "declare public paths as routes with public = true",
+        ));
+    }
     let default_rule = rules.len();
     rules.push(compile_rule("default", d)?);
     let r = &doc.roles;
@@ -486,6 +503,7 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
         default_rule,
         table,
         audiences: t.audiences.clone(),
+        audience_trailing_slash: t.audience_trailing_slash,
         algorithms: t.algorithms.clone(),
         skew: i64::try_from(t.clock_skew).unwrap_or(i64::MAX),
         max_bytes: t.max_token_bytes,

@@ -30,10 +30,18 @@ impl Entry {
     fn score(&self) -> u8 {
         (u8::from(!self.hosts.is_empty()) << 1) | u8::from(!self.methods.is_empty())
     }
+    fn accepts_host(&self, host: Option<&str>) -> bool {
+        self.hosts.is_empty()
+            || host.is_some_and(|h| self.hosts.iter().any(|x| x.eq_ignore_ascii_case(h)))
+    }
+    /// RFC 9110 §9.3.2: HEAD is GET without a body, so a GET route governs it.
+    fn lists(&self, method: &str) -> bool {
+        self.methods.iter().any(|m| {
+            m.eq_ignore_ascii_case(method) || (method.eq_ignore_ascii_case("HEAD") && &**m == "GET")
+        })
+    }
     fn accepts(&self, method: &str, host: Option<&str>) -> bool {
-        (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method)))
-            && (self.hosts.is_empty()
-                || host.is_some_and(|h| self.hosts.iter().any(|x| x.eq_ignore_ascii_case(h))))
+        (self.methods.is_empty() || self.lists(method)) && self.accepts_host(host)
     }
     fn overlaps(&self, o: &Entry) -> bool {
         fn meet(a: &[Box<str>], b: &[Box<str>]) -> bool {
@@ -93,16 +101,92 @@ fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(s))
 }
 
-/// Splits a request path into canonical segments: query and fragment cut,
-/// `\` taken as `/` (as some servers do), percent-escapes decoded, case
-/// folded, empty and `.` segments dropped, `..` resolved (RFC 3986 §5.2.4),
-/// so that `/x/../Commerce//a` is `/commerce/a`.
-pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
-    let path = path.split(['?', '#']).next().unwrap_or("");
+/// How a request segment can compare with a policy's literal segment under
+/// the routers an application may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Already canonical: every router compares it the same way.
+    Certain,
+    /// Not canonical (upper case, a percent-escape, `;params`): a router that
+    /// folds, decodes or strips the way mfagate does sees the literal; one
+    /// that does not (Starlette, Fastify, Express with `caseSensitive`) sees
+    /// another string, which matches no literal of the policy.
+    Uncertain,
+    /// A segment that only some routers see at all (holding `\`, or empty):
+    /// it can match `*` or `**` only.
+    Opaque,
+}
+
+/// A request path, split for route matching.
+#[derive(Debug)]
+pub struct RequestPath<'p> {
+    /// Canonical segments: query cut, `\` taken as `/` (as some servers do),
+    /// percent-escapes decoded, case folded, `;params` dropped, empty
+    /// segments dropped.
+    pub segs: Vec<Cow<'p, str>>,
+    fits: Vec<Fit>,
+    /// The path split on `/` only (as routers that keep `\` and empty
+    /// segments see it), when that differs from the canonical split.
+    literal: Option<(Vec<Cow<'p, str>>, Vec<Fit>)>,
+    /// The query string, without `?` (for the sign-in redirect's `return_to`).
+    pub query: Option<&'p str>,
+    /// The segments with case kept: percent-escapes decoded, `;params`
+    /// dropped (for `return_to`).
+    pub display: Vec<Cow<'p, str>>,
+}
+
+impl RequestPath<'_> {
+    /// True when every router sees this path the same way as mfagate.
+    pub fn is_plain(&self) -> bool {
+        self.literal.is_none() && self.fits.iter().all(|f| *f == Fit::Certain)
+    }
+}
+
+/// Percent-decodes one segment (case kept, `;params` dropped).
+fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
+    let seg = seg.split(';').next().unwrap_or("");
+    if !seg.contains('%') {
+        return Some(Cow::Borrowed(seg));
+    }
+    let b = seg.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let (h, l) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
+            out.push((h << 4) | l);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    if out.iter().any(|&b| b == b'/' || b == b'\\' || b == 0) {
+        return None;
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+/// Splits a request path for matching. Refused (the `Err` says why): a path
+/// not starting with `/`, a bad percent-escape, an escaped `/`, `\` or NUL,
+/// a `.` or `..` segment (even escaped: clients send normalised paths and
+/// servers disagree on resolving them, so the gate could decide for another
+/// page than the app serves), more than [`MAX_SEGMENTS`] segments.
+pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
+    let (path, query) = match path
+        .split_once('#')
+        .map_or(path, |(p, _)| p)
+        .split_once('?')
+    {
+        Some((p, q)) => (p, Some(q)),
+        None => (path.split_once('#').map_or(path, |(p, _)| p), None),
+    };
     if !path.starts_with('/') {
         return Err(format!("path {path:?} does not start with '/'"));
     }
     let mut segs: Vec<Cow<'_, str>> = Vec::with_capacity(8);
+    let mut fits = Vec::with_capacity(8);
+    let mut display = Vec::with_capacity(8);
     for raw in path.split(['/', '\\']) {
         let seg = canonical_segment(raw).ok_or_else(|| {
             format!("path segment {raw:?} has a bad percent-escape or an escaped separator")
@@ -115,13 +199,55 @@ pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
                      disagree on resolving them (the gate could decide for another page than the app serves)"
                 ))
             }
-            _ => segs.push(seg),
+            _ => {
+                fits.push(if *seg == *raw { Fit::Certain } else { Fit::Uncertain });
+                display.push(decoded_segment(raw).unwrap_or_else(|| seg.clone()));
+                segs.push(seg);
+            }
         }
         if segs.len() > MAX_SEGMENTS {
             return Err(format!("path has more than {MAX_SEGMENTS} segments"));
         }
     }
-    Ok(segs)
+    let mut parts: Vec<&str> = path.split('/').skip(1).collect();
+    if parts.last() == Some(&"") {
+        parts.pop();
+    }
+    let literal = if parts.iter().any(|p| p.is_empty() || p.contains('\\')) {
+        let mut segs = Vec::with_capacity(parts.len());
+        let mut fits = Vec::with_capacity(parts.len());
+        for p in parts {
+            if p.is_empty() || p.contains('\\') {
+                segs.push(Cow::Borrowed(""));
+                fits.push(Fit::Opaque);
+            } else {
+                // Every segment here was checked by the canonical split above.
+                let c = canonical_segment(p).unwrap_or(Cow::Borrowed(""));
+                fits.push(if *c == *p {
+                    Fit::Certain
+                } else {
+                    Fit::Uncertain
+                });
+                segs.push(c);
+            }
+        }
+        Some((segs, fits))
+    } else {
+        None
+    };
+    Ok(RequestPath {
+        segs,
+        fits,
+        literal,
+        query,
+        display,
+    })
+}
+
+/// The canonical segments of a request path (see [`parse_path`]), so that
+/// `/x/Commerce//a` is `/x/commerce/a`.
+pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    parse_path(path).map(|p| p.segs)
 }
 
 /// Lower-cases a Host header value and drops the port.
@@ -252,47 +378,187 @@ impl RouteTable {
         Ok(())
     }
 
-    fn best(list: &[Entry], method: &str, host: Option<&str>) -> Option<usize> {
-        list.iter()
+    /// The routes of `list` that govern the request, pushed to `acc`; false
+    /// when none does. One route normally (the most specific); for OPTIONS,
+    /// every route on the path unless one lists OPTIONS (a preflight is
+    /// decided like the request it precedes, never by falling through).
+    fn govern(list: &[Entry], method: &str, host: Option<&str>, acc: &mut Vec<usize>) -> bool {
+        if method.eq_ignore_ascii_case("OPTIONS") {
+            let explicit = list
+                .iter()
+                .filter(|e| e.accepts_host(host) && e.lists(method))
+                .max_by_key(|e| e.score());
+            if let Some(e) = explicit {
+                acc.push(e.route);
+                return true;
+            }
+            let before = acc.len();
+            acc.extend(
+                list.iter()
+                    .filter(|e| e.accepts_host(host))
+                    .map(|e| e.route),
+            );
+            return acc.len() > before;
+        }
+        match list
+            .iter()
             .filter(|e| e.accepts(method, host))
             .max_by_key(|e| e.score())
-            .map(|e| e.route)
+        {
+            Some(e) => {
+                acc.push(e.route);
+                true
+            }
+            None => false,
+        }
     }
 
-    fn find(
+    /// Collects into `acc` every route that some reading of `segs` selects
+    /// under this node; returns true when some reading selects none (the
+    /// default). `fits` says how each segment may be read (absent: every
+    /// segment is certain). At each segment a literal beats `*`, which beats
+    /// `**`, backtracking when a branch dead-ends.
+    fn walk(
         &self,
         node: usize,
         segs: &[Cow<'_, str>],
-        method: &str,
-        host: Option<&str>,
-    ) -> Option<usize> {
+        fits: Option<&[Fit]>,
+        q: &Query<'_>,
+        acc: &mut Vec<usize>,
+    ) -> bool {
         let n = &self.nodes[node];
+        let Some((seg, rest)) = segs.split_first() else {
+            return !Self::govern(&n.exact, q.method, q.host, acc)
+                && !Self::govern(&n.rest, q.method, q.host, acc);
+        };
+        let (fit, rest_fits) = match fits {
+            Some(f) => (f.first().copied().unwrap_or(Fit::Certain), f.get(1..)),
+            None => (Fit::Certain, None),
+        };
+        if fit != Fit::Opaque {
+            let literal_none = match n.literal.get(&**seg) {
+                Some(&child) => self.walk(child, rest, rest_fits, q, acc),
+                None => true,
+            };
+            // A certain segment that matched a literal stops here; an
+            // uncertain one may also be read as no literal at all.
+            if !literal_none && fit == Fit::Certain {
+                return false;
+            }
+        }
+        let star_none = match n.star {
+            Some(child) => self.walk(child, rest, rest_fits, q, acc),
+            None => true,
+        };
+        star_none && !Self::govern(&n.rest, q.method, q.host, acc)
+    }
+
+    /// The most specific route for canonical segments (`None`: the default
+    /// rule), without allocating: the common case of every request.
+    fn find(&self, node: usize, segs: &[Cow<'_, str>], q: &Query<'_>) -> Option<usize> {
+        let n = &self.nodes[node];
+        let best = |list: &[Entry]| {
+            list.iter()
+                .filter(|e| e.accepts(q.method, q.host))
+                .max_by_key(|e| e.score())
+                .map(|e| e.route)
+        };
         match segs.split_first() {
             None => {
-                if let Some(r) = Self::best(&n.exact, method, host) {
+                if let Some(r) = best(&n.exact) {
                     return Some(r);
                 }
             }
             Some((first, rest)) => {
                 if let Some(&child) = n.literal.get(&**first) {
-                    if let Some(r) = self.find(child, rest, method, host) {
+                    if let Some(r) = self.find(child, rest, q) {
                         return Some(r);
                     }
                 }
                 if let Some(child) = n.star {
-                    if let Some(r) = self.find(child, rest, method, host) {
+                    if let Some(r) = self.find(child, rest, q) {
                         return Some(r);
                     }
                 }
             }
         }
-        Self::best(&n.rest, method, host)
+        best(&n.rest)
     }
 
-    /// The most specific route for a normalised path, if any.
+    /// The most specific route for canonical segments, if any (`None`: the
+    /// default rule). For OPTIONS, the first of the routes that govern it.
     pub fn lookup(&self, segs: &[Cow<'_, str>], method: &str, host: Option<&str>) -> Option<usize> {
-        self.find(0, segs, method, host)
+        let q = Query { method, host };
+        if method.eq_ignore_ascii_case("OPTIONS") {
+            let mut acc = Vec::new();
+            self.walk(0, segs, None, &q, &mut acc);
+            return acc.first().copied();
+        }
+        self.find(0, segs, &q)
     }
+
+    /// Every rule a router could select for `path`: the canonical reading's
+    /// first (`None` stands for the default rule), then, without repeats,
+    /// those that other readings (no case folding, no decoding, `;` and `\`
+    /// kept, empty segments kept) would select. Plain paths (the usual case)
+    /// allocate nothing.
+    pub fn candidates(
+        &self,
+        path: &RequestPath<'_>,
+        method: &str,
+        host: Option<&str>,
+    ) -> Candidates {
+        let q = Query { method, host };
+        let options = method.eq_ignore_ascii_case("OPTIONS");
+        if path.is_plain() && !options {
+            return Candidates {
+                first: self.find(0, &path.segs, &q),
+                more: Vec::new(),
+            };
+        }
+        let mut acc = Vec::new();
+        let mut none = self.walk(0, &path.segs, None, &q, &mut acc);
+        let first = if acc.is_empty() {
+            None
+        } else {
+            Some(acc.remove(0))
+        };
+        let mut more: Vec<Option<usize>> = acc.drain(..).map(Some).collect();
+        if !path.is_plain() {
+            none |= self.walk(0, &path.segs, Some(&path.fits), &q, &mut acc);
+            if let Some((segs, fits)) = &path.literal {
+                none |= self.walk(0, segs, Some(fits), &q, &mut acc);
+            }
+            more.extend(acc.into_iter().map(Some));
+            if none {
+                more.push(None);
+            }
+        }
+        let mut out = Candidates {
+            first,
+            more: Vec::with_capacity(more.len()),
+        };
+        for c in more {
+            if c != out.first && !out.more.contains(&c) {
+                out.more.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// The request's method and host, for route lookups.
+struct Query<'q> {
+    method: &'q str,
+    host: Option<&'q str>,
+}
+
+/// The rules a request may fall under (`None`: the default rule). `first` is
+/// the canonical reading's; `more` is empty unless routers could disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidates {
+    pub first: Option<usize>,
+    pub more: Vec<Option<usize>>,
 }
 
 impl Default for RouteTable {

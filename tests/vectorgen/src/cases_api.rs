@@ -51,7 +51,7 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
             .expect(and(pc401("mfa_amr_absent", "app_user", "api"), json!({"mfa": {"amr": null}}))),
         Case::new("api-app-only-roles", "seed 004: App-only keeps working without MFA", "App-only (roles, no scp) passes without amr")
             .api("GET", API, &rs256(keys, &app_only(CONTOSO)))
-            .expect(and(allow("app_only_exempt", "app_only", "api"), json!({"kind_evidence": "roles without scp", "mfa": {"required": false}}))),
+            .expect(and(allow("app_only_exempt", "app_only", "api"), json!({"kind_evidence": "roles without scp, oid equals sub", "mfa": {"required": false}}))),
         Case::new("api-app-only-idtyp", "brief §6: idtyp is the strongest signal", "idtyp=app marks an app-only token even without roles")
             .api("GET", API, &rs256(keys, &app_only(CONTOSO).without("roles").with("idtyp", "app")))
             .expect(and(allow("app_only_exempt", "app_only", "api"), json!({"kind_evidence": "idtyp is \"app\""}))),

@@ -78,34 +78,41 @@ pub fn cases_2020(keys: &Keys) -> Vec<Case> {
             .page(CUSTOMERS, &jane)
             .expect(and(allow("mfa_satisfied", "id_token", "customers"), json!({"roles": ["admin_agent"], "subject": {"tenant": CONTOSO, "object_id": USER_OID}}))),
         Case::new("example2-federated-relayed", "seed 004, Example 2", "Trent (Wingtip) did third-party MFA through federation; Entra relayed it, so amr has mfa")
+            .policy(pc_of("2020", WINGTIP))
             .page(CUSTOMERS, &user(keys, WINGTIP, Some(&["fed", "mfa"]), admin))
             .expect(allow("mfa_satisfied", "id_token", "customers")),
         Case::new("example2-adfs-multipleauthn-accepted", "seed 000, Issue 7; brief §8.2", "A token carrying authnmethodsreferences=multipleauthn counts as MFA where the policy accepts federated MFA")
-            .policy(pc_with("2020", json!({"mfa": {"accept_federated": true}})))
+            .policy(pc_with("2020", json!({"mfa": {"accept_federated": true}, "token": {"partner_tenants": [WINGTIP]}})))
             .page(CUSTOMERS, &rs256(keys, &id_token(WINGTIP, Some(&["fed"]), &[G_ADMIN], &[]).with(FED_CLAIM, FED_MFA)))
             .expect(and(allow("mfa_satisfied", "id_token", "customers"), json!({"mfa": {"evidence": "federated"}}))),
         Case::new("example2-adfs-multipleauthn-as-array", "brief §6, federated MFA", "The federated claim may be an array")
-            .policy(pc_with("2020", json!({"mfa": {"accept_federated": true}})))
+            .policy(pc_with("2020", json!({"mfa": {"accept_federated": true}, "token": {"partner_tenants": [WINGTIP]}})))
             .page(CUSTOMERS, &rs256(keys, &id_token(WINGTIP, None, &[G_ADMIN], &[]).with(FED_CLAIM, vec!["http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password", FED_MFA])))
             .expect(and(allow("mfa_satisfied", "id_token", "customers"), json!({"mfa": {"evidence": "federated", "amr": null}}))),
         Case::new("example2-adfs-multipleauthn-not-accepted", "seed 004, Partner Center API (checks amr only)", "Partner Center itself only reads amr: without accept_federated the federated claim is not MFA")
+            .policy(pc_of("2020", WINGTIP))
             .page(CUSTOMERS, &rs256(keys, &id_token(WINGTIP, Some(&["fed"]), &[G_ADMIN], &[]).with(FED_CLAIM, FED_MFA)))
             .expect(redirect("mfa_required", "customers", CUSTOMERS, false)),
         Case::new("example3-overview", "seed 004, Example 3 step 3", "John (Fabrikam, no MFA) opens Overview: allowed")
+            .policy(pc_of("2020", FABRIKAM))
             .page(OVERVIEW, &user(keys, FABRIKAM, Some(&["pwd"]), admin))
             .expect(and(allow("mfa_not_required", "id_token", "default"), json!({"mfa": {"required": false, "satisfied": false, "amr": ["pwd"]}}))),
         Case::new("example3-customers-register-first", "seed 004, Example 3 step 4", "First time: John is sent to Azure AD to register an MFA method, then verify")
+            .policy(pc_of("2020", FABRIKAM))
             .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), admin))
             .set("mfa_registered", false)
             .expect(and(redirect("mfa_required", "customers", CUSTOMERS, true), json!({"token_kind": "id_token", "mfa": {"required": true, "satisfied": false}}))),
         Case::new("example3-customers-verify-only", "seed 004, Example 3 step 6", "Another day, John has registered: only verification is asked")
+            .policy(pc_of("2020", FABRIKAM))
             .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), admin))
             .set("mfa_registered", true)
             .expect(redirect("mfa_required", "customers", CUSTOMERS, false)),
         Case::new("example3-customers-unknown-registration", "seed 004, Example 3", "The caller does not know: verification is asked, registration is left to Entra")
+            .policy(pc_of("2020", FABRIKAM))
             .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), admin))
             .expect(redirect("mfa_required", "customers", CUSTOMERS, false)),
         Case::new("example3-messages", "brief §8.13", "The step-up message exists in English, French and Brazilian Portuguese")
+            .policy(pc_of("2020", FABRIKAM))
             .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), admin))
             .set("mfa_registered", false)
             .expect(json!({"message": {
@@ -186,9 +193,10 @@ pub fn cases_2020(keys: &Keys) -> Vec<Case> {
             .expect(json!({"outcome": "deny", "reason": "no_credential", "rule": "customers", "token_kind": null,
                 "http": {"status": 302, "headers": [["Location", format!("/.auth/login/aad?return_to={CUSTOMERS}")]]},
                 "redirect": {"register_first": false}})),
-        Case::new("dashboard-app-only-refused", "RFC 8725 §3.12", "An app-only token is not a user session: refused on a page")
+        Case::new("dashboard-app-only-refused", "RFC 8725 §3.12; issue 8 item 11", "An app-only token is not a user session: refused on a page, and the browser is sent to sign in")
             .page(CUSTOMERS, &rs256(keys, &app_only(CONTOSO)))
-            .expect(json!({"outcome": "deny", "reason": "token_kind_not_accepted", "token_kind": "app_only", "http": {"status": 401}})),
+            .expect(json!({"outcome": "deny", "reason": "token_kind_not_accepted", "token_kind": "app_only",
+                "http": {"status": 302, "headers": [["Location", format!("/.auth/login/aad?return_to={CUSTOMERS}")]]}})),
         Case::new("dashboard-app-role-mapping", "brief §8.4; roles from app roles", "A deployment may map an app role to Admin agent")
             .policy(pc_with("2020", json!({"roles": {"app_roles": {"admin_agent": ["AdminAgent"]}}})))
             .page(CUSTOMERS, &rs256(keys, &id_token(CONTOSO, Some(mfa), &[], &[]).with("roles", vec!["AdminAgent"])))
@@ -272,7 +280,7 @@ pub fn cases_2019(keys: &Keys) -> Vec<Case> {
             S19,
             "2019 Example 3: no MFA on Customers: step-up",
         )
-        .policy(pc("2019"))
+        .policy(pc_of("2019", FABRIKAM))
         .page(CUSTOMERS, &user(keys, FABRIKAM, Some(&["pwd"]), &ROLES[0]))
         .expect(redirect("mfa_required", "customers", CUSTOMERS, false)),
     );

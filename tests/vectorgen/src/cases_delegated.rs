@@ -43,9 +43,9 @@ pub fn delegated_cases(keys: &Keys) -> Vec<Case> {
         Case::new("dap-no-mfa-unprotected", "brief §8.8", "Refused even on a route that is not protected for partner users")
             .api("GET", OVERVIEW, &dap_pwd)
             .expect(refused("default")),
-        Case::new("dap-no-mfa-page", "brief §8.8; RFC 8725 §3.12", "Refused on a dashboard page (not a token for the partner's own session)")
+        Case::new("dap-no-mfa-page", "brief §8.8; RFC 8725 §3.12; issue 8 item 11", "Refused on a dashboard page (not a token for the partner's own session): the browser is sent to sign in")
             .page(CUSTOMERS, &dap_pwd)
-            .expect(json!({"outcome": "deny", "reason": "token_kind_not_accepted", "token_kind": "delegated_admin", "http": {"status": 401}})),
+            .expect(json!({"outcome": "deny", "reason": "token_kind_not_accepted", "token_kind": "delegated_admin", "http": {"status": 302}})),
         Case::new("dap-amr-absent", S_DAP, "Delegated admin with no amr at all")
             .api("GET", API, &rs256(keys, &delegated(CUSTOMER, CONTOSO, None)))
             .expect(and(refused("api"), json!({"detail": "MFA check: mfa_amr_absent"}))),

@@ -116,7 +116,7 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
         case("token-missing-iss", "No iss", &t(mfa_user().without("iss")), "claim_missing"),
         case("token-missing-aud", "No aud", &t(mfa_user().without("aud")), "claim_missing"),
         case("token-huge", "A 20 KiB token is refused before decoding", &format!("{gh}.{}.c2ln", "A".repeat(20 * 1024)), "token_too_large"),
-        unrecognized("token-unrecognized-kind", "appid without scp or roles", &t(mfa_user().without("scp")), "token_kind_unrecognized"),
+        unrecognized("token-unrecognized-kind", "appid without scp, without user claims, and without oid = sub: no kind is proven", &t(app_only(CONTOSO).without("roles").without("sub")), "token_kind_unrecognized"),
         unrecognized("token-idtyp-app-with-scp", "idtyp app contradicts scp", &t(mfa_user().with("idtyp", "app")), "token_kind_unrecognized"),
         unrecognized("token-scp-without-app", "scp without appid/azp", &t(mfa_user().without("appid")), "token_kind_unrecognized"),
         case("token-nan-like-exp", "exp far beyond any date", &t(mfa_user().with("exp", 1e300)), "claim_invalid"),

@@ -146,12 +146,17 @@ pub fn rs256(keys: &Keys, c: &C) -> String {
 }
 
 /// The deployment overrides most vectors use: the app's client ID as an
-/// audience, and the partner tenant's agent groups.
+/// audience, the partner tenant (Contoso) and its agent groups.
 pub fn deployment() -> Value {
     json!({
-        "token": {"audiences": [PC_AUD, CLIENT_ID]},
+        "token": {"audiences": [PC_AUD, CLIENT_ID], "partner_tenants": [CONTOSO]},
         "roles": {"groups": {"admin_agent": [G_ADMIN], "sales_agent": [G_SALES], "helpdesk_agent": [G_HELPDESK]}}
     })
+}
+
+/// As [`pc`], for another partner's own deployment (its tenant is the partner).
+pub fn pc_of(year: &str, partner: &str) -> Value {
+    pc_with(year, json!({"token": {"partner_tenants": [partner]}}))
 }
 
 fn merge(t: &mut Value, p: &Value) {

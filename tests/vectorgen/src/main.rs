@@ -5,9 +5,15 @@
 //! memory and fails if any committed file differs.
 
 mod cases_api;
+mod cases_claims;
+mod cases_credentials;
 mod cases_dashboard;
 mod cases_delegated;
+mod cases_keys;
+mod cases_kinds;
 mod cases_misc;
+mod cases_paths;
+mod cases_tenants;
 mod cases_tokens;
 mod fixtures;
 mod mint;
@@ -50,6 +56,11 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         ("overage.json", "Group overage: roles unavailable, never guessed", cases_misc::overage_cases(&keys)),
         ("freshness.json", "Opt-in MFA freshness (max_age against auth_time)", cases_misc::freshness_cases(&keys)),
         ("policies.json", "Policies that must not load, and route overrides", cases_misc::policy_error_cases(&keys)),
+        ("kinds.json", "Token kinds: every row of the decision table (docs/policy.md), and app-only tokens as Entra issues them", cases_kinds::cases(&keys)),
+        ("claims.json", "Claims as Entra really issues them: types of claims mfagate does not read, hasgroups, audiences with a trailing slash", cases_claims::cases(&keys)),
+        ("tenants.json", "Roles only from the partner's own tenant", cases_tenants::cases(&keys)),
+        ("paths.json", "Paths and methods as real routers read them: no less-protective rule by normalisation, HEAD, OPTIONS, public routes, safe redirects", cases_paths::cases(&keys)),
+        ("credentials.json", "Credentials as bindings receive them, and pages whose session cannot be used", cases_credentials::cases(&keys)),
     ];
     let mut ids = BTreeSet::new();
     let mut out = vec![
@@ -67,6 +78,20 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         }
         out.push((v.join(name), pretty(&file(&jwks, desc, cases))));
     }
+    let key_cases = cases_keys::cases(&keys);
+    for c in &key_cases {
+        if !ids.insert(c.id.clone()) {
+            return Err(format!("duplicate case id {}", c.id));
+        }
+    }
+    out.push((
+        v.join("keys.json"),
+        pretty(&file(
+            &cases_keys::jwks(&keys),
+            "Key sets with keys mfagate cannot use: the others keep working",
+            key_cases,
+        )),
+    ));
     eprintln!("{} cases", ids.len());
     Ok(out)
 }
