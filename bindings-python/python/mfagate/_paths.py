@@ -27,6 +27,20 @@ def raw_path_bytes(raw: bytes) -> str:
     return quote(raw, safe=_SAFE)
 
 
+def route_path(path: str, root_path: str) -> str:
+    """The path Starlette and FastAPI route on: ``path`` without
+    ``root_path``, exactly as ``starlette._utils.get_route_path`` does (a
+    ``path`` outside ``root_path`` is kept whole; the mount point itself is
+    "")."""
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    if path[len(root_path)] == "/":
+        return path[len(root_path) :]
+    return path
+
+
 def response_headers(headers: "tuple[tuple[str, str], ...]", body: bytes) -> "list[tuple[str, str]]":
     """The decision's headers, plus the entity headers of its JSON body."""
     out = list(headers)
