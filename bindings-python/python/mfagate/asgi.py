@@ -14,7 +14,7 @@ import functools
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
 
 from ._mfagate import Decision, Gate
-from ._paths import raw_path, response_headers, route_path
+from ._paths import asgi_route_path, response_headers
 
 Scope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]
@@ -72,7 +72,7 @@ class MfagateMiddleware:
         headers = _headers(scope)
         method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
         return self.gate.evaluate(
-            raw_path(route_path(scope.get("path") or "/", scope.get("root_path") or "")) or "/",
+            asgi_route_path(scope.get("path") or "/", scope.get("root_path") or "", scope.get("raw_path")),
             method=method,
             host=headers.get("host"),
             authorization=headers.get("authorization"),
