@@ -21,6 +21,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _why_status(status: int) -> str:
+    if 300 <= status < 400:
+        return " (redirects are not followed: configure the final https URL)"
+    return ""
+
+
 def _fetch_error(message: str) -> JwksError:
     return JwksError(
         message,
@@ -38,6 +44,8 @@ class JwksCache:
       last good keys and is retried at most once per ``min_refresh_interval``;
     * one fetch takes at most ``timeout`` seconds in all;
     * the document may hold at most ``max_bytes`` bytes and ``max_keys`` keys;
+    * redirects are never followed (a 3xx answer is a failed fetch);
+    * the URL is https; plain http only for 127.0.0.1, ::1 and localhost;
     * it is safe to share between threads: one thread fetches, the others keep
       using the keys they have (or wait when there are none yet).
 
@@ -51,19 +59,20 @@ class JwksCache:
         ttl: float = 3600.0,
         min_refresh_interval: float = 60.0,
         timeout: float = 5.0,
-        max_bytes: int = 1 << 20,
+        max_bytes: int = 262144,
         max_keys: int = 64,
         headers: Optional[Mapping[str, str]] = None,
-        allow_http: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
-        loopback = (parsed.hostname or "") in _LOOPBACK
-        if parsed.scheme != "https" and not (parsed.scheme == "http" and (allow_http or loopback)):
+        loopback = parsed.scheme == "http" and (parsed.hostname or "") in _LOOPBACK
+        if not (parsed.scheme == "https" and parsed.hostname) and not loopback:
             raise UsageError(
-                f"the JWKS URL {url!r} is not an https URL",
+                f"the JWKS URL {url!r} is not an https URL"
+                " (plain http is accepted only for 127.0.0.1, ::1 and localhost)",
                 code="jwks_url_invalid",
-                hint="use the https jwks_uri of your tenant (http only for loopback, or with allow_http=True)",
+                hint="use the https jwks_uri of your tenant, e.g."
+                " https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys",
             )
         if ttl <= 0 or min_refresh_interval < 0 or timeout <= 0 or max_bytes <= 0 or max_keys <= 0:
             raise UsageError(
@@ -196,7 +205,7 @@ class JwksCache:
             with self._opener.open(req, timeout=self.timeout) as resp:
                 status = getattr(resp, "status", 200)
                 if status != 200:
-                    raise _fetch_error(f"GET {self.url} answered {status}")
+                    raise _fetch_error(f"GET {self.url} answered {status}{_why_status(status)}")
                 chunks = []
                 size = 0
                 while True:
@@ -210,7 +219,7 @@ class JwksCache:
                         raise _fetch_error(f"the JWK Set is larger than max_bytes={self.max_bytes}")
                     chunks.append(chunk)
         except urllib.error.HTTPError as e:
-            raise _fetch_error(f"GET {self.url} answered {e.code}") from None
+            raise _fetch_error(f"GET {self.url} answered {e.code}{_why_status(e.code)}") from None
         except (urllib.error.URLError, OSError, ValueError) as e:
             raise _fetch_error(f"GET {self.url} failed: {e}") from None
         if time.monotonic() > deadline:
