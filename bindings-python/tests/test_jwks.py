@@ -4,13 +4,14 @@ down, slow, garbage, too large, thread safety."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
 import pytest
 
 import mfagate
-from conftest import JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, FakeClock, JwksServer, claims, mint
+from conftest import HS_SECRET_B64, JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, FakeClock, JwksServer, claims, mint
 
 NOW = 1_700_000_000
 
@@ -247,3 +248,64 @@ def test_concurrent_evaluations_against_a_down_endpoint_make_one_fetch(jwks_serv
     for _ in range(50):
         _eval(_gate(cache), mint(claims(NOW)))
     assert cache.fetches == 1
+
+
+def _mfagate_warnings(caplog: pytest.LogCaptureFixture) -> list:
+    return [r for r in caplog.records if r.name == "mfagate"]
+
+
+@pytest.mark.parametrize("mode,reason", [("error", "answered 500"), ("garbage", "did not answer a usable JWK Set"),
+                                         ("huge", "max_bytes=262144"), ("redirect", "answered 302"),
+                                         ("down", "failed")])
+def test_a_failed_fetch_is_logged_with_the_url_and_the_reason(
+        jwks_server: JwksServer, caplog: pytest.LogCaptureFixture, mode: str, reason: str) -> None:
+    caplog.set_level(logging.WARNING, logger="mfagate")
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, ttl=10, min_refresh_interval=10, timeout=2, clock=clock)
+    gate = _gate(cache)
+    tok = mint(claims(NOW))
+    assert _eval(gate, tok).allowed
+    assert _mfagate_warnings(caplog) == []  # a good fetch is not a warning
+    if mode == "down":
+        jwks_server.stop()
+    else:
+        jwks_server.mode = mode
+        jwks_server.location = jwks_server.url
+    clock.advance(11)
+    assert _eval(gate, tok).allowed  # the last good keys stay in use
+    records = _mfagate_warnings(caplog)
+    assert len(records) == 1, [r.getMessage() for r in records]
+    msg = records[0].getMessage()
+    assert records[0].levelno == logging.WARNING
+    assert jwks_server.url in msg and reason in msg, msg
+    assert "last good keys" in msg
+    # Before any good set, the log says so.
+    caplog.clear()
+    fresh = mfagate.JwksCache(jwks_server.url, timeout=2)
+    assert _eval(_gate(fresh), tok).reason == "key_not_found"
+    (record,) = _mfagate_warnings(caplog)
+    assert jwks_server.url in record.getMessage() and reason in record.getMessage()
+    assert "no good JWK Set yet" in record.getMessage()
+
+
+def test_the_log_never_holds_key_material(jwks_server: JwksServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="mfagate")
+    secrets = [HS_SECRET_B64] + [k["n"] for k in JWKS["keys"] + ROTATED_JWKS["keys"]]
+    jwks_server.mode = "raw"
+    for body in (json.dumps({"keys": HS_SECRET_B64}),  # not a list: the parser quotes what it got
+                 json.dumps({"keys": [HS_SECRET_B64]}),
+                 json.dumps({"keys": [{"kty": "oct", "k": HS_SECRET_B64, "alg": 5}]}),
+                 json.dumps({"keys": [{"kty": "RSA", "n": JWKS["keys"][0]["n"], "e": 7}]})):
+        jwks_server.body = body.encode()
+        with pytest.raises(mfagate.JwksError) as e:
+            mfagate.JwksCache(jwks_server.url).refresh()
+        for s in secrets:
+            assert s not in e.value.message
+    jwks_server.mode = "ok"
+    jwks_server.doc = {"keys": JWKS["keys"] + ROTATED_JWKS["keys"]}
+    with pytest.raises(mfagate.JwksError):
+        mfagate.JwksCache(jwks_server.url, max_keys=1).refresh()
+    logged = "\n".join(r.getMessage() for r in _mfagate_warnings(caplog))
+    assert logged.count(jwks_server.url) == 5
+    for s in secrets:
+        assert s not in logged

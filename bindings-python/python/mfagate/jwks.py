@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 import urllib.error
@@ -14,6 +16,14 @@ from ._mfagate import KeySet
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _EMPTY = '{"keys":[]}'
+_log = logging.getLogger("mfagate")
+# A JSON parser's message may quote the string it choked on: that string
+# may be key material, which must not reach an error message or a log.
+_QUOTED_STRING = re.compile(r'string "(?:[^"\\]|\\.)*"')
+
+
+def _redact(message: str) -> str:
+    return _QUOTED_STRING.sub('string "<redacted>"', message)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -46,6 +56,8 @@ class JwksCache:
     * the document may hold at most ``max_bytes`` bytes and ``max_keys`` keys;
     * redirects are never followed (a 3xx answer is a failed fetch);
     * the URL is https; plain http only for 127.0.0.1, ::1 and localhost;
+    * a failed fetch is logged on the ``mfagate`` logger at WARNING (the URL
+      and why; never key material) and kept in ``last_error``;
     * it is safe to share between threads: one thread fetches, the others keep
       using the keys they have (or wait when there are none yet).
 
@@ -186,13 +198,28 @@ class JwksCache:
             try:
                 keys = KeySet(text)
             except MfagateError as e:  # garbage: a failed fetch, like any other
-                raise _fetch_error(f"GET {self.url} did not answer a usable JWK Set: {e.message}") from None
+                raise _fetch_error(
+                    f"GET {self.url} did not answer a usable JWK Set: {_redact(e.message)}"
+                ) from None
             if len(keys) == 0:
-                raise _fetch_error("the JWK Set has no usable signing key")
+                why = f" ({_redact('; '.join(keys.skipped))})" if keys.skipped else ""
+                raise _fetch_error(f"GET {self.url}: the JWK Set has no usable signing key{why}")
             if len(keys) > self.max_keys:
-                raise _fetch_error(f"the JWK Set has {len(keys)} keys, more than max_keys={self.max_keys}")
+                raise _fetch_error(
+                    f"GET {self.url}: the JWK Set has {len(keys)} keys, more than max_keys={self.max_keys}"
+                )
         except MfagateError as e:
             self._last_error = e
+            if self._state[2] is not None:
+                then = "the last good keys stay in use"
+            else:
+                then = "no good JWK Set yet, so tokens are refused"
+            _log.warning(
+                "JWKS fetch failed: %s; %s; next attempt in %g s at the earliest",
+                e.message,
+                then,
+                self.min_refresh_interval,
+            )
             return
         version = self._state[0] + 1
         self._state = (version, text, keys, self._clock())
@@ -216,7 +243,7 @@ class JwksCache:
                         break
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise _fetch_error(f"the JWK Set is larger than max_bytes={self.max_bytes}")
+                        raise _fetch_error(f"GET {self.url}: the JWK Set is larger than max_bytes={self.max_bytes}")
                     chunks.append(chunk)
         except urllib.error.HTTPError as e:
             raise _fetch_error(f"GET {self.url} answered {e.code}{_why_status(e.code)}") from None
@@ -227,7 +254,7 @@ class JwksCache:
         try:
             return b"".join(chunks).decode("utf-8")
         except UnicodeDecodeError:
-            raise _fetch_error("the JWK Set is not UTF-8 text") from None
+            raise _fetch_error(f"GET {self.url}: the JWK Set is not UTF-8 text") from None
 
     def __repr__(self) -> str:
         return f"JwksCache({self.url!r}, version={self.version})"
