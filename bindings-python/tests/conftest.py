@@ -100,13 +100,16 @@ def free_port() -> int:
 
 class JwksServer:
     """A local JWKS endpoint whose behaviour the test sets: ok, slow,
-    garbage, error, huge; `stop()` takes it down (connection refused)."""
+    garbage, error, huge, raw (answers `body` as it is), redirect (302 to
+    `location`); `stop()` takes it down (connection refused)."""
 
     def __init__(self) -> None:
         self.doc: Any = JWKS
         self.mode = "ok"
         self.delay = 0.0
         self.hits = 0
+        self.body = b""
+        self.location = ""
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -120,10 +123,16 @@ class JwksServer:
                     body, status = b"<html>not a key set</html>", 200
                 elif owner.mode == "huge":
                     body, status = b'{"keys":[' + b" " * (2 << 20) + b"]}", 200
+                elif owner.mode == "raw":
+                    body, status = owner.body, 200
+                elif owner.mode == "redirect":
+                    body, status = b"", 302
                 else:
                     body, status = json.dumps(owner.doc).encode(), 200
                 try:
                     self.send_response(status)
+                    if status == 302:
+                        self.send_header("Location", owner.location)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
@@ -188,12 +197,13 @@ import contextlib  # noqa: E402
 
 
 @contextlib.contextmanager
-def uvicorn_server(app: Any) -> Iterator[str]:
-    """Serves an ASGI app with uvicorn in a thread; yields its base URL."""
+def uvicorn_server(app: Any, **options: Any) -> Iterator[str]:
+    """Serves an ASGI app with uvicorn in a thread; yields its base URL.
+    `options` go to uvicorn.Config (e.g. root_path="/api")."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **options)
     server = uvicorn.Server(config)
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
@@ -210,12 +220,13 @@ def uvicorn_server(app: Any) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def wsgi_server(app: Any, kind: str = "waitress") -> Iterator[str]:
-    """Serves a WSGI app with waitress or wsgiref in a thread; yields its base URL."""
+def wsgi_server(app: Any, kind: str = "waitress", **options: Any) -> Iterator[str]:
+    """Serves a WSGI app with waitress or wsgiref in a thread; yields its base
+    URL. `options` go to waitress (e.g. url_prefix="/api")."""
     if kind == "waitress":
         import waitress
 
-        srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+        srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=4, **options)
         port = srv.effective_port  # type: ignore[union-attr]
         t = threading.Thread(target=srv.run, daemon=True)
         t.start()
@@ -231,6 +242,7 @@ def wsgi_server(app: Any, kind: str = "waitress") -> Iterator[str]:
             t.join(5)
             srv.task_dispatcher.shutdown()  # type: ignore[union-attr]
         return
+    assert not options, f"wsgiref takes no options, got {options}"
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
     class Quiet(WSGIRequestHandler):

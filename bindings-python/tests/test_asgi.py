@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -230,3 +231,60 @@ def test_host_header_is_passed() -> None:
     assert mw.decide(scope).rule == "api"
     scope["headers"] = [(b"host", b"other.example.com")]
     assert mw.decide(scope).rule == "default"
+
+
+# --- the path as the client spelled it ------------------------------------------
+
+
+def _orders_app(seen: List[str]) -> Any:
+    async def handler(request: Any) -> JSONResponse:
+        seen.append(request.scope["path"])
+        return JSONResponse({"path": request.scope["path"]})
+
+    return Starlette(routes=[Route("/{rest:path}", handler)])
+
+
+def test_the_core_sees_the_wire_spelling_so_an_escaped_slash_is_refused() -> None:
+    # docs/policy.md: an escaped '/' is refused (400), since servers disagree
+    # on it. uvicorn decodes /v1/public%2Forders to /v1/public/orders; the
+    # core must see the %2F to apply that rule.
+    gate = mfagate.Gate({"builtin": "partner-center",
+                         "overrides": {"routes": {"pub": {"paths": ["/v1/public/**"], "mfa": False,
+                                                          "kinds": ["app_user"]}}}}, JWKS)
+    seen: List[str] = []
+    app = _orders_app(seen)
+    app.add_middleware(MfagateMiddleware, gate=gate)
+    pwd = "Bearer " + mint(claims(amr=["pwd"]))
+    with uvicorn_server(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        r = client.get("/v1/public%2Forders", headers={"Authorization": pwd})
+        assert r.status_code == 400, r.text
+        assert (r.json()["reason"], seen) == ("request_invalid", [])
+        r = client.get("/v1/%70ublic/orders", headers={"Authorization": "Bearer " + mint(claims())})
+        assert r.status_code == 200 and seen == ["/v1/public/orders"]
+        # A '%' that starts no escape is a literal '%' to uvicorn: to the core too.
+        host, port = url.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/v1/public/100%", headers={"Authorization": pwd})
+        resp = conn.getresponse()
+        assert (resp.status, resp.read(), seen[-1]) == (200, b'{"path":"/v1/public/100%"}', "/v1/public/100%")
+        conn.close()
+
+
+def test_a_path_rewritten_by_an_outer_middleware_is_decided_as_rewritten() -> None:
+    # An outer ASGI middleware rewrites scope["path"] and leaves raw_path: the
+    # app routes on the rewritten path, and so does the gate.
+    gate = mfagate.Gate(POLICY, JWKS)
+    seen: List[str] = []
+    gated = MfagateMiddleware(_orders_app(seen), gate)
+
+    async def rewrite(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/legacy/"):
+            scope = dict(scope, path="/v1/" + scope["path"][len("/legacy/"):])
+        await gated(scope, receive, send)
+
+    pwd = "Bearer " + mint(claims(amr=["pwd"]))
+    with uvicorn_server(rewrite) as url, httpx.Client(base_url=url, timeout=10) as client:
+        r = client.get("/legacy/customers", headers={"Authorization": pwd})
+        assert (r.status_code, r.json()["reason"], seen) == (401, "mfa_required", [])
+        r = client.get("/legacy/customers", headers={"Authorization": "Bearer " + mint(claims())})
+        assert r.status_code == 200 and seen == ["/v1/customers"]

@@ -3,13 +3,15 @@ down, slow, garbage, too large, thread safety."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 
 import pytest
 
 import mfagate
-from conftest import JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, FakeClock, JwksServer, claims, mint
+from conftest import HS_SECRET_B64, JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, FakeClock, JwksServer, claims, mint
 
 NOW = 1_700_000_000
 
@@ -86,7 +88,7 @@ def test_down_from_the_start_refuses_tokens_without_raising(jwks_server: JwksSer
                                        ("huge", "jwks_fetch_failed")])
 def test_bad_answers_keep_the_last_good_keys(jwks_server: JwksServer, mode: str, code: str) -> None:
     clock = FakeClock()
-    cache = mfagate.JwksCache(jwks_server.url, ttl=10, min_refresh_interval=0, max_bytes=1 << 20, clock=clock)
+    cache = mfagate.JwksCache(jwks_server.url, ttl=10, min_refresh_interval=0, clock=clock)
     gate = _gate(cache)
     tok = mint(claims(NOW))
     assert _eval(gate, tok).allowed
@@ -148,10 +150,162 @@ def test_threads_share_a_cache_and_fetch_once(jwks_server: JwksServer) -> None:
     assert jwks_server.hits == 1
 
 
+def test_defaults_are_the_rules_shared_by_every_runtime() -> None:
+    # /work/notes/core-plan.md, "JWKS cache rules": the same in Python, Node and WASM.
+    cache = mfagate.JwksCache("https://login.microsoftonline.com/common/discovery/keys")
+    assert (cache.ttl, cache.min_refresh_interval, cache.timeout, cache.max_bytes, cache.max_keys) == (
+        3600, 60, 5, 262144, 64)
+
+
+def test_a_document_over_256_kib_is_a_failed_fetch_by_default(jwks_server: JwksServer) -> None:
+    jwks_server.mode = "raw"
+    jwks_server.body = json.dumps(JWKS).encode()[:-1] + b" " * 262144 + b"}"
+    cache = mfagate.JwksCache(jwks_server.url)
+    with pytest.raises(mfagate.JwksError) as e:
+        cache.refresh()
+    assert e.value.code == "jwks_fetch_failed" and "max_bytes=262144" in e.value.message
+    jwks_server.body = json.dumps(JWKS).encode()[:-1] + b" " * (262144 - 2000) + b"}"
+    assert len(cache.refresh()) == 1
+
+
 def test_url_must_be_https_except_loopback() -> None:
-    for url in ("ftp://example.com/keys", "http://example.com/keys", "file:///etc/passwd"):
+    for url in ("ftp://example.com/keys", "http://example.com/keys", "file:///etc/passwd",
+                "http://127.0.0.2/keys", "http://localhost.example.com/keys",
+                "http://127.0.0.1@example.com/keys", "//example.com/keys"):
         with pytest.raises(mfagate.UsageError) as e:
             mfagate.JwksCache(url)
-        assert e.value.code == "jwks_url_invalid"
+        assert e.value.code == "jwks_url_invalid", url
+        assert url in e.value.message and "https" in e.value.hint
+        assert "allow_http" not in e.value.message + e.value.hint
     mfagate.JwksCache("https://login.microsoftonline.com/common/discovery/keys")
-    mfagate.JwksCache("http://example.com/keys", allow_http=True)
+    for url in ("http://127.0.0.1:8080/keys", "http://[::1]:8080/keys", "http://localhost/keys",
+                "http://LOCALHOST:1/keys"):
+        mfagate.JwksCache(url)
+
+
+def test_there_is_no_opt_out_of_https() -> None:
+    with pytest.raises(TypeError, match="allow_http"):
+        mfagate.JwksCache("http://example.com/keys", allow_http=True)  # type: ignore[call-arg]
+
+
+def test_redirects_are_never_followed(jwks_server: JwksServer) -> None:
+    target = JwksServer()  # a good key set, behind the redirect
+    try:
+        jwks_server.mode = "redirect"
+        jwks_server.location = target.url
+        cache = mfagate.JwksCache(jwks_server.url)
+        with pytest.raises(mfagate.JwksError) as e:
+            cache.refresh()
+        assert e.value.code == "jwks_fetch_failed" and "302" in e.value.message
+        assert _eval(_gate(cache), mint(claims(NOW))).reason == "key_not_found"
+        assert (jwks_server.hits, target.hits, cache.keys) == (1, 0, None)  # and no retry within 60 s
+    finally:
+        target.stop()
+
+
+def _evaluate_concurrently(gate: mfagate.Gate, n: int) -> set:
+    tok = mint(claims(NOW))
+    barrier = threading.Barrier(n)
+    reasons: list = []
+
+    def one() -> None:
+        barrier.wait()
+        reasons.append(_eval(gate, tok).reason)
+
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(reasons) == n
+    return set(reasons)
+
+
+def test_before_the_first_good_set_one_fetch_per_interval(jwks_server: JwksServer) -> None:
+    jwks_server.mode = "error"
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, clock=clock)
+    gate = _gate(cache)
+    tok = mint(claims(NOW))
+    assert {_eval(gate, tok).reason for _ in range(50)} == {"key_not_found"}
+    assert _evaluate_concurrently(gate, 50) == {"key_not_found"}
+    assert (jwks_server.hits, cache.fetches) == (1, 1)
+    clock.advance(59.9)
+    assert _eval(gate, tok).reason == "key_not_found" and jwks_server.hits == 1
+    clock.advance(0.1)  # min_refresh_interval (60 s) passed: one more attempt
+    assert {_eval(gate, tok).reason for _ in range(50)} == {"key_not_found"}
+    assert jwks_server.hits == 2
+    jwks_server.mode = "ok"
+    clock.advance(60)
+    assert _eval(gate, tok).allowed and jwks_server.hits == 3
+
+
+def test_concurrent_evaluations_against_a_down_endpoint_make_one_fetch(jwks_server: JwksServer) -> None:
+    jwks_server.stop()
+    cache = mfagate.JwksCache(jwks_server.url, timeout=1)
+    assert _evaluate_concurrently(_gate(cache), 50) == {"key_not_found"}
+    assert cache.fetches == 1
+    for _ in range(50):
+        _eval(_gate(cache), mint(claims(NOW)))
+    assert cache.fetches == 1
+
+
+def _mfagate_warnings(caplog: pytest.LogCaptureFixture) -> list:
+    return [r for r in caplog.records if r.name == "mfagate"]
+
+
+@pytest.mark.parametrize("mode,reason", [("error", "answered 500"), ("garbage", "did not answer a usable JWK Set"),
+                                         ("huge", "max_bytes=262144"), ("redirect", "answered 302"),
+                                         ("down", "failed")])
+def test_a_failed_fetch_is_logged_with_the_url_and_the_reason(
+        jwks_server: JwksServer, caplog: pytest.LogCaptureFixture, mode: str, reason: str) -> None:
+    caplog.set_level(logging.WARNING, logger="mfagate")
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, ttl=10, min_refresh_interval=10, timeout=2, clock=clock)
+    gate = _gate(cache)
+    tok = mint(claims(NOW))
+    assert _eval(gate, tok).allowed
+    assert _mfagate_warnings(caplog) == []  # a good fetch is not a warning
+    if mode == "down":
+        jwks_server.stop()
+    else:
+        jwks_server.mode = mode
+        jwks_server.location = jwks_server.url
+    clock.advance(11)
+    assert _eval(gate, tok).allowed  # the last good keys stay in use
+    records = _mfagate_warnings(caplog)
+    assert len(records) == 1, [r.getMessage() for r in records]
+    msg = records[0].getMessage()
+    assert records[0].levelno == logging.WARNING
+    assert jwks_server.url in msg and reason in msg, msg
+    assert "last good keys" in msg
+    # Before any good set, the log says so.
+    caplog.clear()
+    fresh = mfagate.JwksCache(jwks_server.url, timeout=2)
+    assert _eval(_gate(fresh), tok).reason == "key_not_found"
+    (record,) = _mfagate_warnings(caplog)
+    assert jwks_server.url in record.getMessage() and reason in record.getMessage()
+    assert "no good JWK Set yet" in record.getMessage()
+
+
+def test_the_log_never_holds_key_material(jwks_server: JwksServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="mfagate")
+    secrets = [HS_SECRET_B64] + [k["n"] for k in JWKS["keys"] + ROTATED_JWKS["keys"]]
+    jwks_server.mode = "raw"
+    for body in (json.dumps({"keys": HS_SECRET_B64}),  # not a list: the parser quotes what it got
+                 json.dumps({"keys": [HS_SECRET_B64]}),
+                 json.dumps({"keys": [{"kty": "oct", "k": HS_SECRET_B64, "alg": 5}]}),
+                 json.dumps({"keys": [{"kty": "RSA", "n": JWKS["keys"][0]["n"], "e": 7}]})):
+        jwks_server.body = body.encode()
+        with pytest.raises(mfagate.JwksError) as e:
+            mfagate.JwksCache(jwks_server.url).refresh()
+        for s in secrets:
+            assert s not in e.value.message
+    jwks_server.mode = "ok"
+    jwks_server.doc = {"keys": JWKS["keys"] + ROTATED_JWKS["keys"]}
+    with pytest.raises(mfagate.JwksError):
+        mfagate.JwksCache(jwks_server.url, max_keys=1).refresh()
+    logged = "\n".join(r.getMessage() for r in _mfagate_warnings(caplog))
+    assert logged.count(jwks_server.url) == 5
+    for s in secrets:
+        assert s not in logged

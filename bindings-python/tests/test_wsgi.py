@@ -50,9 +50,13 @@ def django_app(gate: mfagate.Gate) -> Any:
     return MfagateMiddleware(get_wsgi_application(), gate, session_token=session_cookie)
 
 
+DJANGO_SEEN: list = []  # request.path_info of every request the view served
+
+
 def _django_view(req: Any) -> Any:
     from django.http import JsonResponse
 
+    DJANGO_SEEN.append(req.path_info)
     d = req.META.get("mfagate.decision")
     return JsonResponse({"reason": d.reason if d else None, "user": d.subject.user if d and d.subject else None})
 

@@ -14,7 +14,7 @@ import functools
 from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
 
 from ._mfagate import Decision, Gate
-from ._paths import raw_path, response_headers
+from ._paths import asgi_route_path, response_headers
 
 Scope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]
@@ -42,6 +42,10 @@ def _headers(scope: Scope) -> Dict[str, str]:
 class MfagateMiddleware:
     """Enforces a :class:`mfagate.Gate` in front of an ASGI app.
 
+    The gate decides for the path the app routes on: ``scope["path"]``
+    without ``scope["root_path"]`` (as Starlette and FastAPI do), so inside a
+    mount the policy's paths are relative to the mount.
+
     ``session_token(scope)`` may return the raw session token (an ID token
     from a cookie, for pages); ``mfa_registered(scope)`` whether the user has
     an MFA method (False turns a redirect into "register first"). With a
@@ -68,7 +72,7 @@ class MfagateMiddleware:
         headers = _headers(scope)
         method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
         return self.gate.evaluate(
-            raw_path(scope.get("path") or "/"),
+            asgi_route_path(scope.get("path") or "/", scope.get("root_path") or "", scope.get("raw_path")),
             method=method,
             host=headers.get("host"),
             authorization=headers.get("authorization"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 import urllib.error
@@ -14,11 +16,25 @@ from ._mfagate import KeySet
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _EMPTY = '{"keys":[]}'
+_log = logging.getLogger("mfagate")
+# A JSON parser's message may quote the string it choked on: that string
+# may be key material, which must not reach an error message or a log.
+_QUOTED_STRING = re.compile(r'string "(?:[^"\\]|\\.)*"')
+
+
+def _redact(message: str) -> str:
+    return _QUOTED_STRING.sub('string "<redacted>"', message)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         return None
+
+
+def _why_status(status: int) -> str:
+    if 300 <= status < 400:
+        return " (redirects are not followed: configure the final https URL)"
+    return ""
 
 
 def _fetch_error(message: str) -> JwksError:
@@ -38,6 +54,10 @@ class JwksCache:
       last good keys and is retried at most once per ``min_refresh_interval``;
     * one fetch takes at most ``timeout`` seconds in all;
     * the document may hold at most ``max_bytes`` bytes and ``max_keys`` keys;
+    * redirects are never followed (a 3xx answer is a failed fetch);
+    * the URL is https; plain http only for 127.0.0.1, ::1 and localhost;
+    * a failed fetch is logged on the ``mfagate`` logger at WARNING (the URL
+      and why; never key material) and kept in ``last_error``;
     * it is safe to share between threads: one thread fetches, the others keep
       using the keys they have (or wait when there are none yet).
 
@@ -51,19 +71,20 @@ class JwksCache:
         ttl: float = 3600.0,
         min_refresh_interval: float = 60.0,
         timeout: float = 5.0,
-        max_bytes: int = 1 << 20,
+        max_bytes: int = 262144,
         max_keys: int = 64,
         headers: Optional[Mapping[str, str]] = None,
-        allow_http: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
-        loopback = (parsed.hostname or "") in _LOOPBACK
-        if parsed.scheme != "https" and not (parsed.scheme == "http" and (allow_http or loopback)):
+        loopback = parsed.scheme == "http" and (parsed.hostname or "") in _LOOPBACK
+        if not (parsed.scheme == "https" and parsed.hostname) and not loopback:
             raise UsageError(
-                f"the JWKS URL {url!r} is not an https URL",
+                f"the JWKS URL {url!r} is not an https URL"
+                " (plain http is accepted only for 127.0.0.1, ::1 and localhost)",
                 code="jwks_url_invalid",
-                hint="use the https jwks_uri of your tenant (http only for loopback, or with allow_http=True)",
+                hint="use the https jwks_uri of your tenant, e.g."
+                " https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys",
             )
         if ttl <= 0 or min_refresh_interval < 0 or timeout <= 0 or max_bytes <= 0 or max_keys <= 0:
             raise UsageError(
@@ -177,13 +198,28 @@ class JwksCache:
             try:
                 keys = KeySet(text)
             except MfagateError as e:  # garbage: a failed fetch, like any other
-                raise _fetch_error(f"GET {self.url} did not answer a usable JWK Set: {e.message}") from None
+                raise _fetch_error(
+                    f"GET {self.url} did not answer a usable JWK Set: {_redact(e.message)}"
+                ) from None
             if len(keys) == 0:
-                raise _fetch_error("the JWK Set has no usable signing key")
+                why = f" ({_redact('; '.join(keys.skipped))})" if keys.skipped else ""
+                raise _fetch_error(f"GET {self.url}: the JWK Set has no usable signing key{why}")
             if len(keys) > self.max_keys:
-                raise _fetch_error(f"the JWK Set has {len(keys)} keys, more than max_keys={self.max_keys}")
+                raise _fetch_error(
+                    f"GET {self.url}: the JWK Set has {len(keys)} keys, more than max_keys={self.max_keys}"
+                )
         except MfagateError as e:
             self._last_error = e
+            if self._state[2] is not None:
+                then = "the last good keys stay in use"
+            else:
+                then = "no good JWK Set yet, so tokens are refused"
+            _log.warning(
+                "JWKS fetch failed: %s; %s; next attempt in %g s at the earliest",
+                e.message,
+                then,
+                self.min_refresh_interval,
+            )
             return
         version = self._state[0] + 1
         self._state = (version, text, keys, self._clock())
@@ -196,7 +232,7 @@ class JwksCache:
             with self._opener.open(req, timeout=self.timeout) as resp:
                 status = getattr(resp, "status", 200)
                 if status != 200:
-                    raise _fetch_error(f"GET {self.url} answered {status}")
+                    raise _fetch_error(f"GET {self.url} answered {status}{_why_status(status)}")
                 chunks = []
                 size = 0
                 while True:
@@ -207,10 +243,10 @@ class JwksCache:
                         break
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise _fetch_error(f"the JWK Set is larger than max_bytes={self.max_bytes}")
+                        raise _fetch_error(f"GET {self.url}: the JWK Set is larger than max_bytes={self.max_bytes}")
                     chunks.append(chunk)
         except urllib.error.HTTPError as e:
-            raise _fetch_error(f"GET {self.url} answered {e.code}") from None
+            raise _fetch_error(f"GET {self.url} answered {e.code}{_why_status(e.code)}") from None
         except (urllib.error.URLError, OSError, ValueError) as e:
             raise _fetch_error(f"GET {self.url} failed: {e}") from None
         if time.monotonic() > deadline:
@@ -218,7 +254,7 @@ class JwksCache:
         try:
             return b"".join(chunks).decode("utf-8")
         except UnicodeDecodeError:
-            raise _fetch_error("the JWK Set is not UTF-8 text") from None
+            raise _fetch_error(f"GET {self.url}: the JWK Set is not UTF-8 text") from None
 
     def __repr__(self) -> str:
         return f"JwksCache({self.url!r}, version={self.version})"

@@ -22,8 +22,11 @@ ENVIRON_KEY = "mfagate.decision"
 
 
 def _path(environ: Environ) -> str:
+    """PATH_INFO, the path Flask, Django and any WSGI router dispatch on.
+    SCRIPT_NAME is where the app is mounted (or what a proxy's
+    X-Forwarded-Prefix says); the app never routes on it."""
     # WSGI gives the decoded path as latin-1 characters standing for bytes.
-    path = (environ.get("SCRIPT_NAME") or "") + (environ.get("PATH_INFO") or "") or "/"
+    path = environ.get("PATH_INFO") or "/"
     if path.isascii():
         return raw_path(path)
     return raw_path_bytes(path.encode("latin-1", "replace"))
@@ -31,6 +34,9 @@ def _path(environ: Environ) -> str:
 
 class MfagateMiddleware:
     """Enforces a :class:`mfagate.Gate` in front of a WSGI app.
+
+    The gate decides for ``PATH_INFO``, the path the app routes on, so
+    inside a mount the policy's paths are relative to the mount.
 
     ``session_token(environ)`` may return the raw session token (an ID token
     from a cookie, for pages); ``mfa_registered(environ)`` whether the user has
