@@ -256,8 +256,16 @@ impl Gate {
         cache: &Py<PyAny>,
         current: &RwLock<Option<(u64, Arc<mfagate::Gate>)>>,
     ) -> PyResult<(u64, Arc<mfagate::Gate>)> {
-        let (version, json): (u64, Bound<'_, PyAny>) =
+        let (version, json, why, retry_after): (u64, Option<Bound<'_, PyAny>>, String, u32) =
             cache.bind(py).call_method0(SNAPSHOT)?.extract()?;
+        let Some(json) = json else {
+            // No good key set yet: the core answers keys_unavailable (503).
+            let keys = mfagate::KeySet::unavailable(why, retry_after);
+            return Ok((
+                version,
+                Arc::new(mfagate::Gate::new(self.policy.clone(), keys)),
+            ));
+        };
         {
             let guard = current.read().unwrap_or_else(|p| p.into_inner());
             if let Some((v, g)) = guard.as_ref() {

@@ -14,6 +14,7 @@ import pytest
 import mfagate
 from conftest import (
     ADMIN_AGENTS,
+    TENANT,
     AUD,
     HS_JWKS,
     HS_SECRET,
@@ -134,10 +135,17 @@ def test_key_errors() -> None:
     with pytest.raises(mfagate.JwksError) as e:
         mfagate.Gate("partner-center", "not json")
     assert e.value.code == "jwks_invalid"
-    with pytest.raises(mfagate.JwksError) as e:
-        mfagate.KeySet({"keys": [{"kty": "oct", "kid": "s", "k": "c2hvcnQ"}]})
-    assert e.value.code == "jwk_unsupported"
     assert not isinstance(e.value, mfagate.PolicyError)
+    with pytest.raises(mfagate.JwksError) as e:
+        mfagate.KeySet({"keys": {}})
+    assert e.value.code == "jwks_invalid"
+
+
+def test_an_unusable_key_is_skipped_not_fatal() -> None:
+    # RFC 7517 §5: one bad key never rejects the set (issue 8 item 12).
+    ks = mfagate.KeySet({"keys": [{"kty": "oct", "kid": "s", "k": "c2hvcnQ"}, HS_JWKS["keys"][0]]})
+    assert ks.kids == ("hs-1",)
+    assert len(ks.skipped) == 1 and ks.skipped[0].startswith("s: ")
 
 
 def test_usage_errors() -> None:
@@ -169,7 +177,11 @@ def test_decision_is_immutable(gate: mfagate.Gate) -> None:
 
 def test_redirect_for_pages_and_register_first() -> None:
     g = mfagate.Gate(
-        {"builtin": "partner-center", "overrides": {"roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}}}, JWKS
+        {
+            "builtin": "partner-center",
+            "overrides": {"token": {"partner_tenants": [TENANT]}, "roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}},
+        },
+        JWKS,
     )
     d = g.evaluate("/commerce/customers", now=NOW)
     assert (d.http.status, d.reason) == (302, "no_credential")

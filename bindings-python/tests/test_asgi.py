@@ -16,10 +16,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import mfagate
-from conftest import ADMIN_AGENTS, JWKS, ROTATED, ROTATED_JWKS, ROTATED_KID, JwksServer, claims, id_token_claims, mint, uvicorn_server
+from conftest import ADMIN_AGENTS, JWKS, TENANT, ROTATED, ROTATED_JWKS, ROTATED_KID, JwksServer, claims, id_token_claims, mint, uvicorn_server
 from mfagate.asgi import MfagateMiddleware, decision_of
 
-POLICY = {"builtin": "partner-center", "overrides": {"roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}}}
+POLICY = {
+    "builtin": "partner-center",
+    "overrides": {"token": {"partner_tenants": [TENANT]}, "roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}},
+}
 
 
 def session_cookie(scope: Dict[str, Any]) -> Optional[str]:

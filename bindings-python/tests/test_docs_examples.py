@@ -9,7 +9,7 @@ from typing import Any, Dict
 import httpx
 import pytest
 
-from conftest import REPO, JwksServer, claims, id_token_claims, mint, uvicorn_server, wsgi_server
+from conftest import APP_ID, REPO, JwksServer, claims, id_token_claims, mint, uvicorn_server, wsgi_server
 
 DOC = REPO / "docs" / "python.md"
 
@@ -45,11 +45,11 @@ def test_flask_example(jwks_server: JwksServer, monkeypatch: pytest.MonkeyPatch)
         r = c.get("/commerce/customers")
         assert r.status_code == 302
         assert r.headers["location"] == "/.auth/login/aad?return_to=/commerce/customers"
-        pwd = mint(id_token_claims(amr=["pwd"]))
+        pwd = mint(id_token_claims(amr=["pwd"], aud=APP_ID))
         r = c.get("/commerce/customers", headers={"Cookie": f"id_token={pwd}"})
         assert r.status_code == 302
         assert r.headers["location"].startswith("/.auth/login/aad?prompt=login&amr_values=mfa&return_to=")
-        ok = mint(id_token_claims())
+        ok = mint(id_token_claims(aud=APP_ID))
         r = c.get("/commerce/customers", headers={"Cookie": f"id_token={ok}"})
         assert r.status_code == 200
         assert r.json() == {"user": "alice@contoso.example", "roles": ["admin_agent"]}

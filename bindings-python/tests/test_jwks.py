@@ -80,7 +80,11 @@ def test_down_from_the_start_refuses_tokens_without_raising(jwks_server: JwksSer
     jwks_server.stop()
     cache = mfagate.JwksCache(jwks_server.url, timeout=1)
     d = _eval(_gate(cache), mint(claims(NOW)))
-    assert (d.outcome, d.reason, d.http.status) == ("deny", "key_not_found", 401)
+    # The server's problem, not the user's: 503 and Retry-After, never "sign in again".
+    assert (d.outcome, d.reason, d.http.status) == ("deny", "keys_unavailable", 503)
+    assert dict(d.http.headers)["Retry-After"] == "60"
+    assert "sign in" not in d.message.en.lower() or "not need to sign in" in d.message.en
+    assert d.detail is not None and jwks_server.url in d.detail
     assert cache.keys is None and cache.last_error is not None
 
 
@@ -125,7 +129,7 @@ def test_slow_endpoint_times_out(jwks_server: JwksServer) -> None:
     t0 = time.monotonic()
     d = _eval(_gate(cache), mint(claims(NOW)))
     elapsed = time.monotonic() - t0
-    assert d.reason == "key_not_found"
+    assert d.reason == "keys_unavailable"
     assert elapsed < 2.0, elapsed
     assert cache.last_error is not None and cache.last_error.code == "jwks_fetch_failed"
 
@@ -197,7 +201,7 @@ def test_redirects_are_never_followed(jwks_server: JwksServer) -> None:
         with pytest.raises(mfagate.JwksError) as e:
             cache.refresh()
         assert e.value.code == "jwks_fetch_failed" and "302" in e.value.message
-        assert _eval(_gate(cache), mint(claims(NOW))).reason == "key_not_found"
+        assert _eval(_gate(cache), mint(claims(NOW))).reason == "keys_unavailable"
         assert (jwks_server.hits, target.hits, cache.keys) == (1, 0, None)  # and no retry within 60 s
     finally:
         target.stop()
@@ -227,13 +231,13 @@ def test_before_the_first_good_set_one_fetch_per_interval(jwks_server: JwksServe
     cache = mfagate.JwksCache(jwks_server.url, clock=clock)
     gate = _gate(cache)
     tok = mint(claims(NOW))
-    assert {_eval(gate, tok).reason for _ in range(50)} == {"key_not_found"}
-    assert _evaluate_concurrently(gate, 50) == {"key_not_found"}
+    assert {_eval(gate, tok).reason for _ in range(50)} == {"keys_unavailable"}
+    assert _evaluate_concurrently(gate, 50) == {"keys_unavailable"}
     assert (jwks_server.hits, cache.fetches) == (1, 1)
     clock.advance(59.9)
-    assert _eval(gate, tok).reason == "key_not_found" and jwks_server.hits == 1
+    assert _eval(gate, tok).reason == "keys_unavailable" and jwks_server.hits == 1
     clock.advance(0.1)  # min_refresh_interval (60 s) passed: one more attempt
-    assert {_eval(gate, tok).reason for _ in range(50)} == {"key_not_found"}
+    assert {_eval(gate, tok).reason for _ in range(50)} == {"keys_unavailable"}
     assert jwks_server.hits == 2
     jwks_server.mode = "ok"
     clock.advance(60)
@@ -243,7 +247,7 @@ def test_before_the_first_good_set_one_fetch_per_interval(jwks_server: JwksServe
 def test_concurrent_evaluations_against_a_down_endpoint_make_one_fetch(jwks_server: JwksServer) -> None:
     jwks_server.stop()
     cache = mfagate.JwksCache(jwks_server.url, timeout=1)
-    assert _evaluate_concurrently(_gate(cache), 50) == {"key_not_found"}
+    assert _evaluate_concurrently(_gate(cache), 50) == {"keys_unavailable"}
     assert cache.fetches == 1
     for _ in range(50):
         _eval(_gate(cache), mint(claims(NOW)))
@@ -282,7 +286,7 @@ def test_a_failed_fetch_is_logged_with_the_url_and_the_reason(
     # Before any good set, the log says so.
     caplog.clear()
     fresh = mfagate.JwksCache(jwks_server.url, timeout=2)
-    assert _eval(_gate(fresh), tok).reason == "key_not_found"
+    assert _eval(_gate(fresh), tok).reason == "keys_unavailable"
     (record,) = _mfagate_warnings(caplog)
     assert jwks_server.url in record.getMessage() and reason in record.getMessage()
     assert "no good JWK Set yet" in record.getMessage()

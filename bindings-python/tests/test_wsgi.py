@@ -10,10 +10,13 @@ import pytest
 from flask import Flask, jsonify, request
 
 import mfagate
-from conftest import ADMIN_AGENTS, JWKS, claims, id_token_claims, mint, wsgi_server
+from conftest import ADMIN_AGENTS, JWKS, TENANT, claims, id_token_claims, mint, wsgi_server
 from mfagate.wsgi import MfagateMiddleware, decision_of
 
-POLICY = {"builtin": "partner-center", "overrides": {"roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}}}
+POLICY = {
+    "builtin": "partner-center",
+    "overrides": {"token": {"partner_tenants": [TENANT]}, "roles": {"groups": {"admin_agent": [ADMIN_AGENTS]}}},
+}
 
 
 def session_cookie(environ: Dict[str, Any]) -> Optional[str]:

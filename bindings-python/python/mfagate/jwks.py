@@ -142,10 +142,12 @@ class JwksCache:
 
     # -- protocol used by mfagate.Gate ---------------------------------------
 
-    def _mfagate_snapshot(self) -> Tuple[int, str]:
+    def _mfagate_snapshot(self) -> Tuple[int, Optional[str], str, int]:
+        """(version, JWK Set text or None when no good set was ever fetched,
+        why not, seconds until the next fetch may be tried)."""
         version, text, keys, fetched_at = self._state
         if keys is not None and fetched_at is not None and self._clock() - fetched_at < self.ttl:
-            return version, text
+            return version, text, "", 0
         if keys is not None:
             # Stale keys: one thread refetches (rate-limited); the others do
             # not wait and keep using the keys they have.
@@ -155,7 +157,7 @@ class JwksCache:
                         self._fetch_locked()
                 finally:
                     self._lock.release()
-            return self._state[0], self._state[1]
+            return self._state[0], self._state[1], "", 0
         # No keys yet: wait for a fetch in flight, or fetch.
         if self._lock.acquire(timeout=self.timeout + 1):
             try:
@@ -163,7 +165,19 @@ class JwksCache:
                     self._fetch_locked()
             finally:
                 self._lock.release()
-        return self._state[0], self._state[1]
+        if self._state[2] is not None:
+            return self._state[0], self._state[1], "", 0
+        err = self._last_error
+        why = err.message if err is not None else f"no JWK Set was fetched from {self.url} yet"
+        return self._state[0], None, why, self._retry_after()
+
+    def _retry_after(self) -> int:
+        """Whole seconds until the next fetch may be tried (at least 1)."""
+        last = self._last_attempt
+        if last is None:
+            return 1
+        left = self.min_refresh_interval - (self._clock() - last)
+        return max(1, int(left + 0.999))
 
     def _mfagate_key_not_found(self, version: int) -> bool:
         """A token named a kid that the keys of ``version`` lack: refetch
