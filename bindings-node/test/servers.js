@@ -63,4 +63,23 @@ function jwksServer(initial) {
   return { server, state };
 }
 
-module.exports = { listen, close, webServer, jwksServer };
+/**
+ * One HTTP request with the path exactly as written (node:http sends it
+ * unchanged, where fetch() would normalise `\\` to `/`). Resolves to
+ * { status, statusText, headers, body }.
+ */
+function raw(base, path, { method = 'GET', headers = {} } = {}) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, statusText: res.statusMessage, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+module.exports = { listen, close, webServer, jwksServer, raw };
