@@ -35,15 +35,24 @@ function webServer(handler, app) {
 
 /**
  * A JWKS endpoint whose behaviour the test sets: `ok` (serve `jwks`), `garbage`,
- * `status` (answer `status`), `slow` (wait `delay` ms first), `huge`.
+ * `status` (answer `status`), `slow` (wait `delay` ms first), `huge`,
+ * `redirect` (302 to /moved, which serves `jwks`). `paths` lists what was asked.
  */
 function jwksServer(initial) {
-  const state = { mode: 'ok', jwks: initial, hits: 0, delay: 0, status: 503 };
+  const state = { mode: 'ok', jwks: initial, hits: 0, delay: 0, status: 503, paths: [] };
   const server = http.createServer((req, res) => {
     state.hits += 1;
+    state.paths.push(req.url);
     const send = () => {
       if (res.destroyed) return;
+      if (req.url === '/moved') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state.jwks));
+        return;
+      }
       switch (state.mode) {
+        case 'redirect':
+          res.writeHead(302, { location: '/moved' }).end();
+          return;
         case 'garbage':
           res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>');
           return;
