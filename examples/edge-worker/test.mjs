@@ -12,11 +12,21 @@ import { jwt, jwks, makeClaims, keys } from '../../bindings-wasm/tests/tokens.mj
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 // The origin: echoes what reached it; serves the JWK Set.
-const origin = { hits: [], jwksHits: 0, jwks: { keys: jwks.keys.slice(0, 3) } };
+// `jwksMode`: 'ok', 'error' (500) or 'redirect' (302 to /moved/jwks.json, which
+// serves the set plus a key 'rsa-moved': a cache that followed would find it).
+const origin = { hits: [], jwksHits: 0, movedHits: 0, jwksMode: 'ok', jwks: { keys: jwks.keys.slice(0, 3) } };
 const srv = createServer((req, res) => {
   if (req.url === '/.well-known/jwks.json') {
     origin.jwksHits++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(origin.jwks));
+    if (origin.jwksMode === 'error') res.writeHead(500).end('down for maintenance');
+    else if (origin.jwksMode === 'redirect') res.writeHead(302, { location: '/moved/jwks.json' }).end();
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(origin.jwks));
+    return;
+  }
+  if (req.url === '/moved/jwks.json') {
+    origin.movedHits++;
+    const moved = { keys: [...origin.jwks.keys, { ...jwks.keys[0], kid: 'rsa-moved' }] };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moved));
     return;
   }
   origin.hits.push(req.url);
@@ -121,4 +131,34 @@ test('key rotation: an unknown kid refreshes the JWKS (rate-limited), then passe
   r = await get('/v1/customers', { authorization: `Bearer ${t}` });
   assert.equal(r.status, 200, JSON.stringify(await r.clone().json()));
   assert.equal(origin.jwksHits, before + 2);
+});
+
+/** Waits until workerd's output matches `re` (console.error lines are printed asynchronously). */
+async function logged(re) {
+  const deadline = Date.now() + 5000;
+  while (!re.test(wd.output())) {
+    if (Date.now() > deadline) assert.fail(`workerd never logged ${re}:\n${wd.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a failed JWKS fetch (500, a redirect) is reported to onError and the last good keys stay', async () => {
+  const good = () => get('/v1/customers', { authorization: `Bearer ${jwt(makeClaims(now()).appUserMfa)}` });
+  const moved = jwt(makeClaims(now()).appUserMfa, { kid: 'rsa-moved', key: keys.rsa1 });
+  try {
+    for (const [mode, why] of [['error', /answered 500/], ['redirect', /answered 302 \(redirects are not followed\)/]]) {
+      origin.jwksMode = mode;
+      await new Promise((r) => setTimeout(r, 1100)); // past JWKS_MIN_REFRESH_SECONDS
+      const before = origin.jwksHits;
+      const r = await get('/v1/customers', { authorization: `Bearer ${moved}` });
+      assert.equal(r.status, 401, mode);
+      assert.equal((await r.json()).reason, 'key_not_found', `${mode}: the redirect target was not used`);
+      assert.equal(origin.jwksHits, before + 1, mode);
+      await logged(new RegExp(`"mfagate_error":"jwks_fetch_failed","message":"[^"]*${why.source}`));
+      assert.equal((await good()).status, 200, `${mode}: the last good keys stay in use`);
+    }
+    assert.equal(origin.movedHits, 0, 'the redirect was never followed');
+  } finally {
+    origin.jwksMode = 'ok';
+  }
 });
