@@ -1,5 +1,5 @@
 // Unit tests of the nodejs build: conversions, errors, WebCrypto paths, key
-// caching, the JWKS cache. Run with `node --test tests/`.
+// caching, the JWKS cache. Run with `node --test tests/node.test.mjs`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -108,42 +108,8 @@ test('a policy pinning HS256 and RS256 decides both; HS256-only decides in one p
   assert.equal((await hsOnly.evaluate(api(bearer(jwt(claims.appUserMfa))))).reason, 'algorithm_not_allowed');
 });
 
-test('each WebCrypto key is imported once per gate and algorithm, also under concurrency', async () => {
-  const subtle = globalThis.crypto.subtle;
-  const original = subtle.importKey;
-  let imports = 0;
-  subtle.importKey = function (...a) { imports++; return original.apply(this, a); };
-  try {
-    const g = new Gate(withAlg('RS256'), jwks);
-    const t = bearer(jwt(claims.appUserMfa));
-    const ds = await Promise.all(Array.from({ length: 20 }, () => g.evaluate(api(t))));
-    assert.ok(ds.every((d) => d.reason === 'mfa_satisfied'));
-    for (let i = 0; i < 5; i++) assert.equal((await g.evaluate(api(t))).reason, 'mfa_satisfied');
-    assert.equal(imports, 1);
-    await g.evaluate(api(bearer(jwt(claims.appUserMfa, { kid: 'rsa-2' }))));
-    assert.equal(imports, 2);
-    // HS256 never touches WebCrypto.
-    const h = new Gate(withAlg('HS256'), jwks);
-    await h.evaluate(api(bearer(jwt(claims.appUserMfa, { alg: 'HS256', kid: 'hs-1' }))));
-    assert.equal(imports, 2);
-  } finally {
-    subtle.importKey = original;
-  }
-});
-
-test('without WebCrypto an RS256 evaluation is refused with verification_unavailable', async () => {
-  const desc = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
-  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
-  try {
-    const g = new Gate('partner-center', jwks);
-    const d = await g.evaluate(api(bearer(jwt(claims.appUserMfa))));
-    assert.deepEqual([d.outcome, d.reason, d.http.status], ['deny', 'verification_unavailable', 500]);
-    // Decisions that need no signature still work.
-    assert.equal((await g.evaluate({ path: '/v1/x', now: NOW })).reason, 'no_credential');
-  } finally {
-    Object.defineProperty(globalThis, 'crypto', desc);
-  }
-});
+// WebCrypto capture, key import counts and no WebCrypto: tests/webcrypto.test.mjs
+// (the module must be loaded after its set-up there).
 
 test('evaluateClaims decides on verified claims, synchronously', () => {
   const g = new Gate('partner-center', null);
