@@ -162,3 +162,30 @@ test('a failed JWKS fetch (500, a redirect) is reported to onError and the last 
     origin.jwksMode = 'ok';
   }
 });
+
+test('an Authorization header and a session cookie together: 400 credential_ambiguous, origin untouched', async () => {
+  const n = hitsBefore();
+  const c = makeClaims(now());
+  for (const path of ['/v1/customers', '/dashboard/overview']) {
+    const r = await get(path, { authorization: `Bearer ${jwt(c.appUserMfa)}`, cookie: `theme=dark; mfagate_id_token=${jwt(c.idTokenMfa)}` });
+    assert.equal(r.status, 400, path);
+    assert.equal((await r.json()).reason, 'credential_ambiguous', path);
+  }
+  assert.equal(origin.hits.length, n);
+  // Other cookies beside an Authorization header are no session: forwarded.
+  const r = await get('/v1/customers', { authorization: `Bearer ${jwt(c.appUserMfa)}`, cookie: 'theme=dark; other_id_token=x' });
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).seen['x-mfagate-reason'], 'mfa_satisfied');
+});
+
+test('two session cookies: refused as credential_ambiguous, origin untouched', async () => {
+  // Frameworks disagree on which one counts (Starlette, Django and SimpleCookie
+  // take the last; others the first), so neither may be the one decided on.
+  const n = hitsBefore();
+  const c = makeClaims(now());
+  const r = await get('/dashboard/overview', { cookie: `mfagate_id_token=${jwt(c.idTokenPwd)}; theme=dark; mfagate_id_token=${jwt(c.idTokenMfa)}` });
+  const body = await r.json();
+  assert.equal(origin.hits.length, n, `forwarded: ${JSON.stringify(body)}`);
+  assert.equal(body.reason, 'credential_ambiguous');
+  assert.equal(r.status, 400);
+});

@@ -40,25 +40,30 @@ function gateFor(env) {
   return gate;
 }
 
-function cookie(header, name) {
+/** Every value of the cookie `name`, in order (a header may carry it twice). */
+function cookieValues(header, name) {
+  const out = [];
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+    if (i > 0 && part.slice(0, i).trim() === name) out.push(part.slice(i + 1).trim());
   }
-  return null;
+  return out;
 }
 
-/** The gate's request from a fetch Request: the Authorization header when
- * there is one, else the session cookie's ID token. */
+/** The gate's request from a fetch Request. Both credentials go to the core,
+ * which decides what two of them mean (an Authorization header and a
+ * session, or a session cookie sent twice, are ambiguous: frameworks differ
+ * on which one they use). Several values of the session cookie are passed
+ * joined with ", ", never one picked here. */
 function toGateRequest(request, env) {
   const url = new URL(request.url);
-  const authorization = request.headers.get('authorization');
+  const sessions = cookieValues(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token');
   return {
     method: request.method,
     path: url.pathname,
     host: url.host,
-    authorization,
-    token: authorization ? null : cookie(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token'),
+    authorization: request.headers.get('authorization'),
+    token: sessions.length === 0 ? null : sessions.join(', '),
     now: Math.floor(Date.now() / 1000),
   };
 }
