@@ -2,8 +2,8 @@
 const express = require('express');
 const mfagate = require('mfagate');
 
-// Keys from your tenant's jwks_uri, cached: refetched after 10 minutes, at
-// once for an unknown kid (at most every 30 s), last good keys kept on failure.
+// Keys from your tenant's jwks_uri, cached: refetched after an hour, at once
+// for an unknown kid (at most once a minute), last good keys kept on failure.
 const gate = new mfagate.JwksGate(
   { builtin: 'partner-center', overrides: { token: { audiences: [process.env.API_AUDIENCE ?? 'https://api.partnercenter.microsoft.com'] } } },
   { jwksUri: process.env.JWKS_URI ?? 'https://login.microsoftonline.com/common/discovery/keys' },

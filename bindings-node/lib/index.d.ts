@@ -94,7 +94,7 @@ export interface Decision {
 
 export declare class MfagateError extends Error {
   constructor(code: string, message: string, extra?: { hint?: string; line?: number | null; docUrl?: string; cause?: unknown });
-  /** The core's stable error code, e.g. "policy_invalid"; "jwks_fetch_failed" from a JwksGate. */
+  /** The core's stable error code, e.g. "policy_invalid"; "jwks_fetch_failed" and "jwks_url_invalid" from a JwksGate. */
   readonly code: string;
   readonly hint: string;
   readonly line: number | null;
@@ -122,24 +122,33 @@ export declare class Gate {
 }
 
 export interface JwksGateOptions {
+  /** The JWK Set URL: https (plain http only for 127.0.0.1, ::1 and localhost); otherwise UsageError "jwks_url_invalid". */
   jwksUri: string | URL;
-  /** ms before keys are refetched (in the background); default 600000. */
-  ttl?: number;
-  /** Minimum ms between fetches caused by an unknown kid or after a failure; default 30000. */
-  cooldown?: number;
-  /** ms per fetch; default 5000. */
-  timeout?: number;
-  /** Largest JWK Set accepted, in bytes; default 524288. */
+  /** Seconds the keys are kept fresh; then refetched in the background. Default 3600. */
+  ttlSeconds?: number;
+  /** Least seconds between two fetches for an unknown kid, after a failure, and before the first good set. Default 60. */
+  minRefreshSeconds?: number;
+  /** Seconds one whole fetch may take. Default 5. */
+  timeoutSeconds?: number;
+  /** Largest JWK Set accepted, in bytes. Default 262144. */
   maxBytes?: number;
-  /** Most keys accepted; default 100. */
+  /** Most usable keys accepted. Default 64. */
   maxKeys?: number;
   fetch?: typeof globalThis.fetch;
+  /** Called on each failed fetch with a JwksError of code "jwks_fetch_failed". */
   onError?: (error: JwksError) => void;
   /** Clock in ms (tests). */
   now?: () => number;
+  /** @deprecated refused (TypeError): use ttlSeconds. */
+  ttl?: never;
+  /** @deprecated refused (TypeError): use minRefreshSeconds. */
+  cooldown?: never;
+  /** @deprecated refused (TypeError): use timeoutSeconds. */
+  timeout?: never;
 }
 
 export declare class JwksGate {
+  /** @throws PolicyError | UsageError ("jwks_url_invalid") | TypeError (options) */
   constructor(policy: PolicySpec, options: JwksGateOptions);
   readonly gate: Gate;
   readonly lastError: JwksError | null;

@@ -3,7 +3,7 @@
 // that uses it. Idiom only: the keys are parsed and checked by the core.
 
 const { Gate } = require('./gate.js');
-const { JwksError, MfagateError } = require('./errors.js');
+const { JwksError, MfagateError, UsageError } = require('./errors.js');
 
 const EMPTY_JWKS = '{"keys":[]}';
 
@@ -38,16 +38,73 @@ async function boundedText(res, max) {
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
+/** Option names of the millisecond era, refused with their replacement. */
+const RENAMED = { ttl: 'ttlSeconds', cooldown: 'minRefreshSeconds', timeout: 'timeoutSeconds' };
+const DEFAULTS = { ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262_144, maxKeys: 64 };
+const KNOWN = new Set(['jwksUri', ...Object.keys(DEFAULTS), 'fetch', 'onError', 'now']);
+/** The hosts a JWK Set may be fetched from over plain http. */
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function optionError(message) {
+  const e = new TypeError(`JwksGate: ${message}`);
+  e.code = 'ERR_INVALID_ARG_VALUE';
+  return e;
+}
+
+/** The options, checked, with the defaults filled in. */
+function readOptions(options) {
+  if (options === null || typeof options !== 'object') throw optionError('pass { jwksUri, ... }');
+  for (const k of Object.keys(options)) {
+    if (RENAMED[k]) {
+      throw optionError(`the option \`${k}\` (milliseconds) is now \`${RENAMED[k]}\` (seconds): pass { ${RENAMED[k]}: ... }`);
+    }
+    if (!KNOWN.has(k)) throw optionError(`unknown option \`${k}\` (known: ${[...KNOWN].join(', ')})`);
+  }
+  const o = { ...DEFAULTS, fetch: globalThis.fetch, onError: null, now: Date.now };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
+  const check = (k, ok, what) => {
+    if (!(typeof o[k] === 'number' && Number.isFinite(o[k]) && ok(o[k]))) throw optionError(`${k} must be ${what} (got ${String(o[k])})`);
+  };
+  check('ttlSeconds', (v) => v > 0, 'a positive number of seconds');
+  check('minRefreshSeconds', (v) => v >= 0, 'a number of seconds, 0 or more');
+  check('timeoutSeconds', (v) => v > 0, 'a positive number of seconds');
+  check('maxBytes', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  check('maxKeys', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  if (typeof o.fetch !== 'function') throw optionError('no fetch function: pass { fetch } or use Node >= 18');
+  if (o.onError !== null && typeof o.onError !== 'function') throw optionError('onError must be a function');
+  if (typeof o.now !== 'function') throw optionError('now must be a function returning milliseconds');
+  return o;
+}
+
+/** The JWKS URL, if it is one the cache fetches from: https, or http on a loopback host. */
+function checkUrl(jwksUri) {
+  const text = String(jwksUri);
+  let url = null;
+  try {
+    url = new URL(text);
+  } catch {
+    /* refused below */
+  }
+  if (url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)))) return url.href;
+  throw new UsageError('jwks_url_invalid', `the JWKS URL ${JSON.stringify(text)} is not an https URL`, {
+    hint: "use your tenant's https jwks_uri (plain http only for the loopback hosts 127.0.0.1, ::1 and localhost)",
+  });
+}
+
 /**
- * A gate whose keys come from a JWKS endpoint:
- * - keys are fetched on first use (or `ready()`), then again after `ttl` ms
- *   (in the background: requests keep using the current keys meanwhile);
+ * A gate whose keys come from a JWKS endpoint (all durations in seconds):
+ * - keys are fetched on first use (or `ready()`), then again after
+ *   `ttlSeconds` (in the background: requests keep using the current keys);
  * - a token whose `kid` is unknown (decision reason `key_not_found`) makes it
- *   refetch at once, at most once per `cooldown` ms, then decide again;
- * - a failed fetch (network, timeout, non-200, too large, not a JWK Set the
- *   core accepts) keeps the last good keys; it is retried after `cooldown` ms;
+ *   refetch at once, then decide again;
+ * - a failed fetch (network, timeout, non-200 including a redirect, too
+ *   large, not a JWK Set the core accepts, no usable key) keeps the last good
+ *   keys and is reported to `onError`;
+ * - fetches for an unknown kid, after a failure and before the first good
+ *   set are at most one per `minRefreshSeconds`;
  * - at most one fetch is in flight at a time;
- * - `timeout` bounds each fetch, `maxBytes` the document and `maxKeys` its keys.
+ * - `timeoutSeconds` bounds each fetch, `maxBytes` the document and
+ *   `maxKeys` its usable keys; the URL is https (http only on loopback).
  * Before any fetch has succeeded the key set is empty, so the core refuses
  * signed tokens with `key_not_found`.
  */
@@ -62,18 +119,16 @@ class JwksGate {
   #lastError = null;
   #fetches = 0;
 
-  constructor(policy, { jwksUri, ttl = 600_000, cooldown = 30_000, timeout = 5_000, maxBytes = 512 * 1024, maxKeys = 100, fetch = globalThis.fetch, onError = null, now = Date.now } = {}) {
+  constructor(policy, options = {}) {
+    const jwksUri = options?.jwksUri;
     if (typeof jwksUri !== 'string' && !(jwksUri instanceof URL)) {
-      throw new TypeError('JwksGate needs { jwksUri }');
+      throw optionError('pass { jwksUri }, the https URL of the JWK Set');
     }
-    if (typeof fetch !== 'function') throw new TypeError('no fetch function: pass { fetch } or use Node >= 18');
-    for (const [k, v] of Object.entries({ ttl, cooldown, timeout, maxBytes, maxKeys })) {
-      if (!(typeof v === 'number' && v >= 0)) throw new TypeError(`${k} must be a non-negative number`);
-    }
+    const o = readOptions(options);
+    this.#url = checkUrl(jwksUri);
     this.#policyGate = new Gate(policy, EMPTY_JWKS);
     this.#gate = this.#policyGate;
-    this.#url = String(jwksUri);
-    this.#opts = { ttl, cooldown, timeout, maxBytes, maxKeys, fetch, onError, now };
+    this.#opts = o;
   }
 
   /** The current gate (the last good keys). */
@@ -115,18 +170,19 @@ class JwksGate {
       let text;
       try {
         const res = await o.fetch(this.#url, {
-          signal: AbortSignal.timeout(o.timeout),
+          signal: AbortSignal.timeout(o.timeoutSeconds * 1000),
           headers: { accept: 'application/json' },
-          redirect: 'error',
+          redirect: 'manual',
         });
-        if (res.status !== 200) {
+        if (res.status !== 200 || res.redirected) {
           await res.body?.cancel().catch(() => {});
-          throw fetchFailed(`${this.#url} answered ${res.status}`);
+          const redirect = (res.status >= 300 && res.status < 400) || res.type === 'opaqueredirect' || res.redirected;
+          throw fetchFailed(`${this.#url} answered ${res.status}${redirect ? ' (redirects are not followed)' : ''}`);
         }
         text = await boundedText(res, o.maxBytes);
       } catch (e) {
         if (e instanceof MfagateError) throw e;
-        const why = e?.name === 'TimeoutError' ? `no answer within ${o.timeout} ms` : String(e?.cause?.message ?? e?.message ?? e);
+        const why = e?.name === 'TimeoutError' ? `no answer within ${o.timeoutSeconds} s` : String(e?.cause?.message ?? e?.message ?? e);
         throw fetchFailed(`cannot fetch ${this.#url}: ${why}`, e);
       }
       let doc;
@@ -136,13 +192,15 @@ class JwksGate {
         throw fetchFailed(`${this.#url} did not answer JSON`, e);
       }
       if (!doc || !Array.isArray(doc.keys)) throw fetchFailed(`${this.#url} did not answer a JWK Set`);
-      if (doc.keys.length > o.maxKeys) throw fetchFailed(`the JWK Set has ${doc.keys.length} keys, more than maxKeys (${o.maxKeys})`);
       let gate;
       try {
         gate = this.#policyGate.withKeys(text);
       } catch (e) {
         throw fetchFailed(`the JWK Set at ${this.#url} was refused: ${e.message}`, e);
       }
+      const usable = gate.keyIds.length;
+      if (usable === 0) throw fetchFailed(`the JWK Set at ${this.#url} has no usable key`);
+      if (usable > o.maxKeys) throw fetchFailed(`the JWK Set has ${usable} keys, more than maxKeys (${o.maxKeys})`);
       this.#gate = gate;
       this.#lastSuccess = o.now();
       this.#lastError = null;
@@ -167,8 +225,8 @@ class JwksGate {
   #due() {
     if (this.#inflight) return false;
     const o = this.#opts;
-    if (this.#sinceAttempt() < o.cooldown) return false;
-    return !this.hasKeys || o.now() - this.#lastSuccess >= o.ttl;
+    if (this.#sinceAttempt() < o.minRefreshSeconds * 1000) return false;
+    return !this.hasKeys || o.now() - this.#lastSuccess >= o.ttlSeconds * 1000;
   }
 
   /** Starts a due fetch; waits for it only while there are no keys yet. */
@@ -183,7 +241,7 @@ class JwksGate {
   /** After a `key_not_found`: whether fresh keys are (now) there to decide again with. */
   async #afterUnknownKid() {
     if (this.#inflight) await this.#inflight.catch(() => {});
-    else if (this.#sinceAttempt() >= this.#opts.cooldown) await this.refresh().catch(() => {});
+    else if (this.#sinceAttempt() >= this.#opts.minRefreshSeconds * 1000) await this.refresh().catch(() => {});
     else return false;
     return true;
   }

@@ -72,7 +72,9 @@ function express(options) {
     };
     let r;
     try {
-      r = decide(o, requestOf(o, req, req.method, req.originalUrl ?? req.url, req.headers.host, req.headers.authorization));
+      // `req.url`, not `req.originalUrl`: the router routes on the path
+      // relative to the mount and after URL rewrites, so that is what is decided.
+      r = decide(o, requestOf(o, req, req.method, req.url, req.headers.host, req.headers.authorization));
     } catch (e) {
       next(e);
       return;
@@ -102,6 +104,8 @@ function fastify(app, options, done) {
   }
   app.decorateRequest('mfagate', null);
   app.addHook('onRequest', async (request, reply) => {
+    // `request.raw.url` is what Fastify's router dispatched on: the URL after
+    // the `rewriteUrl` server option (`request.originalUrl` is the one before).
     const d = await decide(o, requestOf(o, request, request.method, request.raw.url, request.headers.host, request.headers.authorization));
     if (o.onDecision) o.onDecision(d, request);
     if (d.outcome === 'allow') {

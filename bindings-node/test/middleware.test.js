@@ -169,7 +169,7 @@ test('Web-standard handler behind a fetch-style server', async () => {
 test('middleware with a JwksGate fetching keys from a local endpoint', async () => {
   const { server: js, state } = jwksServer({ keys: [h.JWK1] });
   const jwksUri = `${await listen(js)}/keys`;
-  const remote = new mfagate.JwksGate(POLICY, { jwksUri, cooldown: 0 });
+  const remote = new mfagate.JwksGate(POLICY, { jwksUri, minRefreshSeconds: 0 });
   const app = http.createServer(expressApp(remote));
   const base = await listen(app);
   try {
@@ -196,7 +196,7 @@ test('a JWKS endpoint that is down: the middleware answers the core decision (40
   const { server: js } = jwksServer({ keys: [h.JWK1] });
   const jwksUri = `${await listen(js)}/keys`;
   await close(js);
-  const remote = new mfagate.JwksGate(POLICY, { jwksUri, timeout: 500 });
+  const remote = new mfagate.JwksGate(POLICY, { jwksUri, timeoutSeconds: 0.5 });
   const app = http.createServer(expressApp(remote));
   const base = await listen(app);
   try {

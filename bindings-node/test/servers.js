@@ -35,15 +35,24 @@ function webServer(handler, app) {
 
 /**
  * A JWKS endpoint whose behaviour the test sets: `ok` (serve `jwks`), `garbage`,
- * `status` (answer `status`), `slow` (wait `delay` ms first), `huge`.
+ * `status` (answer `status`), `slow` (wait `delay` ms first), `huge`,
+ * `redirect` (302 to /moved, which serves `jwks`). `paths` lists what was asked.
  */
 function jwksServer(initial) {
-  const state = { mode: 'ok', jwks: initial, hits: 0, delay: 0, status: 503 };
+  const state = { mode: 'ok', jwks: initial, hits: 0, delay: 0, status: 503, paths: [] };
   const server = http.createServer((req, res) => {
     state.hits += 1;
+    state.paths.push(req.url);
     const send = () => {
       if (res.destroyed) return;
+      if (req.url === '/moved') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state.jwks));
+        return;
+      }
       switch (state.mode) {
+        case 'redirect':
+          res.writeHead(302, { location: '/moved' }).end();
+          return;
         case 'garbage':
           res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>');
           return;
@@ -63,4 +72,23 @@ function jwksServer(initial) {
   return { server, state };
 }
 
-module.exports = { listen, close, webServer, jwksServer };
+/**
+ * One HTTP request with the path exactly as written (node:http sends it
+ * unchanged, where fetch() would normalise `\\` to `/`). Resolves to
+ * { status, statusText, headers, body }.
+ */
+function raw(base, path, { method = 'GET', headers = {} } = {}) {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, statusText: res.statusMessage, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+module.exports = { listen, close, webServer, jwksServer, raw };

@@ -4,7 +4,7 @@ import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
 
 __registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
-export const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError });
+export const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError, UsageError });
 export { Gate, parseJwks, builtinPolicies, inspect, version, MfagateError, PolicyError, JwksError, UsageError };
 /** Nothing to load with a bundler; kept so code can call init() everywhere. */
 export default async function init() {}

@@ -132,21 +132,26 @@ export function inspect(token: string, policy: PolicySpec, now?: number | null):
 export function version(): string;
 
 export interface JwksCacheOptions {
-  /** How long a fetched set is fresh. Default 3600. */
+  /** Seconds a fetched set is fresh. Default 3600. */
   ttlSeconds?: number;
-  /** Least time between refreshes for unknown kids or after failures. Default 60. */
+  /** Least seconds between two fetches for an unknown kid, after a failure, and before the first good set. Default 60. */
   minRefreshSeconds?: number;
-  /** Fetch timeout. Default 5000. */
-  timeoutMs?: number;
-  /** Largest body accepted. Default 262144. */
+  /** Seconds one whole fetch may take. Default 5. */
+  timeoutSeconds?: number;
+  /** Largest body accepted, in bytes. Default 262144. */
   maxBytes?: number;
-  /** Most keys accepted. Default 64. */
+  /** Most usable keys accepted. Default 64. */
   maxKeys?: number;
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+  /** Called on each failed fetch with a JwksError of code "jwks_fetch_failed". */
+  onError?: (error: JwksError) => void;
   /** Milliseconds clock, for tests. */
   now?: () => number;
+  /** @deprecated refused (TypeError): use timeoutSeconds. */
+  timeoutMs?: never;
 }
 export class JwksCache {
+  /** `url`: https (plain http only for 127.0.0.1, ::1 and localhost), else UsageError "jwks_url_invalid". Bad options: TypeError. */
   constructor(url: string | URL, options?: JwksCacheOptions);
   /** The set as JSON text. Throws JwksError "jwks_fetch_failed" only while no good set was ever fetched. */
   get(): Promise<string>;
@@ -154,6 +159,8 @@ export class JwksCache {
   refreshForUnknownKid(): Promise<boolean>;
   readonly version: number;
   readonly current: string | null;
+  /** The error of the last fetch, or null after a success. */
+  readonly lastError: JwksError | null;
   readonly stats: { fetches: number; failures: number; lastError: string | null };
 }
 export class JwksGate {

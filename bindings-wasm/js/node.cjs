@@ -6,7 +6,7 @@ const { bindJwks } = require('./jwks.cjs');
 
 glue.__registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
 const { Gate, parseJwks, builtinPolicies, inspect, version } = glue;
-const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError });
+const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError, UsageError });
 module.exports = {
   Gate, parseJwks, builtinPolicies, inspect, version, JwksCache, JwksGate,
   MfagateError, PolicyError, JwksError, UsageError,

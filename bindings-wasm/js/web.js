@@ -19,5 +19,5 @@ export function initSync(options) {
   register();
   return out;
 }
-export const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError });
+export const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError, UsageError });
 export { Gate, parseJwks, builtinPolicies, inspect, version, MfagateError, PolicyError, JwksError, UsageError };

@@ -344,7 +344,9 @@ extern "C" {
 }
 
 thread_local! {
-    static CRYPTO_NAMES: (JsValue, JsValue) = (JsValue::from_str("crypto"), JsValue::from_str("subtle"));
+    /// WebCrypto as it was when the module was initialised (see `start`):
+    /// `None` when there was none.
+    static WEBCRYPTO: std::cell::OnceCell<Option<JsValue>> = const { std::cell::OnceCell::new() };
     /// WebCrypto's parameter objects per algorithm, made once (WebCrypto
     /// only reads them).
     static PARAMS: RefCell<Vec<(Algorithm, JsValue, JsValue)>> = const { RefCell::new(Vec::new()) };
@@ -352,7 +354,6 @@ thread_local! {
     static REJECTED_IS_FALSE: Closure<dyn FnMut(JsValue) -> JsValue> = Closure::new(|_: JsValue| JsValue::FALSE);
 }
 
-/// `globalThis.crypto.subtle`, looked up on each use (a host may replace it).
 #[wasm_bindgen]
 extern "C" {
     /// A promise, with `then`/`catch` handlers whose return values are kept.
@@ -363,22 +364,45 @@ extern "C" {
     fn catch_value(this: &Thenable, on_rejected: &JsValue) -> Thenable;
 }
 
-fn subtle() -> Result<SubtleCrypto, JsValue> {
-    let subtle = CRYPTO_NAMES.with(|(c, s)| {
-        let crypto = Reflect::get(&js_sys::global(), c).unwrap_or(JsValue::UNDEFINED);
-        if crypto.is_object() {
-            Reflect::get(&crypto, s).unwrap_or(JsValue::UNDEFINED)
-        } else {
-            JsValue::UNDEFINED
-        }
+/// Runs once, when the module is instantiated (on `require`/`import` in Node
+/// and with bundlers, in `init()`/`initSync()` for the web build).
+#[wasm_bindgen(start)]
+pub fn start() {
+    WEBCRYPTO.with(|w| {
+        w.get_or_init(capture_webcrypto);
     });
-    if subtle.is_object() {
-        Ok(subtle.unchecked_into())
-    } else {
-        Err(crypto_error(
-            "globalThis.crypto.subtle is not available here",
-        ))
+}
+
+/// `globalThis.crypto.subtle`'s `importKey` and `verify` as they are now,
+/// bound to it, on a frozen object of the module's own. Signatures are then
+/// verified by these functions whatever code running later in the isolate
+/// does to `globalThis.crypto`, `crypto.subtle` or its methods.
+fn capture_webcrypto() -> Option<JsValue> {
+    let get = |o: &JsValue, k: &str| {
+        Reflect::get(o, &JsValue::from_str(k))
+            .ok()
+            .filter(JsValue::is_object)
+    };
+    let subtle = get(&get(&js_sys::global(), "crypto")?, "subtle")?;
+    let captured = Object::new();
+    for name in ["importKey", "verify"] {
+        let f = Reflect::get(&subtle, &JsValue::from_str(name))
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()?;
+        set(&captured, name, &f.bind0(&subtle));
     }
+    Some(Object::freeze(&captured).into())
+}
+
+/// The WebCrypto captured at initialisation.
+fn subtle() -> Result<SubtleCrypto, JsValue> {
+    WEBCRYPTO
+        .with(|w| w.get_or_init(capture_webcrypto).clone())
+        .map(JsCast::unchecked_into)
+        .ok_or_else(|| {
+            crypto_error("globalThis.crypto.subtle was not available when mfagate was initialised")
+        })
 }
 
 fn obj(pairs: &[(&str, JsValue)]) -> JsValue {

@@ -1,5 +1,5 @@
 // Unit tests of the nodejs build: conversions, errors, WebCrypto paths, key
-// caching, the JWKS cache. Run with `node --test tests/`.
+// caching, the JWKS cache. Run with `node --test tests/node.test.mjs`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -108,42 +108,8 @@ test('a policy pinning HS256 and RS256 decides both; HS256-only decides in one p
   assert.equal((await hsOnly.evaluate(api(bearer(jwt(claims.appUserMfa))))).reason, 'algorithm_not_allowed');
 });
 
-test('each WebCrypto key is imported once per gate and algorithm, also under concurrency', async () => {
-  const subtle = globalThis.crypto.subtle;
-  const original = subtle.importKey;
-  let imports = 0;
-  subtle.importKey = function (...a) { imports++; return original.apply(this, a); };
-  try {
-    const g = new Gate(withAlg('RS256'), jwks);
-    const t = bearer(jwt(claims.appUserMfa));
-    const ds = await Promise.all(Array.from({ length: 20 }, () => g.evaluate(api(t))));
-    assert.ok(ds.every((d) => d.reason === 'mfa_satisfied'));
-    for (let i = 0; i < 5; i++) assert.equal((await g.evaluate(api(t))).reason, 'mfa_satisfied');
-    assert.equal(imports, 1);
-    await g.evaluate(api(bearer(jwt(claims.appUserMfa, { kid: 'rsa-2' }))));
-    assert.equal(imports, 2);
-    // HS256 never touches WebCrypto.
-    const h = new Gate(withAlg('HS256'), jwks);
-    await h.evaluate(api(bearer(jwt(claims.appUserMfa, { alg: 'HS256', kid: 'hs-1' }))));
-    assert.equal(imports, 2);
-  } finally {
-    subtle.importKey = original;
-  }
-});
-
-test('without WebCrypto an RS256 evaluation is refused with verification_unavailable', async () => {
-  const desc = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
-  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
-  try {
-    const g = new Gate('partner-center', jwks);
-    const d = await g.evaluate(api(bearer(jwt(claims.appUserMfa))));
-    assert.deepEqual([d.outcome, d.reason, d.http.status], ['deny', 'verification_unavailable', 500]);
-    // Decisions that need no signature still work.
-    assert.equal((await g.evaluate({ path: '/v1/x', now: NOW })).reason, 'no_credential');
-  } finally {
-    Object.defineProperty(globalThis, 'crypto', desc);
-  }
-});
+// WebCrypto capture, key import counts and no WebCrypto: tests/webcrypto.test.mjs
+// (the module must be loaded after its set-up there).
 
 test('evaluateClaims decides on verified claims, synchronously', () => {
   const g = new Gate('partner-center', null);
@@ -177,11 +143,18 @@ test('gate properties', () => {
 
 // --- JwksCache on a local HTTP server -------------------------------------
 
+/** A JWKS endpoint: answers `status` with `body` (after `delayMs`); /moved always serves the good set. */
 async function jwksServer() {
-  const s = { body: JSON.stringify(jwks), status: 200, hits: 0, delayMs: 0, headers: {} };
+  const s = { body: JSON.stringify(jwks), status: 200, hits: 0, delayMs: 0, headers: {}, paths: [] };
   const srv = createServer((req, res) => {
     s.hits++;
+    s.paths.push(req.url);
+    if (req.url === '/moved') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+      return;
+    }
     setTimeout(() => {
+      if (res.destroyed) return;
       res.writeHead(s.status, { 'content-type': 'application/json', ...s.headers });
       res.end(s.body);
     }, s.delayMs);
@@ -192,11 +165,21 @@ async function jwksServer() {
   return s;
 }
 
+/** A URL on 127.0.0.1 where nothing listens. */
+async function downUrl() {
+  const s = await jwksServer();
+  await s.close();
+  return s.url;
+}
+
+const isFetchFailed = (e) => e instanceof JwksError && e instanceof Error && e.code === 'jwks_fetch_failed';
+
 test('JwksCache: TTL, unknown-kid refresh at most once per interval, keeps last good keys', async () => {
   const s = await jwksServer();
   let clock = 1_000_000;
   try {
-    const cache = new m.JwksCache(s.url, { ttlSeconds: 600, minRefreshSeconds: 60, now: () => clock });
+    const errors = [];
+    const cache = new m.JwksCache(s.url, { ttlSeconds: 600, minRefreshSeconds: 60, now: () => clock, onError: (e) => errors.push(e) });
     const gate = new m.JwksGate('partner-center', cache);
     const t1 = bearer(jwt(claims.appUserMfa));
     assert.equal((await gate.evaluate(api(t1))).reason, 'mfa_satisfied');
@@ -215,21 +198,36 @@ test('JwksCache: TTL, unknown-kid refresh at most once per interval, keeps last 
     assert.equal((await gate.evaluate(api(t9))).reason, 'mfa_satisfied');
     assert.equal(s.hits, 3);
     assert.equal(cache.version, 2);
-    // Garbage, an error status, too many keys and a huge body keep the last good keys.
-    for (const bad of [() => { s.body = 'not json'; }, () => { s.body = '{"keys":[{"kty":"RSA"}]}'; }, () => { s.status = 500; s.body = ''; },
-      () => { s.status = 200; s.body = JSON.stringify({ keys: Array.from({ length: 100 }, (_, i) => ({ ...jwks.keys[0], kid: `k${i}` })) }); },
-      () => { s.body = JSON.stringify({ keys: jwks.keys, pad: 'x'.repeat(300_000) }); }]) {
-      bad();
+    assert.equal(errors.length, 0);
+    // Garbage, an error status, a redirect, no usable key, too many keys and a
+    // huge body keep the last good keys, and each is reported to onError.
+    const bad = [
+      [() => { s.body = 'not json'; }, /JWK Set|JSON/],
+      [() => { s.body = '{"keys":[{"kty":"RSA"}]}'; }, /./],
+      [() => { s.body = '{"keys":[]}'; }, /no usable key/],
+      [() => { s.body = JSON.stringify({ keys: [{ kty: 'OKP', kid: 'ed', crv: 'Ed25519', x: 'AA' }] }); }, /no usable key/],
+      [() => { s.status = 500; s.body = ''; }, /answered 500/],
+      [() => { s.status = 302; s.headers = { location: '/moved' }; }, /answered 302 \(redirects are not followed\)/],
+      [() => { s.status = 200; s.headers = {}; s.body = JSON.stringify({ keys: Array.from({ length: 100 }, (_, i) => ({ ...jwks.keys[0], kid: `k${i}` })) }); }, /100 keys, more than maxKeys \(64\)/],
+      [() => { s.body = JSON.stringify({ keys: jwks.keys, pad: 'x'.repeat(300_000) }); }, /maxBytes \(262144\)/],
+    ];
+    for (const [set, why] of bad) {
+      set();
       clock += 601_000; // stale: get() refetches
       const before = s.hits;
       assert.equal((await gate.evaluate(api(t9))).reason, 'mfa_satisfied');
       assert.equal(s.hits, before + 1);
       assert.equal(cache.version, 2);
       assert.ok(cache.stats.lastError, 'the failure is recorded');
+      const e = errors.at(-1);
+      assert.ok(isFetchFailed(e), String(e));
+      assert.match(e.message, why);
       // A failed refresh is not retried on every request.
       await gate.evaluate(api(t9));
       assert.equal(s.hits, before + 1);
     }
+    assert.equal(errors.length, bad.length);
+    assert.ok(!s.paths.includes('/moved'), 'the redirect was not followed');
   } finally {
     await s.close();
   }
@@ -239,9 +237,9 @@ test('JwksCache: timeout, and jwks_fetch_failed while no good set was ever fetch
   const s = await jwksServer();
   try {
     s.delayMs = 2000;
-    const cache = new m.JwksCache(s.url, { timeoutMs: 100, minRefreshSeconds: 0 });
+    const cache = new m.JwksCache(s.url, { timeoutSeconds: 0.1, minRefreshSeconds: 0 });
     const t0 = Date.now();
-    await assert.rejects(cache.get(), (e) => e instanceof JwksError && e.code === 'jwks_fetch_failed' && /timed out/.test(e.message));
+    await assert.rejects(cache.get(), (e) => isFetchFailed(e) && /no answer within 0.1 s/.test(e.message));
     assert.ok(Date.now() - t0 < 1500, 'the timeout cut the fetch');
     s.delayMs = 0;
     s.body = 'garbage';
@@ -250,6 +248,89 @@ test('JwksCache: timeout, and jwks_fetch_failed while no good set was ever fetch
     assert.equal(JSON.parse(await cache.get()).keys.length, 4);
   } finally {
     await s.close();
+  }
+});
+
+test('JwksCache: before the first good set, 50 requests against a down endpoint are one fetch', async () => {
+  let clock = 5_000_000;
+  const errors = [];
+  let fetches = 0;
+  const url = await downUrl();
+  const cache = new m.JwksCache(url, { now: () => clock, onError: (e) => errors.push(e), fetch: (...a) => { fetches++; return fetch(...a); } });
+  const gate = new m.JwksGate('partner-center', cache);
+  const t = bearer(jwt(claims.appUserMfa));
+  for (let i = 0; i < 25; i++) await assert.rejects(gate.evaluate(api(t)), isFetchFailed);
+  const all = await Promise.allSettled(Array.from({ length: 25 }, () => gate.evaluate(api(t))));
+  assert.ok(all.every((r) => r.status === 'rejected' && isFetchFailed(r.reason)));
+  assert.equal(fetches, 1);
+  assert.equal(cache.stats.fetches, 1);
+  assert.equal(errors.length, 1);
+  assert.ok(isFetchFailed(errors[0]));
+  assert.match(errors[0].message, /cannot fetch/);
+  // the default minRefreshSeconds (60) spaces the retries
+  clock += 59_000;
+  await assert.rejects(cache.get(), isFetchFailed);
+  assert.equal(fetches, 1);
+  clock += 1_000;
+  await Promise.allSettled(Array.from({ length: 10 }, () => cache.get()));
+  assert.equal(fetches, 2);
+  assert.equal(errors.length, 2);
+});
+
+test('JwksCache: the defaults ttlSeconds 3600 and minRefreshSeconds 60', async () => {
+  const s = await jwksServer();
+  let clock = 1_000_000;
+  try {
+    const cache = new m.JwksCache(s.url, { now: () => clock });
+    await cache.get();
+    clock += 3_599_000;
+    await cache.get();
+    assert.equal(s.hits, 1, 'fresh for 3600 s');
+    clock += 1_000;
+    await cache.get();
+    assert.equal(s.hits, 2, 'refetched at 3600 s');
+    clock += 59_000;
+    assert.equal(await cache.refreshForUnknownKid(), false);
+    assert.equal(s.hits, 2, 'no refetch for an unknown kid before 60 s');
+    clock += 1_000;
+    await cache.refreshForUnknownKid();
+    assert.equal(s.hits, 3, 'one at 60 s');
+  } finally {
+    await s.close();
+  }
+});
+
+test('JwksCache: the default timeoutSeconds is 5', async () => {
+  const s = await jwksServer();
+  try {
+    s.delayMs = 8000;
+    const cache = new m.JwksCache(s.url);
+    const t0 = Date.now();
+    await assert.rejects(cache.get(), (e) => isFetchFailed(e) && /no answer within 5 s/.test(e.message));
+    const took = Date.now() - t0;
+    assert.ok(took >= 4900 && took < 7000, `took ${took} ms`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('JwksCache: the URL is https, or http only on a loopback host', () => {
+  for (const ok of ['https://login.microsoftonline.com/common/discovery/keys', 'http://127.0.0.1:8080/keys', 'http://[::1]:8080/keys', 'http://localhost/keys', new URL('https://example.com/k')]) {
+    assert.doesNotThrow(() => new m.JwksCache(ok), String(ok));
+  }
+  for (const bad of ['http://example.com/keys', 'http://127.0.0.2/keys', 'http://localhost.example.com/keys', 'http://10.0.0.1/keys', 'ftp://127.0.0.1/keys', 'file:///etc/keys', 'keys.json', '']) {
+    assert.throws(() => new m.JwksCache(bad), (e) => e instanceof UsageError && e instanceof Error && e.code === 'jwks_url_invalid', bad);
+  }
+});
+
+test('JwksCache: options are checked; the old timeoutMs is refused with its replacement', () => {
+  const u = 'https://example.com/keys';
+  assert.throws(() => new m.JwksCache(u, { timeoutMs: 3000 }), (e) => e instanceof TypeError && /`timeoutMs`/.test(e.message) && /timeoutSeconds/.test(e.message));
+  for (const [old, replacement] of [['ttl', 'ttlSeconds'], ['cooldown', 'minRefreshSeconds'], ['timeout', 'timeoutSeconds']]) {
+    assert.throws(() => new m.JwksCache(u, { [old]: 1000 }), (e) => e instanceof TypeError && e.message.includes(`\`${old}\``) && e.message.includes(replacement), old);
+  }
+  for (const bad of [{ ttlSeconds: 0 }, { minRefreshSeconds: -1 }, { timeoutSeconds: 0 }, { maxBytes: 0 }, { maxKeys: 1.5 }, { ttlSeconds: '60' }, { onError: 'log' }, { minRefreshSecond: 5 }]) {
+    assert.throws(() => new m.JwksCache(u, bad), TypeError, JSON.stringify(bad));
   }
 });
 

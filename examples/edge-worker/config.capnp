@@ -25,7 +25,9 @@ const gate :Workerd.Worker = (
   bindings = [
     (name = "ORIGIN", service = "origin"),
     (name = "JWKS", service = "origin"),
-    (name = "JWKS_URL", text = "http://origin.internal/.well-known/jwks.json"),
+    # https: the cache fetches nothing else (but loopback); the JWKS binding
+    # carries the request to the origin, whatever the URL's host.
+    (name = "JWKS_URL", text = "https://origin.internal/.well-known/jwks.json"),
     (name = "MFAGATE_POLICY", text = "partner-center"),
     (name = "JWKS_MIN_REFRESH_SECONDS", text = "1"),
   ],

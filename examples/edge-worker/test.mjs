@@ -12,11 +12,21 @@ import { jwt, jwks, makeClaims, keys } from '../../bindings-wasm/tests/tokens.mj
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 // The origin: echoes what reached it; serves the JWK Set.
-const origin = { hits: [], jwksHits: 0, jwks: { keys: jwks.keys.slice(0, 3) } };
+// `jwksMode`: 'ok', 'error' (500) or 'redirect' (302 to /moved/jwks.json, which
+// serves the set plus a key 'rsa-moved': a cache that followed would find it).
+const origin = { hits: [], jwksHits: 0, movedHits: 0, jwksMode: 'ok', jwks: { keys: jwks.keys.slice(0, 3) } };
 const srv = createServer((req, res) => {
   if (req.url === '/.well-known/jwks.json') {
     origin.jwksHits++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(origin.jwks));
+    if (origin.jwksMode === 'error') res.writeHead(500).end('down for maintenance');
+    else if (origin.jwksMode === 'redirect') res.writeHead(302, { location: '/moved/jwks.json' }).end();
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(origin.jwks));
+    return;
+  }
+  if (req.url === '/moved/jwks.json') {
+    origin.movedHits++;
+    const moved = { keys: [...origin.jwks.keys, { ...jwks.keys[0], kid: 'rsa-moved' }] };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(moved));
     return;
   }
   origin.hits.push(req.url);
@@ -121,4 +131,61 @@ test('key rotation: an unknown kid refreshes the JWKS (rate-limited), then passe
   r = await get('/v1/customers', { authorization: `Bearer ${t}` });
   assert.equal(r.status, 200, JSON.stringify(await r.clone().json()));
   assert.equal(origin.jwksHits, before + 2);
+});
+
+/** Waits until workerd's output matches `re` (console.error lines are printed asynchronously). */
+async function logged(re) {
+  const deadline = Date.now() + 5000;
+  while (!re.test(wd.output())) {
+    if (Date.now() > deadline) assert.fail(`workerd never logged ${re}:\n${wd.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a failed JWKS fetch (500, a redirect) is reported to onError and the last good keys stay', async () => {
+  const good = () => get('/v1/customers', { authorization: `Bearer ${jwt(makeClaims(now()).appUserMfa)}` });
+  const moved = jwt(makeClaims(now()).appUserMfa, { kid: 'rsa-moved', key: keys.rsa1 });
+  try {
+    for (const [mode, why] of [['error', /answered 500/], ['redirect', /answered 302 \(redirects are not followed\)/]]) {
+      origin.jwksMode = mode;
+      await new Promise((r) => setTimeout(r, 1100)); // past JWKS_MIN_REFRESH_SECONDS
+      const before = origin.jwksHits;
+      const r = await get('/v1/customers', { authorization: `Bearer ${moved}` });
+      assert.equal(r.status, 401, mode);
+      assert.equal((await r.json()).reason, 'key_not_found', `${mode}: the redirect target was not used`);
+      assert.equal(origin.jwksHits, before + 1, mode);
+      await logged(new RegExp(`"mfagate_error":"jwks_fetch_failed","message":"[^"]*${why.source}`));
+      assert.equal((await good()).status, 200, `${mode}: the last good keys stay in use`);
+    }
+    assert.equal(origin.movedHits, 0, 'the redirect was never followed');
+  } finally {
+    origin.jwksMode = 'ok';
+  }
+});
+
+test('an Authorization header and a session cookie together: 400 credential_ambiguous, origin untouched', async () => {
+  const n = hitsBefore();
+  const c = makeClaims(now());
+  for (const path of ['/v1/customers', '/dashboard/overview']) {
+    const r = await get(path, { authorization: `Bearer ${jwt(c.appUserMfa)}`, cookie: `theme=dark; mfagate_id_token=${jwt(c.idTokenMfa)}` });
+    assert.equal(r.status, 400, path);
+    assert.equal((await r.json()).reason, 'credential_ambiguous', path);
+  }
+  assert.equal(origin.hits.length, n);
+  // Other cookies beside an Authorization header are no session: forwarded.
+  const r = await get('/v1/customers', { authorization: `Bearer ${jwt(c.appUserMfa)}`, cookie: 'theme=dark; other_id_token=x' });
+  assert.equal(r.status, 200);
+  assert.equal((await r.json()).seen['x-mfagate-reason'], 'mfa_satisfied');
+});
+
+test('two session cookies: refused as credential_ambiguous, origin untouched', async () => {
+  // Frameworks disagree on which one counts (Starlette, Django and SimpleCookie
+  // take the last; others the first), so neither may be the one decided on.
+  const n = hitsBefore();
+  const c = makeClaims(now());
+  const r = await get('/dashboard/overview', { cookie: `mfagate_id_token=${jwt(c.idTokenPwd)}; theme=dark; mfagate_id_token=${jwt(c.idTokenMfa)}` });
+  const body = await r.json();
+  assert.equal(origin.hits.length, n, `forwarded: ${JSON.stringify(body)}`);
+  assert.equal(body.reason, 'credential_ambiguous');
+  assert.equal(r.status, 400);
 });

@@ -5,8 +5,10 @@
 // Bindings (see config.capnp / README.md):
 //   ORIGIN          service: the origin (requests are forwarded to it)
 //   MFAGATE_POLICY  text: a built-in name or a JSON policy spec (default "partner-center")
-//   JWKS_URL        text: the JWK Set URL (your tenant's jwks_uri), fetched and cached
+//   JWKS_URL        text: the JWK Set URL (your tenant's jwks_uri, https), fetched and cached
 //   JWKS            service (optional): fetch JWKS_URL through this binding instead of the internet
+//   JWKS_TTL_SECONDS, JWKS_MIN_REFRESH_SECONDS, JWKS_TIMEOUT_SECONDS
+//                   text (optional): the cache's ttlSeconds (3600), minRefreshSeconds (60), timeoutSeconds (5)
 //   JWKS_JSON       text (optional): a fixed JWK Set instead of JWKS_URL
 //   SESSION_COOKIE  text (optional): the cookie holding a page session's ID token (default "mfagate_id_token")
 import { Gate, JwksCache, JwksGate, initSync } from 'mfagate-wasm';
@@ -22,10 +24,14 @@ function gateFor(env) {
   const raw = (env.MFAGATE_POLICY ?? 'partner-center').trim();
   const policy = raw.startsWith('{') ? JSON.parse(raw) : raw;
   if (env.JWKS_URL) {
+    const seconds = (v) => (v === undefined ? undefined : Number(v)); // unset: the cache's default
     const cache = new JwksCache(env.JWKS_URL, {
       fetch: env.JWKS ? (url, init) => env.JWKS.fetch(url, init) : undefined,
-      ttlSeconds: Number(env.JWKS_TTL_SECONDS ?? 3600),
-      minRefreshSeconds: Number(env.JWKS_MIN_REFRESH_SECONDS ?? 60),
+      ttlSeconds: seconds(env.JWKS_TTL_SECONDS),
+      minRefreshSeconds: seconds(env.JWKS_MIN_REFRESH_SECONDS),
+      timeoutSeconds: seconds(env.JWKS_TIMEOUT_SECONDS),
+      // Each failed fetch (the last good keys stay in use): URL and reason only.
+      onError: (e) => console.error(JSON.stringify({ mfagate_error: e.code, message: e.message })),
     });
     gate = new JwksGate(policy, cache);
   } else {
@@ -34,25 +40,30 @@ function gateFor(env) {
   return gate;
 }
 
-function cookie(header, name) {
+/** Every value of the cookie `name`, in order (a header may carry it twice). */
+function cookieValues(header, name) {
+  const out = [];
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+    if (i > 0 && part.slice(0, i).trim() === name) out.push(part.slice(i + 1).trim());
   }
-  return null;
+  return out;
 }
 
-/** The gate's request from a fetch Request: the Authorization header when
- * there is one, else the session cookie's ID token. */
+/** The gate's request from a fetch Request. Both credentials go to the core,
+ * which decides what two of them mean (an Authorization header and a
+ * session, or a session cookie sent twice, are ambiguous: frameworks differ
+ * on which one they use). Several values of the session cookie are passed
+ * joined with ", ", never one picked here. */
 function toGateRequest(request, env) {
   const url = new URL(request.url);
-  const authorization = request.headers.get('authorization');
+  const sessions = cookieValues(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token');
   return {
     method: request.method,
     path: url.pathname,
     host: url.host,
-    authorization,
-    token: authorization ? null : cookie(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token'),
+    authorization: request.headers.get('authorization'),
+    token: sessions.length === 0 ? null : sessions.join(', '),
     now: Math.floor(Date.now() / 1000),
   };
 }

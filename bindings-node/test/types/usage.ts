@@ -36,10 +36,15 @@ try {
 
 const remote = new mfagate.JwksGate('partner-center', {
   jwksUri: 'https://login.microsoftonline.com/common/discovery/keys',
-  ttl: 600_000,
-  cooldown: 30_000,
+  ttlSeconds: 3600,
+  minRefreshSeconds: 60,
+  timeoutSeconds: 5,
+  maxBytes: 262_144,
+  maxKeys: 64,
   onError: (e: mfagate.JwksError) => console.warn(e.code),
 });
+// @ts-expect-error the millisecond options are gone: ttlSeconds
+void new mfagate.JwksGate('partner-center', { jwksUri: 'https://example.com/keys', ttl: 600_000 });
 const p: Promise<Decision> = remote.evaluate(request);
 void p;
 

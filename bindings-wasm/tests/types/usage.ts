@@ -1,6 +1,6 @@
 // A typed usage of mfagate-wasm, checked by `tsc --noEmit` (never run).
 // The @ts-expect-error lines must stay errors: they prove the types bite.
-import init, { Gate, JwksCache, JwksGate, MfagateError, PolicyError, UsageError, parseJwks, builtinPolicies, inspect, type Decision, type MfagateRequest } from 'mfagate-wasm';
+import init, { Gate, JwksCache, JwksGate, JwksError, MfagateError, PolicyError, UsageError, parseJwks, builtinPolicies, inspect, type Decision, type MfagateRequest } from 'mfagate-wasm';
 
 export async function usage(token: string): Promise<number> {
   await init();
@@ -29,7 +29,14 @@ export async function usage(token: string): Promise<number> {
       void e.hint;
     }
   }
-  const cache = new JwksCache('https://login.microsoftonline.com/common/discovery/v2.0/keys', { ttlSeconds: 3600, timeoutMs: 3000 });
+  const cache = new JwksCache('https://login.microsoftonline.com/common/discovery/v2.0/keys', {
+    ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262144, maxKeys: 64,
+    onError: (e: JwksError) => console.warn(e.code, e.message),
+  });
+  // @ts-expect-error timeoutMs is gone: timeoutSeconds
+  void new JwksCache('https://example.com/keys', { timeoutMs: 3000 });
+  const lastError: JwksError | null = cache.lastError;
+  void lastError;
   const viaCache: Decision = await new JwksGate('partner-center', cache).evaluate({ path: '/commerce/customers', token });
   const info: { keys: number; kids: string[] } = parseJwks('{"keys": []}');
   const names: string[] = builtinPolicies();
