@@ -100,6 +100,18 @@ class Gate {
     }
   }
 
+  /**
+   * The same policy while no key set is available yet: every token gets
+   * `keys_unavailable` (503, Retry-After: `retryAfterSeconds`), never "sign
+   * in again". Used by JwksGate before its first good fetch.
+   */
+  withoutKeys(why, retryAfterSeconds) {
+    if (typeof why !== 'string' || !Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
+      throw new TypeError('withoutKeys(why: string, retryAfterSeconds: non-negative integer)');
+    }
+    return new Gate(this.#native.withoutKeys(why, Math.min(retryAfterSeconds, 0xffffffff)), WRAP);
+  }
+
   get policyName() {
     return this.#native.policyName;
   }

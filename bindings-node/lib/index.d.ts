@@ -116,6 +116,8 @@ export declare class Gate {
   /** The decision as the core's own JSON text (Decision::to_json), for audit logs. */
   evaluateJson(request: GateRequest): string;
   withKeys(jwks: Jwks): Gate;
+  /** The same policy while no key set is available yet: every token gets keys_unavailable (503, Retry-After). */
+  withoutKeys(why: string, retryAfterSeconds: number): Gate;
   readonly policyName: string;
   readonly keyIds: Array<string | null | undefined>;
   readonly skippedKeys: string[];
@@ -192,3 +194,9 @@ export declare function handler(options: MiddlewareOptions<Request> & { gate: Ga
 export declare function handler(options: MiddlewareOptions<Request>): (request: Request) => Response | null | Promise<Response | null>;
 export declare function decisionOf(request: Request): Decision | null;
 export declare function toResponse(decision: Decision): Response;
+/**
+ * The session cookie `name` of a Node, Fastify or Web request, for the
+ * `token` option: several cookies of that name come back joined with ", "
+ * (the core refuses them as credential_ambiguous); null when there is none.
+ */
+export declare function sessionCookie(request: { headers: unknown }, name: string): string | null;

@@ -20,4 +20,5 @@ module.exports = {
   handler: middleware.handler,
   decisionOf: middleware.decisionOf,
   toResponse: middleware.toResponse,
+  sessionCookie: middleware.sessionCookie,
 };

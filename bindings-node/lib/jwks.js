@@ -105,8 +105,8 @@ function checkUrl(jwksUri) {
  * - at most one fetch is in flight at a time;
  * - `timeoutSeconds` bounds each fetch, `maxBytes` the document and
  *   `maxKeys` its usable keys; the URL is https (http only on loopback).
- * Before any fetch has succeeded the key set is empty, so the core refuses
- * signed tokens with `key_not_found`.
+ * Before any fetch has succeeded there is no key set: the core refuses every
+ * token with `keys_unavailable` (503, Retry-After), never "sign in again".
  */
 class JwksGate {
   #policyGate;
@@ -127,13 +127,17 @@ class JwksGate {
     const o = readOptions(options);
     this.#url = checkUrl(jwksUri);
     this.#policyGate = new Gate(policy, EMPTY_JWKS);
-    this.#gate = this.#policyGate;
+    this.#gate = null;
     this.#opts = o;
   }
 
-  /** The current gate (the last good keys). */
+  /** The current gate: the last good keys, or, before the first good fetch, one that answers keys_unavailable. */
   get gate() {
-    return this.#gate;
+    if (this.#gate) return this.#gate;
+    const o = this.#opts;
+    const why = this.#lastError?.message ?? `no JWK Set was fetched from ${this.#url} yet`;
+    const left = o.minRefreshSeconds - (o.now() - this.#lastAttempt) / 1000;
+    return this.#policyGate.withoutKeys(why, Math.max(1, Math.ceil(Number.isFinite(left) ? left : 1)));
   }
   /** The error of the last fetch, or null if it succeeded. */
   get lastError() {
@@ -249,17 +253,17 @@ class JwksGate {
   /** Decides a request, fetching keys as described on the class. */
   async evaluate(request) {
     await this.#before();
-    const d = this.#gate.evaluate(request);
+    const d = this.gate.evaluate(request);
     if (d.reason !== 'key_not_found' || !(await this.#afterUnknownKid())) return d;
-    return this.#gate.evaluate(request);
+    return this.gate.evaluate(request);
   }
 
   /** Like evaluate, on the libuv thread pool. */
   async evaluateAsync(request) {
     await this.#before();
-    const d = await this.#gate.evaluateAsync(request);
+    const d = await this.gate.evaluateAsync(request);
     if (d.reason !== 'key_not_found' || !(await this.#afterUnknownKid())) return d;
-    return this.#gate.evaluateAsync(request);
+    return this.gate.evaluateAsync(request);
   }
 }
 

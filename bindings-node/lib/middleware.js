@@ -16,6 +16,33 @@ function checkOptions(options, who) {
   return o;
 }
 
+const native = require('../index.js');
+
+/**
+ * The Authorization header of a Node request, every line of it: Node's
+ * `req.headers` keeps only the first Authorization line, so two credentials
+ * would pass as one. Joined with ", " (RFC 9110 §5.3), they are refused by
+ * the core as `credential_ambiguous`.
+ */
+function authorizationOf(raw) {
+  const all = raw.headersDistinct?.authorization;
+  return Array.isArray(all) && all.length > 0 ? all.join(', ') : raw.headers.authorization;
+}
+
+/**
+ * The session cookie `name` of a request (a Node IncomingMessage, a Fastify
+ * request or a Web Request), for the `token` option: every cookie of that
+ * name, joined with ", " when there are several (refused as
+ * `credential_ambiguous`), or null.
+ */
+function sessionCookie(request, name) {
+  if (typeof name !== 'string' || name === '') throw new TypeError('sessionCookie(request, name): name must be a cookie name');
+  const headers = request?.headers;
+  const header = typeof headers?.get === 'function' ? headers.get('cookie') : headers?.cookie;
+  const text = Array.isArray(header) ? header.join('; ') : header;
+  return typeof text === 'string' ? native.sessionCookie(text, name) : null;
+}
+
 /** The binding's request object from the parts of an HTTP request. */
 function requestOf(o, native, method, path, host, authorization) {
   const req = { method, path, host: host ?? null, authorization: authorization ?? null };
@@ -74,7 +101,7 @@ function express(options) {
     try {
       // `req.url`, not `req.originalUrl`: the router routes on the path
       // relative to the mount and after URL rewrites, so that is what is decided.
-      r = decide(o, requestOf(o, req, req.method, req.url, req.headers.host, req.headers.authorization));
+      r = decide(o, requestOf(o, req, req.method, req.url, req.headers.host, authorizationOf(req)));
     } catch (e) {
       next(e);
       return;
@@ -106,7 +133,7 @@ function fastify(app, options, done) {
   app.addHook('onRequest', async (request, reply) => {
     // `request.raw.url` is what Fastify's router dispatched on: the URL after
     // the `rewriteUrl` server option (`request.originalUrl` is the one before).
-    const d = await decide(o, requestOf(o, request, request.method, request.raw.url, request.headers.host, request.headers.authorization));
+    const d = await decide(o, requestOf(o, request, request.method, request.raw.url, request.headers.host, authorizationOf(request.raw)));
     if (o.onDecision) o.onDecision(d, request);
     if (d.outcome === 'allow') {
       request.mfagate = d;
@@ -160,4 +187,4 @@ function decisionOf(request) {
   return DECISIONS.get(request) ?? null;
 }
 
-module.exports = { express, fastify, handler, decisionOf, toResponse, writeNode };
+module.exports = { express, fastify, handler, decisionOf, toResponse, writeNode, sessionCookie };

@@ -147,6 +147,18 @@ impl NativeGate {
         }
     }
 
+    /// The same policy while no key set is available yet (every fetch of the
+    /// JWKS failed so far): tokens get `keys_unavailable` (503).
+    #[napi]
+    pub fn without_keys(&self, why: String, retry_after: u32) -> NativeGate {
+        NativeGate {
+            inner: Gate::new(
+                self.inner.policy().clone(),
+                KeySet::unavailable(why, retry_after),
+            ),
+        }
+    }
+
     /// Decides a request on the calling thread; returns the decision packed
     /// for `lib/decision.js` (see `src/pack.rs`).
     #[napi]
@@ -279,6 +291,14 @@ impl Task for Evaluation {
 }
 
 /// The names `Gate` accepts as a built-in policy.
+/// The session cookie `name` from a Cookie header; several cookies of that
+/// name come back joined with ", " (the core then refuses them as
+/// `credential_ambiguous`).
+#[napi]
+pub fn session_cookie(cookie_header: String, name: String) -> Option<String> {
+    mfagate::session_cookie(&cookie_header, &name)
+}
+
 #[napi]
 pub fn builtin_policies() -> Vec<&'static str> {
     mfagate::BUILTIN_NAMES.to_vec()

@@ -71,7 +71,7 @@ test('request defaults: GET, system clock, null credential', () => {
 });
 
 test('pages redirect, and mfa_registered=false asks for registration first', () => {
-  const policy = { builtin: 'partner-center', overrides: { roles: { app_roles: { admin_agent: ['AdminAgent'] } } } };
+  const policy = { builtin: 'partner-center', overrides: { token: { partner_tenants: [h.TENANT] }, roles: { app_roles: { admin_agent: ['AdminAgent'] } } } };
   const g = new Gate(policy, JWKS);
   const tok = h.signRS256(h.claims({ amr: ['pwd'], roles: ['AdminAgent'] }));
   const d = g.evaluate({ path: '/commerce/customers', token: tok, now: h.NOW, mfa_registered: false });
@@ -129,7 +129,10 @@ test('misuse throws Error subclasses with the core code', () => {
   assertError(() => new Gate(42, JWKS), PolicyError, 'policy_invalid');
   assertError(() => new Gate('partner-center', '{not json'), JwksError, 'jwks_invalid');
   assertError(() => new Gate('partner-center', 7), JwksError, 'jwks_invalid');
-  assertError(() => new Gate('partner-center', { keys: [{ kty: 'oct', kid: 's', k: 'c2hvcnQ' }] }), JwksError, 'jwk_unsupported');
+  // One unusable key never rejects the set (RFC 7517 §5): it is skipped and listed.
+  const skipping = new Gate('partner-center', { keys: [{ kty: 'oct', kid: 's', k: 'c2hvcnQ' }, h.JWK1] });
+  assert.deepEqual(skipping.keyIds, ['rsa-1']);
+  assert.match(skipping.skippedKeys[0], /^s: /);
   const g = new Gate('partner-center', JWKS);
   assertError(() => g.evaluate({ now: h.NOW }), UsageError, 'request_invalid');
   assertError(() => g.evaluate(null), UsageError, 'request_invalid');

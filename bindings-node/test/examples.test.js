@@ -19,13 +19,13 @@ function blockAfter(marker) {
   return m[1];
 }
 
-async function runExample(t, file) {
+async function runExample(t, file, env = {}) {
   const rel = `bindings-node/examples/${file}`;
   assert.equal(blockAfter(`<!-- example: ${rel} -->`), fs.readFileSync(path.join(ROOT, rel), 'utf8'), `docs/node.md shows ${rel} as it is`);
   const jwks = jwksServer({ keys: [h.JWK1] });
   const jwksUri = `${await listen(jwks.server)}/keys`;
   t.after(() => close(jwks.server));
-  const child = spawn(process.execPath, [path.join(ROOT, rel)], { env: { ...process.env, PORT: '0', JWKS_URI: jwksUri }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(ROOT, rel)], { env: { ...process.env, PORT: '0', JWKS_URI: jwksUri, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill());
   const base = await new Promise((resolve, reject) => {
     let out = '';
@@ -56,13 +56,27 @@ test('the Express example runs', async (t) => {
 });
 
 test('the Fastify example runs', async (t) => {
-  const { base } = await runExample(t, 'fastify.js');
+  const ADMIN = 'a1a1a1a1-0000-4000-8000-000000000001';
+  const { base } = await runExample(t, 'fastify.js', { CLIENT_ID: h.APP, PARTNER_TENANT: h.TENANT, ADMIN_AGENTS_GROUP: ADMIN });
   let r = await fetch(`${base}/v1/customers`, { headers: { authorization: `Bearer ${fresh()}` } });
   assert.equal(r.status, 200);
   assert.deepEqual(await r.json(), { reason: 'mfa_satisfied' });
   r = await fetch(`${base}/commerce/customers`, { redirect: 'manual' });
   assert.equal(r.status, 302);
   assert.equal(r.headers.get('location'), '/.auth/login/aad?return_to=/commerce/customers');
-  r = await fetch(`${base}/commerce/customers`, { redirect: 'manual', headers: { cookie: `id_token=${fresh({ amr: ['pwd'], roles: undefined })}` } });
+  // A signed-in agent's ID token (aud: the app's client ID).
+  const session = (extra) => fresh({ aud: h.APP, appid: undefined, scp: undefined, groups: [ADMIN], ...extra });
+  r = await fetch(`${base}/commerce/customers`, { redirect: 'manual', headers: { cookie: `id_token=${session({ amr: ['pwd'] })}` } });
+  assert.equal(r.status, 302);
+  assert.match(r.headers.get('location'), /^\/\.auth\/login\/aad\?prompt=login&amr_values=mfa&return_to=/);
+  r = await fetch(`${base}/commerce/customers`, { redirect: 'manual', headers: { cookie: `id_token=${session()}` } });
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), `Customers of ${h.TENANT}`);
+  // Two session cookies: refused, never one picked.
+  r = await fetch(`${base}/commerce/customers`, { redirect: 'manual', headers: { cookie: `id_token=${session()}; id_token=${session({ amr: ['pwd'] })}` } });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).reason, 'credential_ambiguous');
+  // A member of no agent group: 403 without an MFA prompt.
+  r = await fetch(`${base}/commerce/customers`, { redirect: 'manual', headers: { cookie: `id_token=${session({ amr: ['pwd'], groups: undefined })}` } });
   assert.equal(r.status, 403);
 });

@@ -131,7 +131,7 @@ test('garbage, errors, redirects, a refused or empty JWK Set, and oversize docum
     ['404', (s) => ((s.mode = 'status'), (s.status = 404)), /answered 404/],
     ['302', (s) => (s.mode = 'redirect'), /answered 302 \(redirects are not followed\)/],
     ['not a JWK Set', (s) => ((s.mode = 'ok'), (s.jwks = { nope: 1 })), /did not answer a JWK Set/],
-    ['refused by the core', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [{ kty: 'oct', kid: 'x', k: 'c2hvcnQ' }] })), /was refused/],
+    ['only keys the core skips', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [{ kty: 'oct', kid: 'x', k: 'c2hvcnQ' }] })), /no usable key/],
     ['no keys', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [] })), /no usable key/],
     ['no usable key', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [{ kty: 'OKP', kid: 'ed', crv: 'Ed25519', x: 'AA' }] })), /no usable key/],
     ['too many keys', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [h.JWK1, h.JWK2, h.OCT, { ...h.JWK1, kid: 'x' }] })), /maxKeys/],
@@ -165,13 +165,16 @@ test('a slow endpoint times out and keeps the keys', async (t) => {
   assert.equal((await g.evaluate(req(TOK1))).outcome, 'allow');
 });
 
-test('an endpoint that is down: no keys means key_not_found, and ready() rejects', async (t) => {
+test('an endpoint that is down: no keys means keys_unavailable (503, never "sign in again"), and ready() rejects', async (t) => {
   const errors = [];
   const g = new JwksGate('partner-center', { jwksUri: await downUrl(t), minRefreshSeconds: 10, onError: (e) => errors.push(e) });
   await assert.rejects(g.ready(), (e) => isFetchFailed(e) && /cannot fetch/.test(e.message));
   const d = await g.evaluate(req(TOK1));
-  assert.equal(d.reason, 'key_not_found');
-  assert.equal(d.http.status, 401);
+  assert.equal(d.reason, 'keys_unavailable');
+  assert.equal(d.http.status, 503);
+  assert.match(String(new Map(d.http.headers).get('Retry-After')), /^(9|10)$/);
+  assert.match(d.message.en, /you do not need to sign in again/);
+  assert.match(d.detail, /cannot fetch/);
   assert.equal(g.fetchCount, 1, 'minRefreshSeconds spaces retries after a failure');
   assert.equal(errors.length, 1);
   assert.ok(isFetchFailed(errors[0]));

@@ -9,7 +9,7 @@ const mfagate = require('../lib/index.js');
 const h = require('./helpers.js');
 const { listen, close, webServer, jwksServer } = require('./servers.js');
 
-const POLICY = { builtin: 'partner-center', overrides: { roles: { app_roles: { admin_agent: ['AdminAgent'] } } } };
+const POLICY = { builtin: 'partner-center', overrides: { token: { partner_tenants: [h.TENANT] }, roles: { app_roles: { admin_agent: ['AdminAgent'] } } } };
 const gate = new mfagate.Gate(POLICY, { keys: [h.JWK1] });
 const now = () => h.NOW;
 const sessionToken = (req) => {
@@ -192,7 +192,7 @@ test('middleware options are checked', () => {
   assert.throws(() => mfagate.handler({ gate, token: 'cookie' }), TypeError);
 });
 
-test('a JWKS endpoint that is down: the middleware answers the core decision (401 key_not_found)', async () => {
+test('a JWKS endpoint that is down: the middleware answers the core decision (503 keys_unavailable)', async () => {
   const { server: js } = jwksServer({ keys: [h.JWK1] });
   const jwksUri = `${await listen(js)}/keys`;
   await close(js);
@@ -201,9 +201,10 @@ test('a JWKS endpoint that is down: the middleware answers the core decision (40
   const base = await listen(app);
   try {
     const r = await fetch(`${base}/v1/customers`, { headers: { authorization: `Bearer ${MFA}` } });
-    assert.equal(r.status, 401);
-    assert.match(r.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
-    assert.equal((await r.json()).reason, 'key_not_found');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('www-authenticate'), null, 'the user is not challenged to sign in again');
+    assert.match(r.headers.get('retry-after'), /^\d+$/);
+    assert.equal((await r.json()).reason, 'keys_unavailable');
     assert.equal(remote.lastError?.code, 'jwks_fetch_failed');
   } finally {
     await close(app);

@@ -57,6 +57,6 @@ pub use policy::{Policy, BUILTIN_NAMES};
 pub use reason::{Outcome, Reason};
 #[cfg(not(target_arch = "wasm32"))]
 pub use request::system_now;
-pub use request::{Request, RequestSpec};
+pub use request::{session_cookie, Request, RequestSpec};
 pub use roles::{Role, RoleSet};
 pub use time::parse_rfc3339;

@@ -157,3 +157,61 @@ pub(crate) fn credential<'a>(r: &Request<'a>) -> Credential<'a> {
         }
     }
 }
+
+/// The value of the session cookie `name` in a `Cookie` header (RFC 6265
+/// §5.4: `name=value` pairs separated by `;`), for bindings to pass as the
+/// request's `token`. When the cookie appears more than once, every value
+/// comes back joined with `", "`, which the gate refuses as
+/// `credential_ambiguous`: frameworks disagree on which one wins
+/// (Starlette, Django and Python's `SimpleCookie` take the last, many JS
+/// parsers the first), so none is picked.
+pub fn session_cookie(cookie_header: &str, name: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    for pair in cookie_header.split(';') {
+        let Some((n, v)) = pair.split_once('=') else {
+            continue;
+        };
+        if n.trim() != name {
+            continue;
+        }
+        let v = v.trim();
+        let v = v
+            .strip_prefix('"')
+            .and_then(|x| x.strip_suffix('"'))
+            .unwrap_or(v);
+        match &mut out {
+            None => out = Some(v.to_owned()),
+            Some(o) => {
+                o.push_str(", ");
+                o.push_str(v);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_cookie;
+
+    #[test]
+    fn session_cookies() {
+        assert_eq!(
+            session_cookie("a=1; id_token=xyz; b=2", "id_token").as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(
+            session_cookie("id_token=\"xyz\"", "id_token").as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(
+            session_cookie("x_id_token=1; id_token_x=2", "id_token"),
+            None
+        );
+        assert_eq!(session_cookie("", "id_token"), None);
+        assert_eq!(
+            session_cookie("id_token=a; other=1;id_token=b", "id_token").as_deref(),
+            Some("a, b")
+        );
+    }
+}
