@@ -9,12 +9,22 @@ mod gate;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+/// The value of the session cookie `name` in a Cookie header, or None.
+/// Several cookies of that name come back joined with ", ", which the gate
+/// refuses as `credential_ambiguous` (frameworks disagree on which wins).
+#[pyfunction]
+#[pyo3(signature = (cookie_header, name))]
+fn session_cookie(cookie_header: Option<&str>, name: &str) -> Option<String> {
+    mfagate::session_cookie(cookie_header.unwrap_or(""), name)
+}
+
 #[pymodule]
 fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("BUILTIN_NAMES", PyTuple::new(py, mfagate::BUILTIN_NAMES)?)?;
     m.add("ERRORS_DOC", mfagate::error::ERRORS_DOC)?;
+    m.add_function(wrap_pyfunction!(session_cookie, m)?)?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
     m.add_class::<decision::Decision>()?;

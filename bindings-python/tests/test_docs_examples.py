@@ -52,4 +52,8 @@ def test_flask_example(jwks_server: JwksServer, monkeypatch: pytest.MonkeyPatch)
         ok = mint(id_token_claims(aud=APP_ID))
         r = c.get("/commerce/customers", headers={"Cookie": f"id_token={ok}"})
         assert r.status_code == 200
+        twice = c.get("/commerce/customers", headers={"Cookie": f"id_token={ok}; id_token={pwd}"})
+        assert (twice.status_code, twice.json()["reason"]) == (400, "credential_ambiguous")
+        r = c.get("/commerce/customers", headers={"Cookie": f"id_token={ok}"})
+        assert r.status_code == 200
         assert r.json() == {"user": "alice@contoso.example", "roles": ["admin_agent"]}

@@ -81,6 +81,8 @@ export interface Decision {
 export class Gate {
   /** Throws PolicyError or JwksError. `jwks`: a JWK Set object or its JSON text; null for none. */
   constructor(policy: PolicySpec, jwks?: JwkSet | string | null);
+  /** The policy while no key set is available yet: every token gets keys_unavailable (503, Retry-After). Throws PolicyError. */
+  static withoutKeys(policy: PolicySpec, why: string, retryAfterSeconds: number): Gate;
   /** Decides a request. RS256/PS256/ES256 go through WebCrypto (keys imported once); HS256 in the module. Rejects with UsageError for an unusable request. */
   evaluate(request: MfagateRequest): Promise<Decision>;
   /** Decides on claims already verified (JSON text or an object). Throws UsageError for unusable claims. */
@@ -108,6 +110,8 @@ export class UsageError extends MfagateError {}
 /** Checks a JWK Set with the core; throws JwksError. */
 export function parseJwks(jwks: JwkSet | string): { keys: number; kids: string[]; skipped: string[] };
 export function builtinPolicies(): BuiltinPolicy[];
+/** The session cookie `name` of a Cookie header; several come back joined with ", " (refused as credential_ambiguous); null when absent. */
+export function sessionCookie(cookieHeader: string | null | undefined, name: string): string | null;
 
 /** One rule of the policy, decided on the token's claims (core `inspect`). */
 export interface RuleVerdict { rule: string; description: string; path: string; decision: Decision }
@@ -161,10 +165,13 @@ export class JwksCache {
   readonly current: string | null;
   /** The error of the last fetch, or null after a success. */
   readonly lastError: JwksError | null;
+  /** Whole seconds until the next fetch may be tried (at least 1). */
+  readonly retryAfterSeconds: number;
   readonly stats: { fetches: number; failures: number; lastError: string | null };
 }
 export class JwksGate {
   constructor(policy: PolicySpec, cache: JwksCache);
+  /** Resolves to the decision; before the first good set, keys_unavailable (503) rather than a rejection. */
   evaluate(request: MfagateRequest): Promise<Decision>;
 }
 

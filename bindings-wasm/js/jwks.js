@@ -90,6 +90,11 @@ export function bindJwks({ Gate, parseJwks, JwksError, UsageError }) {
     get current() { return this.#good; }
     /** The JwksError of the last fetch, or null if it succeeded. */
     get lastError() { return this.#lastError; }
+    /** Whole seconds until the next fetch may be tried (at least 1). */
+    get retryAfterSeconds() {
+      const left = this.#opts.minRefreshSeconds - (this.#opts.now() - this.#lastAttempt) / 1000;
+      return Math.max(1, Math.ceil(Number.isFinite(left) ? left : 1));
+    }
 
     #fresh() { return this.#good !== null && this.#opts.now() - this.#fetchedAt < this.#opts.ttlSeconds * 1000; }
     #mayRetry() { return this.#opts.now() - this.#lastAttempt >= this.#opts.minRefreshSeconds * 1000; }
@@ -208,17 +213,25 @@ export function bindJwks({ Gate, parseJwks, JwksError, UsageError }) {
   /**
    * A gate whose keys come from a JwksCache: rebuilt when the set changes;
    * a decision of `key_not_found` triggers one rate-limited refresh and, if
-   * the set changed, one more evaluation.
+   * the set changed, one more evaluation. While no good set was ever
+   * fetched, every token is refused with `keys_unavailable` (503,
+   * Retry-After): a decision, not an exception.
    */
   class JwksGate {
-    #policy; #cache; #gate = null; #builtFor = -1;
+    #policy; #cache; #gate = null; #builtFor = -1; #unavailable = null; #unavailableWhy = null;
     constructor(policy, cache) {
       this.#policy = policy;
       this.#cache = cache;
       new Gate(policy, null).free?.(); // the policy is checked now (throws PolicyError)
     }
     async #current() {
-      const text = await this.#cache.get();
+      let text;
+      try {
+        text = await this.#cache.get();
+      } catch (e) {
+        if (e?.code !== 'jwks_fetch_failed') throw e;
+        return this.#withoutKeys(e.message);
+      }
       if (this.#gate === null || this.#builtFor !== this.#cache.version) {
         const g = new Gate(this.#policy, text);
         this.#gate?.free?.();
@@ -226,6 +239,15 @@ export function bindJwks({ Gate, parseJwks, JwksError, UsageError }) {
         this.#builtFor = this.#cache.version;
       }
       return this.#gate;
+    }
+    /** The no-keys gate, rebuilt only when the reason changes. */
+    #withoutKeys(why) {
+      if (this.#unavailable === null || this.#unavailableWhy !== why) {
+        this.#unavailable?.free?.();
+        this.#unavailable = Gate.withoutKeys(this.#policy, why, this.#cache.retryAfterSeconds);
+        this.#unavailableWhy = why;
+      }
+      return this.#unavailable;
     }
     async evaluate(request) {
       const d = await (await this.#current()).evaluate(request);

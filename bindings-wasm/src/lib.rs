@@ -619,6 +619,21 @@ impl Gate {
         })
     }
 
+    /// `Gate.withoutKeys(policy, why, retryAfterSeconds)`: the policy while
+    /// no key set is available yet (every JWKS fetch failed so far): every
+    /// token is refused with `keys_unavailable` (503, Retry-After), never
+    /// "sign in again". Throws `PolicyError`.
+    #[wasm_bindgen(js_name = withoutKeys)]
+    pub fn without_keys(policy: &JsValue, why: &str, retry_after: u32) -> Result<Gate, JsValue> {
+        let policy = policy_from(policy)?;
+        Ok(Gate {
+            shared: Rc::new(Shared {
+                gate: mfagate::Gate::new(policy, mfagate::KeySet::unavailable(why, retry_after)),
+                cache: KeyCache::default(),
+            }),
+        })
+    }
+
     /// Decides a request; resolves to the decision. RS256, PS256 and ES256
     /// signatures are verified by WebCrypto (keys imported once, cached);
     /// HS256 in the module.
@@ -756,6 +771,14 @@ pub fn inspect(token: &str, policy: &JsValue, now: Option<f64>) -> Result<JsValu
     Ok(serde_value(
         &serde_json::json!({"inspection": inspection, "refusal": refusal}),
     ))
+}
+
+/// `sessionCookie(cookieHeader, name)`: the value of the session cookie
+/// `name`, or null; several cookies of that name come back joined with ", "
+/// (the gate then refuses them as `credential_ambiguous`).
+#[wasm_bindgen(js_name = sessionCookie)]
+pub fn session_cookie(cookie_header: Option<String>, name: &str) -> Option<String> {
+    mfagate::session_cookie(cookie_header.as_deref().unwrap_or(""), name)
 }
 
 /// The built-in policy names.

@@ -81,6 +81,10 @@ pub fn inspection(i: &Inspection, lang: &str) {
             .to_owned()
     };
     println!("tenant    {}   issuer {}", get("tid"), get("iss"));
+    if let Some(t) = &i.assumed_partner_tenant {
+        println!("          taken as the partner tenant (the policy names none in token.partner_tenants)");
+        debug_assert_eq!(t, &get("tid"));
+    }
     println!(
         "user      {}   app {}",
         get("upn"),

@@ -111,12 +111,10 @@ fn inspect_explains_without_verifying() {
         .unwrap();
     assert_eq!(
         customers["decision"]["outcome"], "deny",
-        "the partner tenant is not configured in the bare built-in"
+        "roles are not configured in the bare built-in"
     );
-    assert_eq!(
-        customers["decision"]["reason"],
-        "partner_tenant_not_configured"
-    );
+    assert_eq!(customers["decision"]["reason"], "role_not_permitted");
+    assert_eq!(v["assumed_partner_tenant"], v["claims"]["tid"]);
 }
 
 #[test]

@@ -50,6 +50,9 @@ pub struct Inspection {
     pub groups_overage: bool,
     pub mfa: MfaClaims,
     pub policy: String,
+    /// The token's own tenant, taken as the partner tenant because the
+    /// policy names none (`token.partner_tenants`).
+    pub assumed_partner_tenant: Option<String>,
     /// The time the rules were evaluated at (Unix seconds).
     pub evaluated_at: i64,
     pub rules: Vec<RuleVerdict>,
@@ -82,13 +85,32 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
         .as_ref()
         .map(|a| a.iter().map(str::to_owned).collect())
         .unwrap_or_default();
-    let relaxed = if auds.is_empty() {
-        policy.clone()
-    } else {
-        policy
-            .with_overrides(&serde_json::json!({"token": {"audiences": auds, "tenants": []}}))
-            .map_err(|e| Refusal::new(crate::reason::Reason::RequestInvalid, e.message))?
-    };
+    // Explain the token as if it were meant for this deployment: its own
+    // audience, any tenant, and (when the policy names none) its own tenant
+    // as the partner's, so that role checks show what its roles would open.
+    let assumed_partner_tenant = claims
+        .tid
+        .as_deref()
+        .filter(|t| doc.token.partner_tenants.is_empty() && crate::guid::is_guid(t))
+        .map(str::to_owned);
+    let mut patch = serde_json::json!({"token": {"tenants": []}});
+    if !auds.is_empty() {
+        patch["token"]["audiences"] = serde_json::json!(auds);
+    }
+    if let Some(t) = &assumed_partner_tenant {
+        // The idp's tenant too, if foreign: with no partner tenant listed,
+        // any foreign idp makes a token delegated admin, and so it still does.
+        let mut list = vec![t.clone()];
+        if let Some(p) = claims.idp.as_deref().and_then(kind::idp_tenant) {
+            if !p.eq_ignore_ascii_case(t) {
+                list.push(p.to_ascii_lowercase());
+            }
+        }
+        patch["token"]["partner_tenants"] = serde_json::json!(list);
+    }
+    let relaxed = policy
+        .with_overrides(&patch)
+        .map_err(|e| Refusal::new(crate::reason::Reason::RequestInvalid, e.message))?;
     let now = now.unwrap_or_else(|| claims.iat.map_or(0, |t| (t as i64).saturating_add(1)));
     let gate = Gate::new(relaxed, KeySet::empty());
     let class = kind::classify(&claims, &gate.policy().compiled.partner_tenants);
@@ -138,6 +160,7 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
             auth_time: claims.auth_time,
         },
         policy: doc.name.clone(),
+        assumed_partner_tenant,
         evaluated_at: now,
         header,
         claims: claims_json,
@@ -165,10 +188,24 @@ mod tests {
         let api = i.rules.iter().find(|r| r.rule == "api").unwrap();
         assert_eq!(api.decision.reason, crate::Reason::MfaSatisfied);
         let customers = i.rules.iter().find(|r| r.rule == "customers").unwrap();
-        // The built-in policy names no partner tenant: no roles can be trusted.
+        // The token's tenant is taken as the partner's (the built-in names
+        // none): an App+User token without agent groups may not open it.
+        assert_eq!(customers.decision.reason, crate::Reason::RoleNotPermitted);
         assert_eq!(
-            customers.decision.reason,
-            crate::Reason::PartnerTenantNotConfigured
+            i.assumed_partner_tenant.as_deref(),
+            Some("df845f1a-7b35-40a2-ba78-6481de91f8ae")
         );
+    }
+
+    #[test]
+    fn a_delegated_token_stays_delegated_when_the_partner_tenant_is_assumed() {
+        let b = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let payload = r#"{"aud":"https://api.partnercenter.microsoft.com","iss":"https://sts.windows.net/7e4f5a6b-3333-4c5d-ae6f-0000000000c1/","iat":1549088552,"exp":1549092452,"amr":["pwd"],"appid":"23ec45a3-5127-4185-9eff-c8887839e6ab","oid":"4988e250-5aee-482a-9136-6d269cb755c0","scp":"user_impersonation","tid":"7e4f5a6b-3333-4c5d-ae6f-0000000000c1","idp":"https://sts.windows.net/df845f1a-7b35-40a2-ba78-6481de91f8ae/","wids":["62e90394-69f5-4237-9190-012177145e10"],"ver":"1.0"}"#;
+        let token = format!("{}.{}.sig", b(r#"{"alg":"RS256","kid":"k"}"#), b(payload));
+        let i = inspect(&token, &Policy::builtin("partner-center").unwrap(), None).unwrap();
+        assert_eq!(i.kind, TokenKind::DelegatedAdmin);
+        assert!(i.roles.is_empty(), "a customer's Global Administrator is no partner role");
+        let api = i.rules.iter().find(|r| r.rule == "api").unwrap();
+        assert_eq!(api.decision.reason, crate::Reason::DelegatedAdminMfaRequired);
     }
 }

@@ -28,7 +28,9 @@ const gate :Workerd.Worker = (
     # https: the cache fetches nothing else (but loopback); the JWKS binding
     # carries the request to the origin, whatever the URL's host.
     (name = "JWKS_URL", text = "https://origin.internal/.well-known/jwks.json"),
-    (name = "MFAGATE_POLICY", text = "partner-center"),
+    # The built-in policy and what every deployment configures: the partner
+    # tenant (roles are read only from its tokens).
+    (name = "MFAGATE_POLICY", text = "{\"builtin\": \"partner-center\", \"overrides\": {\"token\": {\"partner_tenants\": [\"df845f1a-7b35-40a2-ba78-6481de91f8ae\"]}}}"),
     (name = "JWKS_MIN_REFRESH_SECONDS", text = "1"),
   ],
   compatibilityDate = "2025-09-01",

@@ -11,7 +11,7 @@
 //                   text (optional): the cache's ttlSeconds (3600), minRefreshSeconds (60), timeoutSeconds (5)
 //   JWKS_JSON       text (optional): a fixed JWK Set instead of JWKS_URL
 //   SESSION_COOKIE  text (optional): the cookie holding a page session's ID token (default "mfagate_id_token")
-import { Gate, JwksCache, JwksGate, initSync } from 'mfagate-wasm';
+import { Gate, JwksCache, JwksGate, initSync, sessionCookie } from 'mfagate-wasm';
 import wasm from 'mfagate-wasm/mfagate_wasm_bg.wasm';
 
 initSync({ module: wasm });
@@ -40,16 +40,6 @@ function gateFor(env) {
   return gate;
 }
 
-/** Every value of the cookie `name`, in order (a header may carry it twice). */
-function cookieValues(header, name) {
-  const out = [];
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) out.push(part.slice(i + 1).trim());
-  }
-  return out;
-}
-
 /** The gate's request from a fetch Request. Both credentials go to the core,
  * which decides what two of them mean (an Authorization header and a
  * session, or a session cookie sent twice, are ambiguous: frameworks differ
@@ -57,13 +47,12 @@ function cookieValues(header, name) {
  * joined with ", ", never one picked here. */
 function toGateRequest(request, env) {
   const url = new URL(request.url);
-  const sessions = cookieValues(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token');
   return {
     method: request.method,
-    path: url.pathname,
+    path: url.pathname + url.search,
     host: url.host,
     authorization: request.headers.get('authorization'),
-    token: sessions.length === 0 ? null : sessions.join(', '),
+    token: sessionCookie(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token') ?? null,
     now: Math.floor(Date.now() / 1000),
   };
 }

@@ -20,6 +20,7 @@ from ._mfagate import (
     Subject,
     TechnicalException,
     __version__,
+    session_cookie,
 )
 from .jwks import JwksCache
 
@@ -40,4 +41,5 @@ __all__ = [
     "TechnicalException",
     "UsageError",
     "__version__",
+    "session_cookie",
 ]

@@ -20,11 +20,14 @@ __all__ = [
     "Subject",
     "TechnicalException",
     "__version__",
+    "session_cookie",
 ]
 
 __version__: str
 BUILTIN_NAMES: Tuple[str, ...]
 ERRORS_DOC: str
+
+def session_cookie(cookie_header: Optional[str], name: str) -> Optional[str]: ...
 
 _PolicySpec: TypeAlias = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 _JwksSource: TypeAlias = Union[str, bytes, Mapping[str, Any], "KeySet", JwksCache]
