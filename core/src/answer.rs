@@ -129,7 +129,7 @@ fn found(reason: Reason, msg: &Message, r: Redirect) -> Answer {
 /// protocol-relative (`//host`) or `/\host` URL.
 pub fn return_to(p: &RequestPath<'_>) -> String {
     let mut out = String::with_capacity(32);
-    for s in &p.display {
+    for s in &p.display() {
         out.push('/');
         out.push_str(s);
     }

@@ -3,7 +3,7 @@
 
 use crate::jws::Refusal;
 use crate::reason::Reason;
-use serde::de::{self, Error as _, IgnoredAny};
+use serde::de::{self, IgnoredAny};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -17,14 +17,33 @@ pub const FEDERATED_MFA_VALUE: &str = "http://schemas.microsoft.com/claims/multi
 /// `Option` or `Vec`.)
 struct BorrowedStr<'a>(Cow<'a, str>);
 
+/// What a value is, for error messages ("claim upn"), written only when an
+/// error is (never on the happy path).
+#[derive(Clone, Copy)]
+enum Label {
+    Value,
+    Claim(&'static str),
+    EachOf(&'static str),
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Value => f.write_str("a value"),
+            Label::Claim(n) => write!(f, "claim {n}"),
+            Label::EachOf(n) => write!(f, "each value of claim {n}"),
+        }
+    }
+}
+
 /// Visits one JSON string; `what` names it in the error ("claim upn").
-struct StrVisitor<'w, 'a> {
-    what: &'w str,
+struct StrVisitor<'a> {
+    what: Label,
     _p: std::marker::PhantomData<&'a ()>,
 }
 
-impl<'w, 'a> StrVisitor<'w, 'a> {
-    fn new(what: &'w str) -> Self {
+impl<'a> StrVisitor<'a> {
+    fn new(what: Label) -> Self {
         StrVisitor {
             what,
             _p: std::marker::PhantomData,
@@ -32,7 +51,7 @@ impl<'w, 'a> StrVisitor<'w, 'a> {
     }
 }
 
-impl<'de: 'a, 'w, 'a> de::Visitor<'de> for StrVisitor<'w, 'a> {
+impl<'de: 'a, 'a> de::Visitor<'de> for StrVisitor<'a> {
     type Value = Cow<'a, str>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "{} to be a string", self.what)
@@ -50,7 +69,7 @@ impl<'de: 'a, 'w, 'a> de::Visitor<'de> for StrVisitor<'w, 'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor::new("a value"))
+        d.deserialize_str(StrVisitor::new(Label::Value))
             .map(BorrowedStr)
     }
 }
@@ -61,76 +80,70 @@ pub(crate) fn opt_str<'de: 'a, 'a, D: de::Deserializer<'de>>(
     Option::<BorrowedStr<'a>>::deserialize(d).map(|o| o.map(|b| b.0))
 }
 
-/// A seed for one claim's value: its name goes into every type error, so a
-/// refusal says which claim was wrong.
-#[derive(Clone, Copy)]
-enum Shape {
-    Str,
-    Strs,
-    OneOrMany,
-    Number,
-    /// Read for its presence only: any JSON value.
-    Any,
-    /// `_claim_names`: an object; only whether it redirects `groups` matters.
-    ClaimNames,
+/// Seeds that read one claim's value with its one accepted type; the
+/// claim's name goes into every type error, so a refusal says which claim
+/// was wrong.
+struct StrSeed<'a>(&'static str, std::marker::PhantomData<&'a ()>);
+struct StrsSeed<'a>(&'static str, std::marker::PhantomData<&'a ()>);
+struct OneOrManySeed<'a>(&'static str, std::marker::PhantomData<&'a ()>);
+struct NumberSeed(&'static str);
+struct ClaimNamesSeed(&'static str);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for StrSeed<'a> {
+    type Value = Cow<'a, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(StrVisitor::new(Label::Claim(self.0)))
+    }
 }
 
-struct Seed<'a> {
-    name: &'static str,
-    shape: Shape,
-    _p: std::marker::PhantomData<&'a ()>,
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for StrsSeed<'a> {
+    type Value = Vec<Cow<'a, str>>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let v = d.deserialize_seq(SeqVisitor {
+            what: Label::Claim(self.0),
+            one: false,
+            _p: std::marker::PhantomData,
+        })?;
+        Ok(match v {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(s) => vec![s],
+        })
+    }
 }
 
-/// What a seed produced.
-enum Val<'a> {
-    Str(Cow<'a, str>),
-    Strs(Vec<Cow<'a, str>>),
-    OneOrMany(OneOrMany<'a>),
-    Number(f64),
-    Present,
-    ClaimNames { groups: bool },
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for OneOrManySeed<'a> {
+    type Value = OneOrMany<'a>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(SeqVisitor {
+            what: Label::Claim(self.0),
+            one: true,
+            _p: std::marker::PhantomData,
+        })
+    }
 }
 
-impl<'de: 'a, 'a> de::DeserializeSeed<'de> for Seed<'a> {
-    type Value = Val<'a>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Val<'a>, D::Error> {
-        let what = format!("claim {}", self.name);
-        match self.shape {
-            Shape::Str => d.deserialize_str(StrVisitor::new(&what)).map(Val::Str),
-            Shape::Strs => d
-                .deserialize_seq(SeqVisitor {
-                    what: &what,
-                    one: false,
-                    _p: std::marker::PhantomData,
-                })
-                .map(|v| match v {
-                    OneOrMany::Many(v) => Val::Strs(v),
-                    OneOrMany::One(s) => Val::Strs(vec![s]),
-                }),
-            Shape::OneOrMany => d
-                .deserialize_any(SeqVisitor {
-                    what: &what,
-                    one: true,
-                    _p: std::marker::PhantomData,
-                })
-                .map(Val::OneOrMany),
-            Shape::Number => d.deserialize_any(NumberVisitor(&what)).map(Val::Number),
-            Shape::Any => IgnoredAny::deserialize(d).map(|_| Val::Present),
-            Shape::ClaimNames => d
-                .deserialize_map(ClaimNamesVisitor(&what))
-                .map(|groups| Val::ClaimNames { groups }),
-        }
+impl<'de> de::DeserializeSeed<'de> for NumberSeed {
+    type Value = f64;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<f64, D::Error> {
+        d.deserialize_any(NumberVisitor(Label::Claim(self.0)))
+    }
+}
+
+impl<'de> de::DeserializeSeed<'de> for ClaimNamesSeed {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(ClaimNamesVisitor(Label::Claim(self.0)))
     }
 }
 
 /// An array of strings, or (with `one`) a single string as well.
-struct SeqVisitor<'w, 'a> {
-    what: &'w str,
+struct SeqVisitor<'a> {
+    what: Label,
     one: bool,
     _p: std::marker::PhantomData<&'a ()>,
 }
 
-impl<'de: 'a, 'w, 'a> de::Visitor<'de> for SeqVisitor<'w, 'a> {
+impl<'de: 'a, 'a> de::Visitor<'de> for SeqVisitor<'a> {
     type Value = OneOrMany<'a>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         if self.one {
@@ -155,17 +168,20 @@ impl<'de: 'a, 'w, 'a> de::Visitor<'de> for SeqVisitor<'w, 'a> {
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(2).min(64));
-        let elem = format!("each value of {}", self.what);
-        while let Some(s) = seq.next_element_seed(ElemSeed(&elem, std::marker::PhantomData))? {
+        let elem = match self.what {
+            Label::Claim(n) => Label::EachOf(n),
+            other => other,
+        };
+        while let Some(s) = seq.next_element_seed(ElemSeed(elem, std::marker::PhantomData))? {
             out.push(s);
         }
         Ok(OneOrMany::Many(out))
     }
 }
 
-struct ElemSeed<'w, 'a>(&'w str, std::marker::PhantomData<&'a ()>);
+struct ElemSeed<'a>(Label, std::marker::PhantomData<&'a ()>);
 
-impl<'de: 'a, 'w, 'a> de::DeserializeSeed<'de> for ElemSeed<'w, 'a> {
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for ElemSeed<'a> {
     type Value = Cow<'a, str>;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(StrVisitor::new(self.0))
@@ -173,9 +189,9 @@ impl<'de: 'a, 'w, 'a> de::DeserializeSeed<'de> for ElemSeed<'w, 'a> {
 }
 
 /// A JSON number (integer or not): NumericDate, RFC 7519 §2.
-struct NumberVisitor<'w>(&'w str);
+struct NumberVisitor(Label);
 
-impl<'de> de::Visitor<'de> for NumberVisitor<'_> {
+impl<'de> de::Visitor<'de> for NumberVisitor {
     type Value = f64;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "{} to be a number (seconds since 1970)", self.0)
@@ -192,9 +208,9 @@ impl<'de> de::Visitor<'de> for NumberVisitor<'_> {
 }
 
 /// `_claim_names`: true when it names `groups` (a distributed groups claim).
-struct ClaimNamesVisitor<'w>(&'w str);
+struct ClaimNamesVisitor(Label);
 
-impl<'de> de::Visitor<'de> for ClaimNamesVisitor<'_> {
+impl<'de> de::Visitor<'de> for ClaimNamesVisitor {
     type Value = bool;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         write!(f, "{} to be an object", self.0)
@@ -288,12 +304,22 @@ pub struct Claims<'a> {
     markers: u8,
 }
 
-/// Sets `slot` once; a second value for the same claim is an error.
+/// Sets `slot` once; a second value for the same claim (also under
+/// another spelling of its name) is an error.
 fn once<T, E: de::Error>(slot: &mut Option<T>, v: T, name: &str) -> Result<(), E> {
     if slot.is_some() {
         return Err(E::custom(format!("claim {name} appears twice")));
     }
     *slot = Some(v);
+    Ok(())
+}
+
+/// Marks a claim read for its presence; a repeat is as ambiguous as any.
+fn present<E: de::Error>(flag: &mut bool, name: &str) -> Result<(), E> {
+    if *flag {
+        return Err(E::custom(format!("claim {name} appears twice")));
+    }
+    *flag = true;
     Ok(())
 }
 
@@ -306,115 +332,90 @@ impl<'de: 'a, 'a> de::Visitor<'de> for ClaimsVisitor<'a> {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Claims<'a>, A::Error> {
-        use Shape::*;
+        use std::marker::PhantomData as P;
         let mut c = Claims::default();
-        let mut seen_flags = 0u32;
-        while let Some(key) = map.next_key::<BorrowedStr<'de>>()? {
-            let (name, shape): (&'static str, Shape) = match &*key.0 {
-                "iss" => ("iss", Str),
-                "aud" => ("aud", OneOrMany),
-                "exp" => ("exp", Number),
-                "nbf" => ("nbf", Number),
-                "iat" => ("iat", Number),
-                "auth_time" => ("auth_time", Number),
-                "tid" => ("tid", Str),
-                "ver" => ("ver", Str),
-                "idtyp" => ("idtyp", Str),
-                "scp" => ("scp", Str),
-                "roles" => ("roles", Strs),
-                "wids" => ("wids", Strs),
-                "groups" => ("groups", Strs),
-                "hasgroups" => ("hasgroups", Any),
-                "_claim_names" => ("_claim_names", ClaimNames),
-                "appid" => ("appid", Str),
-                "azp" => ("azp", Str),
-                "amr" => ("amr", Strs),
-                FEDERATED_AMR_CLAIM => (FEDERATED_AMR_CLAIM, OneOrMany),
-                "idp" => ("idp", Str),
-                "oid" => ("oid", Str),
-                "sub" => ("sub", Str),
-                "upn" => ("upn", Str),
-                "unique_name" => ("unique_name", Str),
-                "preferred_username" => ("preferred_username", Str),
-                "aai" => ("aai", Any),
-                "xms_cc" => ("xms_cc", OneOrMany),
-                other => match PRESENCE_MARKERS.iter().position(|m| *m == other) {
-                    Some(i) => (PRESENCE_MARKERS[i], Any),
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                        continue;
-                    }
-                },
+        let mut claim_names = false;
+        let mut markers = [false; PRESENCE_MARKERS.len()];
+        macro_rules! str_claim {
+            ($field:ident, $name:literal) => {
+                once::<_, A::Error>(
+                    &mut c.$field,
+                    map.next_value_seed(StrSeed($name, P))?,
+                    $name,
+                )?
             };
-            let v = map.next_value_seed(Seed {
-                name,
-                shape,
-                _p: std::marker::PhantomData,
-            })?;
-            let twice = || A::Error::custom(format!("claim {name} appears twice"));
-            match (name, v) {
-                ("iss", Val::Str(s)) => once::<_, A::Error>(&mut c.iss, s, name)?,
-                ("tid", Val::Str(s)) => once::<_, A::Error>(&mut c.tid, s, name)?,
-                ("ver", Val::Str(s)) => once::<_, A::Error>(&mut c.ver, s, name)?,
-                ("idtyp", Val::Str(s)) => once::<_, A::Error>(&mut c.idtyp, s, name)?,
-                ("scp", Val::Str(s)) => once::<_, A::Error>(&mut c.scp, s, name)?,
-                ("appid", Val::Str(s)) => once::<_, A::Error>(&mut c.appid, s, name)?,
-                ("azp", Val::Str(s)) => once::<_, A::Error>(&mut c.azp, s, name)?,
-                ("idp", Val::Str(s)) => once::<_, A::Error>(&mut c.idp, s, name)?,
-                ("oid", Val::Str(s)) => once::<_, A::Error>(&mut c.oid, s, name)?,
-                ("sub", Val::Str(s)) => once::<_, A::Error>(&mut c.sub, s, name)?,
-                ("upn", Val::Str(s)) => once::<_, A::Error>(&mut c.upn, s, name)?,
-                ("unique_name", Val::Str(s)) => once::<_, A::Error>(&mut c.unique_name, s, name)?,
-                ("preferred_username", Val::Str(s)) => {
-                    once::<_, A::Error>(&mut c.preferred_username, s, name)?
+        }
+        macro_rules! strs_claim {
+            ($field:ident, $name:literal) => {
+                once::<_, A::Error>(
+                    &mut c.$field,
+                    map.next_value_seed(StrsSeed($name, P))?,
+                    $name,
+                )?
+            };
+        }
+        macro_rules! num_claim {
+            ($field:ident, $name:literal) => {
+                once::<_, A::Error>(
+                    &mut c.$field,
+                    map.next_value_seed(NumberSeed($name))?,
+                    $name,
+                )?
+            };
+        }
+        macro_rules! one_or_many_claim {
+            ($field:ident, $name:expr) => {
+                once::<_, A::Error>(
+                    &mut c.$field,
+                    map.next_value_seed(OneOrManySeed($name, P))?,
+                    $name,
+                )?
+            };
+        }
+        while let Some(key) = map.next_key::<BorrowedStr<'de>>()? {
+            match &*key.0 {
+                "iss" => str_claim!(iss, "iss"),
+                "aud" => one_or_many_claim!(aud, "aud"),
+                "exp" => num_claim!(exp, "exp"),
+                "nbf" => num_claim!(nbf, "nbf"),
+                "iat" => num_claim!(iat, "iat"),
+                "auth_time" => num_claim!(auth_time, "auth_time"),
+                "tid" => str_claim!(tid, "tid"),
+                "ver" => str_claim!(ver, "ver"),
+                "idtyp" => str_claim!(idtyp, "idtyp"),
+                "scp" => str_claim!(scp, "scp"),
+                "roles" => strs_claim!(roles, "roles"),
+                "wids" => strs_claim!(wids, "wids"),
+                "groups" => strs_claim!(groups, "groups"),
+                "appid" => str_claim!(appid, "appid"),
+                "azp" => str_claim!(azp, "azp"),
+                "amr" => strs_claim!(amr, "amr"),
+                "idp" => str_claim!(idp, "idp"),
+                "oid" => str_claim!(oid, "oid"),
+                "sub" => str_claim!(sub, "sub"),
+                "upn" => str_claim!(upn, "upn"),
+                "unique_name" => str_claim!(unique_name, "unique_name"),
+                "preferred_username" => str_claim!(preferred_username, "preferred_username"),
+                "xms_cc" => one_or_many_claim!(xms_cc, "xms_cc"),
+                FEDERATED_AMR_CLAIM => one_or_many_claim!(federated_amr, FEDERATED_AMR_CLAIM),
+                "hasgroups" => {
+                    map.next_value::<IgnoredAny>()?;
+                    present::<A::Error>(&mut c.hasgroups, "hasgroups")?;
                 }
-                ("exp", Val::Number(n)) => once::<_, A::Error>(&mut c.exp, n, name)?,
-                ("nbf", Val::Number(n)) => once::<_, A::Error>(&mut c.nbf, n, name)?,
-                ("iat", Val::Number(n)) => once::<_, A::Error>(&mut c.iat, n, name)?,
-                ("auth_time", Val::Number(n)) => once::<_, A::Error>(&mut c.auth_time, n, name)?,
-                ("roles", Val::Strs(v)) => once::<_, A::Error>(&mut c.roles, v, name)?,
-                ("wids", Val::Strs(v)) => once::<_, A::Error>(&mut c.wids, v, name)?,
-                ("groups", Val::Strs(v)) => once::<_, A::Error>(&mut c.groups, v, name)?,
-                ("amr", Val::Strs(v)) => once::<_, A::Error>(&mut c.amr, v, name)?,
-                ("aud", Val::OneOrMany(v)) => once::<_, A::Error>(&mut c.aud, v, name)?,
-                ("xms_cc", Val::OneOrMany(v)) => once::<_, A::Error>(&mut c.xms_cc, v, name)?,
-                (FEDERATED_AMR_CLAIM, Val::OneOrMany(v)) => {
-                    once::<_, A::Error>(&mut c.federated_amr, v, name)?
+                "aai" => {
+                    map.next_value::<IgnoredAny>()?;
+                    present::<A::Error>(&mut c.aai, "aai")?;
                 }
-                (_, Val::ClaimNames { groups }) => {
-                    if seen_flags & 1 != 0 {
-                        return Err(twice());
+                "_claim_names" => {
+                    c.claim_names_groups = map.next_value_seed(ClaimNamesSeed("_claim_names"))?;
+                    present::<A::Error>(&mut claim_names, "_claim_names")?;
+                }
+                other => {
+                    map.next_value::<IgnoredAny>()?;
+                    if let Some(i) = PRESENCE_MARKERS.iter().position(|m| *m == other) {
+                        present::<A::Error>(&mut markers[i], PRESENCE_MARKERS[i])?;
+                        c.markers |= 1 << i;
                     }
-                    seen_flags |= 1;
-                    c.claim_names_groups = groups;
-                }
-                ("hasgroups", Val::Present) => {
-                    if c.hasgroups {
-                        return Err(twice());
-                    }
-                    c.hasgroups = true;
-                }
-                ("aai", Val::Present) => {
-                    if c.aai {
-                        return Err(twice());
-                    }
-                    c.aai = true;
-                }
-                (_, Val::Present) => {
-                    // A presence marker: a repeat is as ambiguous as any other.
-                    let bit = PRESENCE_MARKERS
-                        .iter()
-                        .position(|m| *m == name)
-                        .map_or(0, |i| 1u8 << i);
-                    if c.markers & bit != 0 {
-                        return Err(twice());
-                    }
-                    c.markers |= bit;
-                }
-                _ => {
-                    return Err(A::Error::custom(format!(
-                        "claim {name} has an unexpected shape"
-                    )))
                 }
             }
         }

@@ -399,6 +399,9 @@ impl Gate {
     /// never moves a request into a less-protective rule, because any
     /// refusal wins (the first, in candidate order).
     fn decide_all(&self, route: &Route, cl: &Claims<'_>, req: &Request<'_>) -> Decision {
+        if route.more.is_empty() && !self.rule(route.first).public {
+            return self.decide(route.first, cl, req);
+        }
         let mut allowed: Option<(usize, Decision)> = None;
         for idx in route.iter() {
             if self.rule(idx).public {

@@ -204,8 +204,14 @@ mod tests {
         let token = format!("{}.{}.sig", b(r#"{"alg":"RS256","kid":"k"}"#), b(payload));
         let i = inspect(&token, &Policy::builtin("partner-center").unwrap(), None).unwrap();
         assert_eq!(i.kind, TokenKind::DelegatedAdmin);
-        assert!(i.roles.is_empty(), "a customer's Global Administrator is no partner role");
+        assert!(
+            i.roles.is_empty(),
+            "a customer's Global Administrator is no partner role"
+        );
         let api = i.rules.iter().find(|r| r.rule == "api").unwrap();
-        assert_eq!(api.decision.reason, crate::Reason::DelegatedAdminMfaRequired);
+        assert_eq!(
+            api.decision.reason,
+            crate::Reason::DelegatedAdminMfaRequired
+        );
     }
 }

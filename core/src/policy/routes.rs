@@ -124,21 +124,34 @@ pub struct RequestPath<'p> {
     /// percent-escapes decoded, case folded, `;params` dropped, empty
     /// segments dropped.
     pub segs: Vec<Cow<'p, str>>,
-    fits: Vec<Fit>,
+    /// How each segment may be read; `None` when every one is certain (the
+    /// usual case, which then allocates nothing more).
+    fits: Option<Vec<Fit>>,
     /// The path split on `/` only (as routers that keep `\` and empty
     /// segments see it), when that differs from the canonical split.
     literal: Option<(Vec<Cow<'p, str>>, Vec<Fit>)>,
+    /// The path without query or fragment, as given.
+    pub raw: &'p str,
     /// The query string, without `?` (for the sign-in redirect's `return_to`).
     pub query: Option<&'p str>,
-    /// The segments with case kept: percent-escapes decoded, `;params`
-    /// dropped (for `return_to`).
-    pub display: Vec<Cow<'p, str>>,
 }
 
-impl RequestPath<'_> {
+impl<'p> RequestPath<'p> {
     /// True when every router sees this path the same way as mfagate.
     pub fn is_plain(&self) -> bool {
-        self.literal.is_none() && self.fits.iter().all(|f| *f == Fit::Certain)
+        self.literal.is_none() && self.fits.is_none()
+    }
+
+    /// The segments with case kept: percent-escapes decoded, `;params`
+    /// dropped, empty segments dropped, `\` as `/` (for `return_to`).
+    pub fn display(&self) -> Vec<Cow<'p, str>> {
+        self.raw
+            .split(['/', '\\'])
+            .filter_map(|raw| {
+                let seg = decoded_segment(raw)?;
+                (!seg.is_empty()).then_some(seg)
+            })
+            .collect()
     }
 }
 
@@ -173,20 +186,44 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
 /// servers disagree on resolving them, so the gate could decide for another
 /// page than the app serves), more than [`MAX_SEGMENTS`] segments.
 pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
-    let (path, query) = match path
-        .split_once('#')
-        .map_or(path, |(p, _)| p)
-        .split_once('?')
-    {
+    let path = path.split_once('#').map_or(path, |(p, _)| p);
+    let (path, query) = match path.split_once('?') {
         Some((p, q)) => (p, Some(q)),
-        None => (path.split_once('#').map_or(path, |(p, _)| p), None),
+        None => (path, None),
     };
     if !path.starts_with('/') {
         return Err(format!("path {path:?} does not start with '/'"));
     }
     let mut segs: Vec<Cow<'_, str>> = Vec::with_capacity(8);
-    let mut fits = Vec::with_capacity(8);
-    let mut display = Vec::with_capacity(8);
+    // The usual path (lower case, no escape, `;`, `\` or `//`) is already
+    // canonical: one scan, and every router reads it alike.
+    let b = path.as_bytes();
+    let plain = b.iter().enumerate().all(|(i, &c)| {
+        let double_slash = c == b'/' && b.get(i + 1) == Some(&b'/');
+        !(c == b'%' || c == b';' || c == b'\\' || c.is_ascii_uppercase() || double_slash)
+    });
+    if plain {
+        for seg in path.split('/').filter(|s| !s.is_empty()) {
+            if seg == "." || seg == ".." {
+                return Err(format!(
+                    "path {path:?} has a dot segment; clients send normalised paths, and servers \
+                     disagree on resolving them (the gate could decide for another page than the app serves)"
+                ));
+            }
+            segs.push(Cow::Borrowed(seg));
+            if segs.len() > MAX_SEGMENTS {
+                return Err(format!("path has more than {MAX_SEGMENTS} segments"));
+            }
+        }
+        return Ok(RequestPath {
+            segs,
+            fits: None,
+            literal: None,
+            raw: path,
+            query,
+        });
+    }
+    let mut fits: Option<Vec<Fit>> = None;
     for raw in path.split(['/', '\\']) {
         let seg = canonical_segment(raw).ok_or_else(|| {
             format!("path segment {raw:?} has a bad percent-escape or an escaped separator")
@@ -200,8 +237,12 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
                 ))
             }
             _ => {
-                fits.push(if *seg == *raw { Fit::Certain } else { Fit::Uncertain });
-                display.push(decoded_segment(raw).unwrap_or_else(|| seg.clone()));
+                if *seg != *raw && fits.is_none() {
+                    fits = Some(vec![Fit::Certain; segs.len()]);
+                }
+                if let Some(f) = &mut fits {
+                    f.push(if *seg == *raw { Fit::Certain } else { Fit::Uncertain });
+                }
                 segs.push(seg);
             }
         }
@@ -209,14 +250,17 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
             return Err(format!("path has more than {MAX_SEGMENTS} segments"));
         }
     }
-    let mut parts: Vec<&str> = path.split('/').skip(1).collect();
-    if parts.last() == Some(&"") {
-        parts.pop();
-    }
-    let literal = if parts.iter().any(|p| p.is_empty() || p.contains('\\')) {
-        let mut segs = Vec::with_capacity(parts.len());
-        let mut fits = Vec::with_capacity(parts.len());
-        for p in parts {
+    // Routers that keep `\` and empty segments see another split: only
+    // then is it worth making (one trailing slash aside).
+    let inner = path.strip_suffix('/').unwrap_or(path);
+    let literal = if inner
+        .split('/')
+        .skip(1)
+        .any(|p| p.is_empty() || p.contains('\\'))
+    {
+        let mut segs = Vec::with_capacity(8);
+        let mut fits = Vec::with_capacity(8);
+        for p in inner.split('/').skip(1) {
             if p.is_empty() || p.contains('\\') {
                 segs.push(Cow::Borrowed(""));
                 fits.push(Fit::Opaque);
@@ -239,8 +283,8 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
         segs,
         fits,
         literal,
+        raw: path,
         query,
-        display,
     })
 }
 
@@ -525,7 +569,7 @@ impl RouteTable {
         };
         let mut more: Vec<Option<usize>> = acc.drain(..).map(Some).collect();
         if !path.is_plain() {
-            none |= self.walk(0, &path.segs, Some(&path.fits), &q, &mut acc);
+            none |= self.walk(0, &path.segs, path.fits.as_deref(), &q, &mut acc);
             if let Some((segs, fits)) = &path.literal {
                 none |= self.walk(0, segs, Some(fits), &q, &mut acc);
             }
