@@ -477,11 +477,10 @@ impl<'a> Claims<'a> {
         self.aai
     }
 
-    /// The first claim that shows a person is behind the token, if any:
-    /// `upn`, `unique_name`, `preferred_username`, `amr`, `name`,
-    /// `given_name`, `family_name`, `email`, or a `sub` that differs from
-    /// `oid` (an app's token has `sub` = `oid`, its service principal).
-    pub fn user_marker(&self) -> Option<&'static str> {
+    /// The first claim that names a person, if any: `upn`, `unique_name`,
+    /// `preferred_username`, `amr`, `name`, `given_name`, `family_name`,
+    /// `email` (present, whatever their value).
+    pub fn user_claim(&self) -> Option<&'static str> {
         if self.upn.is_some() {
             return Some("upn");
         }
@@ -494,13 +493,19 @@ impl<'a> Claims<'a> {
         if self.amr.is_some() {
             return Some("amr");
         }
-        if let Some(i) = (0..PRESENCE_MARKERS.len()).find(|i| self.markers & (1 << i) != 0) {
-            return Some(PRESENCE_MARKERS[i]);
-        }
-        match (self.oid.as_deref(), self.sub.as_deref()) {
-            (Some(o), Some(s)) if o != s => Some("sub differs from oid"),
-            _ => None,
-        }
+        (0..PRESENCE_MARKERS.len())
+            .find(|i| self.markers & (1 << i) != 0)
+            .map(|i| PRESENCE_MARKERS[i])
+    }
+
+    /// As [`Claims::user_claim`], or a `sub` that differs from `oid` (without
+    /// `idtyp`, an app's token has `sub` = `oid`, its service principal).
+    pub fn user_marker(&self) -> Option<&'static str> {
+        self.user_claim()
+            .or(match (self.oid.as_deref(), self.sub.as_deref()) {
+                (Some(o), Some(s)) if o != s => Some("sub differs from oid"),
+                _ => None,
+            })
     }
 
     /// `oid` and `sub` both present, not empty, and equal: Microsoft's

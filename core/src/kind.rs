@@ -108,8 +108,9 @@ fn c(kind: TokenKind, evidence: &'static str) -> Classification {
 /// empty, limits which foreign `idp` tenants make a token delegated admin.
 ///
 /// The decision table (docs/policy.md, "Token kinds"), in order:
-/// 1. `idtyp` = `app`: app-only, unless `scp`, no `appid`/`azp`, or a user
-///    claim contradicts it (then unrecognised).
+/// 1. `idtyp` = `app`: app-only, unless `scp`, no `appid`/`azp`, or a claim
+///    naming a person (`upn`, `amr`, `name`...) contradicts it (then
+///    unrecognised).
 /// 2. `idtyp` neither absent, `app` nor `user`: unrecognised.
 /// 3. `scp` present: a user token with `appid`/`azp`, else unrecognised.
 /// 4. No `appid`/`azp` (and no `scp`): an ID token if it has a subject.
@@ -124,8 +125,10 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
     let marker = claims.user_marker();
     let idtyp = claims.idtyp.as_deref();
     let user = match idtyp {
+        // idtyp is Microsoft's own word; only a claim naming a person
+        // contradicts it (an agent's app-only token has a sub of its own).
         Some("app") => {
-            return match (scp, app, marker) {
+            return match (scp, app, claims.user_claim()) {
                 (true, _, _) => c(
                     TokenKind::Unrecognized,
                     "idtyp is \"app\" but scp is present",
@@ -262,7 +265,7 @@ mod tests {
                                 let user_evidence = scp
                                     || idtyp == Some("user")
                                     || marker.is_some()
-                                    || subject == "differs";
+                                    || (subject == "differs" && idtyp != Some("app"));
                                 if k == TokenKind::AppOnly {
                                     app_only += 1;
                                     assert!(!user_evidence, "{text}");

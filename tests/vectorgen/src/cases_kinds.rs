@@ -111,6 +111,9 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
         Case::new("kind-idtyp-app", "https://learn.microsoft.com/entra/identity-platform/optional-claims-reference (idtyp)", "idtyp app with appid: app-only")
             .api("GET", API, &t(pc_app_only_v1(CONTOSO, "1").with("idtyp", "app").without("sub")))
             .expect(app_only_ok("idtyp is \"app\"")),
+        Case::new("kind-idtyp-app-agent", "https://learn.microsoft.com/entra/agent-id/identity-platform/agent-token-claims", "An agent's app-only token (idtyp app, appidacr 2, a sub of its own): app-only")
+            .api("GET", API, &t(pc_app_only_v1(CONTOSO, "2").with("idtyp", "app").with("sub", "bbbbbbbb-1111-2222-3333-cccccccccccc").with("xms_act_fct", "3 9 11").with("xms_idrel", "7 10")))
+            .expect(app_only_ok("idtyp is \"app\"")),
         Case::new("kind-idtyp-app-with-scp", REF, "idtyp app contradicts scp: unrecognised")
             .api("GET", API, &t(pc_app_only_v1(CONTOSO, "1").with("idtyp", "app").with("scp", "user_impersonation")))
             .expect(unrecognized("idtyp is \"app\" but scp is present")),
