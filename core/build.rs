@@ -12,6 +12,7 @@ fn main() {
         "partner-center-2019",
         "partner-center-2020",
         "partner-center-2025",
+        "partner-center-2026",
     ] {
         let src_path = format!("policies/{name}.toml");
         println!("cargo:rerun-if-changed={src_path}");

@@ -101,6 +101,7 @@ fn request_from_args(
         token,
         now,
         mfa_registered,
+        validate_mfa: None,
     })
 }
 

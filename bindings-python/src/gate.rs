@@ -421,6 +421,7 @@ impl Gate {
             token: opt_str(py, token, "token")?,
             now,
             mfa_registered,
+            validate_mfa: None,
         };
         match &self.source {
             Source::Fixed(core) => {

@@ -290,6 +290,7 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
         token: opt_string(&token, "token")?,
         now,
         mfa_registered,
+        validate_mfa: None,
     })
 }
 

@@ -113,6 +113,7 @@ fn run() -> Result<ExitCode, String> {
                 token: a.value("--token"),
                 now: now_arg(&a)?.unwrap_or_else(mfagate::system_now),
                 mfa_registered,
+                validate_mfa: None,
             };
             let d = gate.evaluate(&req);
             if json {

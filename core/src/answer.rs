@@ -2,7 +2,7 @@
 
 use crate::decision::{HttpAnswer, Redirect};
 use crate::messages::Message;
-use crate::policy::doc::ChallengeStyle;
+use crate::policy::doc::{ChallengeStyle, RulesVersion};
 use crate::policy::routes::RequestPath;
 use crate::policy::Compiled;
 use crate::reason::{Outcome, Reason};
@@ -10,6 +10,9 @@ use crate::reason::{Outcome, Reason};
 pub const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
 pub const LOCATION: &str = "Location";
 pub const RETRY_AFTER: &str = "Retry-After";
+/// Partner Center's response header for `ValidateMfa: true` (2025-2026
+/// guidance; the spelling every client library uses).
+pub const IS_MFA_COMPLIANT: &str = "isMfaCompliant";
 /// Partner Center's reason phrase for its MFA refusal (seed, "Partner Center API").
 pub const PARTNER_CENTER_STATUS_TEXT: &str = "Unauthorized - MFA required";
 pub const CLAIMS_AUTHORIZATION_URI: &str =
@@ -31,6 +34,25 @@ fn body(reason: Reason, msg: &Message) -> String {
     out.push_str(&serde_json::to_string(msg.en).unwrap_or_else(|_| "\"\"".into()));
     out.push('}');
     out
+}
+
+/// Partner Center's code for an App+User call without MFA (Microsoft
+/// partner blog, CSP technical changes FY26 Q4: "a 401 response with error
+/// code 900421").
+pub const PARTNER_CENTER_MFA_ERROR: u32 = 900_421;
+
+/// Partner Center's REST error schema (partner-center/developer/error-codes:
+/// `code`, `description`, `data`, `source`), with mfagate's reason beside
+/// it. `code` is a number, as Partner Center's own bodies have it.
+fn partner_center_error(reason: Reason, msg: &Message) -> String {
+    serde_json::json!({
+        "code": PARTNER_CENTER_MFA_ERROR,
+        "description": msg.en,
+        "data": [],
+        "source": "mfagate",
+        "reason": reason.as_str(),
+    })
+    .to_string()
 }
 
 /// A quoted-string for an auth-param: no `"` or `\` can break out of it.
@@ -263,6 +285,9 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
                 )],
             );
             h.status_text = PARTNER_CENTER_STATUS_TEXT;
+            if c.edition >= RulesVersion::V2026 {
+                h.body = partner_center_error(i.reason, msg);
+            }
             step_up(h)
         }
         ChallengeStyle::Rfc9470 => {
@@ -280,7 +305,8 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
         }
         ChallengeStyle::Claims if i.cp1 => {
             let v = format!(
-                "Bearer realm=\"\", authorization_uri=\"{CLAIMS_AUTHORIZATION_URI}\", error=\"insufficient_claims\", claims=\"{claims_b64}\""
+                "Bearer realm=\"\", authorization_uri=\"{}\", error=\"insufficient_claims\", claims=\"{claims_b64}\"",
+                c.cloud.claims_authorization_uri()
             );
             step_up(http(401, i.reason, msg, vec![(WWW_AUTHENTICATE, v)]))
         }

@@ -129,6 +129,52 @@ impl<'de> de::DeserializeSeed<'de> for NumberSeed {
     }
 }
 
+/// `aai`: its text when it is a string; any other value is only present.
+struct AaiSeed<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> de::DeserializeSeed<'de> for AaiSeed<'a> {
+    type Value = Option<Cow<'a, str>>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> de::Visitor<'de> for V<'a> {
+            type Value = Option<Cow<'a, str>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(Cow::Owned(v.to_owned())))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
 impl<'de> de::DeserializeSeed<'de> for ClaimNamesSeed {
     type Value = bool;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
@@ -299,6 +345,8 @@ pub struct Claims<'a> {
     pub preferred_username: Option<Cow<'a, str>>,
     /// `aai` is present (GDAP: names the partner user).
     pub aai: bool,
+    /// `aai` when it is a string.
+    aai_text: Option<Cow<'a, str>>,
     pub xms_cc: Option<OneOrMany<'a>>,
     /// Which of [`PRESENCE_MARKERS`] are present (bit i for marker i).
     markers: u8,
@@ -403,7 +451,9 @@ impl<'de: 'a, 'a> de::Visitor<'de> for ClaimsVisitor<'a> {
                     present::<A::Error>(&mut c.hasgroups, "hasgroups")?;
                 }
                 "aai" => {
-                    map.next_value::<IgnoredAny>()?;
+                    // Read as text when it is one ("tenant: …, object: …"),
+                    // else for its presence.
+                    c.aai_text = map.next_value_seed(AaiSeed(P))?;
                     present::<A::Error>(&mut c.aai, "aai")?;
                 }
                 "_claim_names" => {
@@ -475,6 +525,30 @@ impl<'a> Claims<'a> {
 
     pub fn has_aai(&self) -> bool {
         self.aai
+    }
+
+    /// The partner user a GDAP token names in `aai`: `(tenant, object)`,
+    /// from `"tenant: {partner tid}, object: {user oid}"`
+    /// (AzureAD/microsoft-identity-web#2609). `None` when `aai` is absent
+    /// or has another shape.
+    pub fn aai_user(&self) -> Option<(&str, &str)> {
+        let text = self.aai_text.as_deref()?;
+        let (mut tenant, mut object) = (None, None);
+        for part in text.split(',') {
+            let (k, v) = part.split_once(':')?;
+            let v = v.trim();
+            match k.trim() {
+                k if k.eq_ignore_ascii_case("tenant") && tenant.is_none() => tenant = Some(v),
+                k if k.eq_ignore_ascii_case("object") && object.is_none() => object = Some(v),
+                _ => return None,
+            }
+        }
+        match (tenant, object) {
+            (Some(t), Some(o)) if crate::guid::is_guid(t) && crate::guid::is_guid(o) => {
+                Some((t, o))
+            }
+            _ => None,
+        }
     }
 
     /// The first claim that names a person, if any: `upn`, `unique_name`,
@@ -549,6 +623,7 @@ impl<'a> Claims<'a> {
             unique_name: o(self.unique_name),
             preferred_username: o(self.preferred_username),
             aai: self.aai,
+            aai_text: o(self.aai_text),
             xms_cc: self.xms_cc.map(OneOrMany::into_owned),
             markers: self.markers,
         }

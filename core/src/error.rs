@@ -25,6 +25,13 @@ pub enum ErrorCode {
     /// The document is not a JWK Set (not JSON, or no `keys` array). Keys
     /// in a set that mfagate cannot use are skipped, never an error.
     JwksInvalid,
+    /// A JWKS source mfagate will not fetch from: not https (plain http only
+    /// for loopback), not absolute, or with credentials in it.
+    JwksUrlInvalid,
+    /// A JWKS fetch failed: no answer, an HTTP error, a redirect (never
+    /// followed), too large, not a JWK Set or OpenID configuration, or no
+    /// usable key. The last good keys stay in use.
+    JwksFetchFailed,
     /// The request given to `evaluate` is not usable (for example no path).
     RequestInvalid,
     /// A conformance vector file is malformed.
@@ -32,13 +39,15 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::PolicySyntax,
         ErrorCode::PolicyInvalid,
         ErrorCode::PolicyUnknownBuiltin,
         ErrorCode::PolicyRouteConflict,
         ErrorCode::ExceptionReasonInvalid,
         ErrorCode::JwksInvalid,
+        ErrorCode::JwksUrlInvalid,
+        ErrorCode::JwksFetchFailed,
         ErrorCode::RequestInvalid,
         ErrorCode::VectorInvalid,
     ];
@@ -51,6 +60,8 @@ impl ErrorCode {
             ErrorCode::PolicyRouteConflict => "policy_route_conflict",
             ErrorCode::ExceptionReasonInvalid => "exception_reason_invalid",
             ErrorCode::JwksInvalid => "jwks_invalid",
+            ErrorCode::JwksUrlInvalid => "jwks_url_invalid",
+            ErrorCode::JwksFetchFailed => "jwks_fetch_failed",
             ErrorCode::RequestInvalid => "request_invalid",
             ErrorCode::VectorInvalid => "vector_invalid",
         }
@@ -64,8 +75,10 @@ impl ErrorCode {
             | ErrorCode::PolicyUnknownBuiltin
             | ErrorCode::PolicyRouteConflict
             | ErrorCode::ExceptionReasonInvalid => "policy",
-            ErrorCode::JwksInvalid => "key",
-            ErrorCode::RequestInvalid | ErrorCode::VectorInvalid => "usage",
+            ErrorCode::JwksInvalid | ErrorCode::JwksFetchFailed => "key",
+            ErrorCode::JwksUrlInvalid | ErrorCode::RequestInvalid | ErrorCode::VectorInvalid => {
+                "usage"
+            }
         }
     }
 

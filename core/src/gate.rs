@@ -98,15 +98,24 @@ struct Facts {
 }
 
 fn subject(cl: &Claims<'_>, kind: TokenKind) -> Subject {
+    let delegated = kind == TokenKind::DelegatedAdmin;
+    // GDAP: the partner user is named in aai; the token's oid is empty (or
+    // absent), and a customer-tenant object would not be the user anyway.
+    let partner_user = if delegated { cl.aai_user() } else { None };
+    let oid = cl.oid.as_deref().filter(|o| !o.is_empty());
     Subject {
         tenant: cl.tid.as_deref().map(str::to_owned),
-        object_id: cl.oid.as_deref().map(str::to_owned),
+        object_id: partner_user
+            .map(|(_, o)| o)
+            .or(oid)
+            .or(cl.oid.as_deref())
+            .map(str::to_owned),
         user: cl.user_name().map(str::to_owned),
         app_id: cl.app_id().map(str::to_owned),
-        home_tenant: if kind == TokenKind::DelegatedAdmin {
-            cl.idp
-                .as_deref()
-                .and_then(kind::idp_tenant)
+        home_tenant: if delegated {
+            partner_user
+                .map(|(t, _)| t)
+                .or_else(|| cl.idp.as_deref().and_then(kind::idp_tenant))
                 .map(str::to_owned)
         } else {
             None
@@ -306,7 +315,7 @@ impl Gate {
                 Facts::default(),
                 Some(req),
             ),
-            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req),
+            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req, f.key),
         }
     }
 
@@ -349,13 +358,19 @@ impl Gate {
                 Some(req),
             );
         }
-        self.after_signature(&pending.route, &pending.payload, req)
+        self.after_signature(&pending.route, &pending.payload, req, pending.key_index)
     }
 
-    fn after_signature(&self, route: &Route, payload: &[u8], req: &Request<'_>) -> Decision {
+    fn after_signature(
+        &self,
+        route: &Route,
+        payload: &[u8],
+        req: &Request<'_>,
+        key: usize,
+    ) -> Decision {
         match Claims::parse(payload) {
             Err(r) => self.refuse(self.guard(route), r, Facts::default(), Some(req)),
-            Ok(cl) => self.decide_all(route, &cl, req),
+            Ok(cl) => self.decide_all(route, &cl, req, Some(key)),
         }
     }
 
@@ -381,7 +396,7 @@ impl Gate {
             return self.public(route.first);
         };
         match Claims::parse(json.as_bytes()) {
-            Ok(cl) => self.decide_all(&route, &cl, req),
+            Ok(cl) => self.decide_all(&route, &cl, req, None),
             Err(r) => self.refuse(Some(guard), r, Facts::default(), Some(req)),
         }
     }
@@ -390,7 +405,7 @@ impl Gate {
     /// an app validated at sign-in). Everything but the signature is checked.
     pub fn evaluate_claims(&self, claims: &Claims<'_>, req: &Request<'_>) -> Decision {
         match self.route(req) {
-            Ok(route) => self.decide_all(&route, claims, req),
+            Ok(route) => self.decide_all(&route, claims, req, None),
             Err(d) => *d,
         }
     }
@@ -398,16 +413,56 @@ impl Gate {
     /// Decides under every rule the request may fall under: normalisation
     /// never moves a request into a less-protective rule, because any
     /// refusal wins (the first, in candidate order).
-    fn decide_all(&self, route: &Route, cl: &Claims<'_>, req: &Request<'_>) -> Decision {
+    fn decide_all(
+        &self,
+        route: &Route,
+        cl: &Claims<'_>,
+        req: &Request<'_>,
+        key: Option<usize>,
+    ) -> Decision {
+        let d = self.decide_candidates(route, cl, req, key);
+        self.mfa_compliance(d, req)
+    }
+
+    /// Partner Center's answer to `ValidateMfa: true` (2026 rules): an
+    /// allowed API call says whether its token proved MFA, in the response
+    /// header `isMfaCompliant` (`true` only for `amr` or federated MFA; an
+    /// App-only token or a technical exception is `false`).
+    fn mfa_compliance(&self, mut d: Decision, req: &Request<'_>) -> Decision {
+        let api = d
+            .rule
+            .as_deref()
+            .and_then(|id| self.compiled().rules.iter().find(|r| &*r.id == id))
+            .is_some_and(|r| r.challenge == ChallengeStyle::PartnerCenter);
+        if req.validate_mfa == Some(true)
+            && d.is_allowed()
+            && api
+            && self.compiled().edition >= crate::policy::doc::RulesVersion::V2026
+        {
+            let proved = matches!(d.mfa.evidence, Some("amr" | "federated"));
+            d.http
+                .headers
+                .push((answer::IS_MFA_COMPLIANT, proved.to_string()));
+        }
+        d
+    }
+
+    fn decide_candidates(
+        &self,
+        route: &Route,
+        cl: &Claims<'_>,
+        req: &Request<'_>,
+        key: Option<usize>,
+    ) -> Decision {
         if route.more.is_empty() && !self.rule(route.first).public {
-            return self.decide(route.first, cl, req);
+            return self.decide(route.first, cl, req, key);
         }
         let mut allowed: Option<(usize, Decision)> = None;
         for idx in route.iter() {
             if self.rule(idx).public {
                 continue;
             }
-            let d = self.decide(idx, cl, req);
+            let d = self.decide(idx, cl, req, key);
             if !d.is_allowed() {
                 return self.note_ambiguity(d, route, idx);
             }
@@ -517,12 +572,25 @@ impl Gate {
         ))
     }
 
-    fn decide(&self, rule_idx: usize, cl: &Claims<'_>, req: &Request<'_>) -> Decision {
+    /// `key`: the index of the key that verified the token (None for claims
+    /// verified by the caller).
+    fn decide(
+        &self,
+        rule_idx: usize,
+        cl: &Claims<'_>,
+        req: &Request<'_>,
+        key: Option<usize>,
+    ) -> Decision {
         let c = self.compiled();
         let rule = self.rule(rule_idx);
         let mut facts = Facts::default();
         if let Err(r) = validate::claims(c, cl, req.now) {
             return self.refuse(Some(rule_idx), r, facts, Some(req));
+        }
+        if let Some(k) = key {
+            if let Err(r) = validate::issuers(c, &self.keys, k, cl) {
+                return self.refuse(Some(rule_idx), r, facts, Some(req));
+            }
         }
         let class = kind::classify(cl, &c.partner_tenants);
         facts.kind = Some(class.kind);

@@ -30,6 +30,9 @@ pub struct Key {
     pub kid: Option<String>,
     /// The JWK's `alg`, when it binds the key to one algorithm.
     pub alg: Option<Algorithm>,
+    /// The JWK's `issuer` (Entra's multi-tenant keys carry one, templated
+    /// `{tenantid}`): the key may sign only for that issuer.
+    pub issuer: Option<String>,
     pub material: KeyMaterial,
     pub(crate) prepared: Prepared,
 }
@@ -106,6 +109,9 @@ pub struct KeySet {
     /// Set when there is no key set yet (its fetches failed): why, and the
     /// seconds after which a retry may help.
     unavailable: Option<(String, u32)>,
+    /// The issuer of the OpenID configuration these keys came from
+    /// (templated `{tenantid}` for multi-tenant authorities).
+    issuer: Option<String>,
 }
 
 fn jwks_err(msg: impl Into<String>) -> Error {
@@ -246,6 +252,19 @@ impl KeySet {
         }
     }
 
+    /// These keys, as published by the OpenID configuration whose `issuer`
+    /// is `issuer` (templated `{tenantid}` for multi-tenant authorities):
+    /// tokens must then carry that issuer, with their `tid` substituted.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> KeySet {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The OpenID configuration's issuer, if the keys came with one.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
     /// Why no keys are available, and when to retry (see [`KeySet::unavailable`]).
     pub fn unavailability(&self) -> Option<(&str, u32)> {
         self.unavailable.as_ref().map(|(w, s)| (w.as_str(), *s))
@@ -254,8 +273,16 @@ impl KeySet {
     /// Parses a JWK Set document. Only a document that is not a JWK Set at
     /// all is an error; unusable keys in it are skipped (see [`KeySet`]).
     pub fn from_json(json: &str) -> Result<KeySet> {
-        let raw: RawJwks = serde_json::from_str(json)
-            .map_err(|e| jwks_err(format!("the JWK Set is not valid: {e}")))?;
+        let raw: RawJwks = serde_json::from_str(json).map_err(|e| {
+            // serde's message may quote a value of the document, which
+            // can be a secret: say where, never what.
+            let at = format!("line {}, column {}", e.line(), e.column());
+            jwks_err(if e.is_data() {
+                format!("the document is not a JWK Set {{\"keys\": [...]}} ({at})")
+            } else {
+                format!("the JWK Set is not valid JSON ({at})")
+            })
+        })?;
         let mut set = KeySet::default();
         let mut duplicates: Vec<String> = Vec::new();
         for (idx, jwk) in raw.keys.iter().enumerate() {
@@ -275,6 +302,18 @@ impl KeySet {
                 set.skipped.push(format!("{label}: {why}"));
                 if let Some(k) = &kid {
                     set.unusable.entry(k.clone()).or_insert(why);
+                }
+            };
+            // An issuer that is not a string would switch the key-issuer
+            // check off: the key is not used instead.
+            let issuer = match member(jwk, "issuer") {
+                Ok(i) => i
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .map(str::to_owned),
+                Err(why) => {
+                    unusable(&mut set, why);
+                    continue;
                 }
             };
             let (alg, material) = match parse_jwk(jwk) {
@@ -301,6 +340,7 @@ impl KeySet {
             set.keys.push(Key {
                 kid,
                 alg,
+                issuer,
                 material,
                 prepared,
             });

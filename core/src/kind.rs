@@ -80,6 +80,10 @@ pub struct Classification {
     pub evidence: &'static str,
 }
 
+/// The `wids` value Entra adds to GDAP tokens, the GDAP relationship
+/// indicator (AzureAD/microsoft-identity-web#2609): not a role.
+pub const GDAP_INDICATOR: &str = "08372b87-7d02-482a-9e02-fb03ea5fe193";
+
 /// The evidence of a user token without `scp`, by the user claim it carries.
 fn user_marker_evidence(m: &str) -> &'static str {
     match m {
@@ -92,12 +96,11 @@ fn user_marker_evidence(m: &str) -> &'static str {
     }
 }
 
-/// The tenant GUID in an `https://sts.windows.net/{tid}/` idp, lower-case.
+/// The tenant GUID of an `idp` that names an Entra issuer (of any cloud:
+/// `https://sts.windows.net/{tid}/`, `https://sts.chinacloudapi.cn/{tid}/`,
+/// or a v2 issuer).
 pub fn idp_tenant(idp: &str) -> Option<&str> {
-    let t = idp
-        .strip_prefix("https://sts.windows.net/")?
-        .strip_suffix('/')?;
-    crate::guid::is_guid(t).then_some(t)
+    crate::cloud::parse_issuer(idp).map(|i| i.tenant)
 }
 
 fn c(kind: TokenKind, evidence: &'static str) -> Classification {
@@ -191,11 +194,24 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
             && (partner_tenants.is_empty()
                 || partner_tenants.iter().any(|x| x.eq_ignore_ascii_case(p)))
     });
-    if foreign.is_some() {
-        let evidence = if claims.has_aai() {
-            "idp names another tenant and aai names the partner user (GDAP)"
-        } else {
-            "idp names another tenant than tid (partner user in a customer tenant)"
+    if let Some(partner) = foreign {
+        let indicator = claims
+            .wids
+            .iter()
+            .flatten()
+            .any(|w| w.eq_ignore_ascii_case(GDAP_INDICATOR));
+        let evidence = match (claims.has_aai(), claims.aai_user(), indicator) {
+            // aai names the partner user; its tenant must be idp's.
+            (_, Some((t, _)), _) if !t.eq_ignore_ascii_case(partner) => {
+                return c(
+                    TokenKind::Unrecognized,
+                    "aai names another tenant than idp: no partner user can be told",
+                )
+            }
+            (_, Some(_), true) => "idp names another tenant, aai names the partner user, wids holds the GDAP relationship indicator (GDAP)",
+            (true, _, _) => "idp names another tenant and aai names the partner user (GDAP)",
+            (false, _, true) => "idp names another tenant and wids holds the GDAP relationship indicator (GDAP)",
+            (false, _, false) => "idp names another tenant than tid (partner user in a customer tenant)",
         };
         return c(TokenKind::DelegatedAdmin, evidence);
     }

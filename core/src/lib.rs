@@ -21,6 +21,7 @@
 
 mod answer;
 pub mod claims;
+pub mod cloud;
 pub mod conformance;
 mod crypto;
 pub mod decision;
@@ -36,6 +37,7 @@ mod mfa;
 mod p256_point;
 pub mod policy;
 pub mod reason;
+pub mod refresh;
 pub mod request;
 pub mod roles;
 mod time;
@@ -43,6 +45,7 @@ mod validate;
 
 pub use answer::{CLAIMS_AUTHORIZATION_URI, PARTNER_CENTER_STATUS_TEXT};
 pub use claims::Claims;
+pub use cloud::Cloud;
 pub use crypto::verifies_in_process;
 pub use decision::{Decision, HttpAnswer, MfaReport, Redirect, Subject};
 pub use error::{Error, ErrorCode};
@@ -55,6 +58,7 @@ pub use messages::Message;
 pub use policy::doc::{ChallengeStyle, RulesVersion};
 pub use policy::{Policy, BUILTIN_NAMES};
 pub use reason::{Outcome, Reason};
+pub use refresh::{Document, Fetch, Next, RefreshOptions, Refresher};
 #[cfg(not(target_arch = "wasm32"))]
 pub use request::system_now;
 pub use request::{session_cookie, Request, RequestSpec};

@@ -62,6 +62,16 @@ pub fn message(reason: Reason, register_first: bool) -> Message {
             "Accès autorisé : cette page est publique.",
             "Acesso permitido: esta página é pública.",
         ),
+        KeyIssuerMismatch => m(
+            "The access token is signed with a key that may not sign for its issuer. Sign in again to obtain a new one.",
+            "Le jeton d’accès est signé avec une clé qui ne peut pas signer pour son émetteur. Reconnectez-vous pour en obtenir un nouveau.",
+            "O token de acesso foi assinado com uma chave que não pode assinar pelo seu emissor. Entre novamente para obter um novo.",
+        ),
+        IssuerCloudMismatch => m(
+            "The access token comes from another Microsoft cloud than this service accepts. Sign in with an account of the right cloud.",
+            "Le jeton d’accès provient d’un autre cloud Microsoft que celui accepté par ce service. Connectez-vous avec un compte du bon cloud.",
+            "O token de acesso vem de outra nuvem da Microsoft que não a aceita por este serviço. Entre com uma conta da nuvem certa.",
+        ),
         KeyUnusable => m(
             "The access token is signed with a key this service cannot use. Sign in again to obtain a new one.",
             "Le jeton d’accès est signé avec une clé que ce service ne peut pas utiliser. Reconnectez-vous pour en obtenir un nouveau.",

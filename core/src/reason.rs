@@ -81,6 +81,9 @@ reasons! {
     KeysUnavailable = "keys_unavailable",
     /// The selected key cannot be used with the token's algorithm.
     KeyAlgorithmMismatch = "key_algorithm_mismatch",
+    /// The signing key carries an `issuer` (Entra's multi-tenant keys) that
+    /// is not the token's: the key may not sign for this issuer.
+    KeyIssuerMismatch = "key_issuer_mismatch",
     /// The signature does not verify.
     SignatureInvalid = "signature_invalid",
     /// No backend in this build can verify this algorithm synchronously.
@@ -101,6 +104,9 @@ reasons! {
     IssuerInvalid = "issuer_invalid",
     /// The tenant in `iss` is not the token's `tid`.
     IssuerTenantMismatch = "issuer_tenant_mismatch",
+    /// `iss` is an issuer of another Entra cloud than the policy's
+    /// (`token.cloud`: public, US Government, China).
+    IssuerCloudMismatch = "issuer_cloud_mismatch",
     /// `tid` is not in the policy's tenant allow-list.
     TenantNotAllowed = "tenant_not_allowed",
     /// The claims fit no known kind of token.
@@ -140,6 +146,7 @@ impl Reason {
                 | Reason::KeyNotFound
                 | Reason::KeyUnusable
                 | Reason::KeyAlgorithmMismatch
+                | Reason::KeyIssuerMismatch
                 | Reason::SignatureInvalid
                 | Reason::ClaimMissing
                 | Reason::ClaimInvalid
@@ -149,6 +156,7 @@ impl Reason {
                 | Reason::AudienceInvalid
                 | Reason::IssuerInvalid
                 | Reason::IssuerTenantMismatch
+                | Reason::IssuerCloudMismatch
                 | Reason::TenantNotAllowed
                 | Reason::TokenKindUnrecognized
                 | Reason::TokenKindNotAccepted

@@ -21,6 +21,9 @@ pub struct Request<'a> {
     /// Whether the user has an MFA method registered, when the app knows:
     /// `Some(false)` makes a redirect ask for registration first.
     pub mfa_registered: Option<bool>,
+    /// The request's `ValidateMfa` header said `true`: under the 2026 rules
+    /// an allowed API call then answers `isMfaCompliant: true|false`.
+    pub validate_mfa: Option<bool>,
 }
 
 impl<'a> Request<'a> {
@@ -34,6 +37,7 @@ impl<'a> Request<'a> {
             token: None,
             now,
             mfa_registered: None,
+            validate_mfa: None,
         }
     }
 
@@ -55,6 +59,10 @@ impl<'a> Request<'a> {
     }
     pub fn mfa_registered(mut self, r: bool) -> Self {
         self.mfa_registered = Some(r);
+        self
+    }
+    pub fn validate_mfa(mut self, v: bool) -> Self {
+        self.validate_mfa = Some(v);
         self
     }
 }
@@ -84,6 +92,8 @@ pub struct RequestSpec {
     pub now: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_registered: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_mfa: Option<bool>,
 }
 
 fn get() -> String {
@@ -100,6 +110,7 @@ impl RequestSpec {
             token: self.token.as_deref(),
             now: self.now,
             mfa_registered: self.mfa_registered,
+            validate_mfa: self.validate_mfa,
         }
     }
 }

@@ -6,21 +6,6 @@ use crate::jws::Refusal;
 use crate::policy::Compiled;
 use crate::reason::Reason;
 
-const V1_PREFIX: &str = "https://sts.windows.net/";
-const V2_PREFIX: &str = "https://login.microsoftonline.com/";
-
-/// The tenant in an Entra issuer, and the token version its shape implies.
-fn issuer_tenant(iss: &str) -> Option<(&str, &'static str)> {
-    if let Some(t) = iss
-        .strip_prefix(V1_PREFIX)
-        .and_then(|r| r.strip_suffix('/'))
-    {
-        return is_guid(t).then_some((t, "1.0"));
-    }
-    let t = iss.strip_prefix(V2_PREFIX)?.strip_suffix("/v2.0")?;
-    is_guid(t).then_some((t, "2.0"))
-}
-
 /// `aud` against one configured audience: equal, or (for URI audiences when
 /// the policy allows it) equal but for one trailing slash on either side.
 /// Entra's optional-claims reference: a v1 `aud` is the App ID URI "with or
@@ -52,12 +37,30 @@ pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
         ));
     }
     let iss = cl.iss.as_deref().ok_or_else(|| missing("iss"))?;
-    let (iss_tid, shape) = issuer_tenant(iss).ok_or_else(|| {
+    let issuer = crate::cloud::parse_issuer(iss).ok_or_else(|| {
         Refusal::new(
             Reason::IssuerInvalid,
-            format!("iss {iss:?} is neither https://sts.windows.net/{{tid}}/ nor https://login.microsoftonline.com/{{tid}}/v2.0"),
+            format!(
+                "iss {iss:?} is not an Entra issuer of {} ({} or {})",
+                c.cloud.label(),
+                c.cloud.v1_issuer("{tid}"),
+                c.cloud.v2_issuer("{tid}")
+            ),
         )
     })?;
+    if !issuer.clouds.contains(&c.cloud) {
+        let from: Vec<&str> = issuer.clouds.iter().map(|k| k.label()).collect();
+        return Err(Refusal::new(
+            Reason::IssuerCloudMismatch,
+            format!(
+                "iss {iss:?} comes from {}, but the policy accepts tokens of {} (token.cloud = {:?})",
+                from.join(" or "),
+                c.cloud.label(),
+                c.cloud.as_str()
+            ),
+        ));
+    }
+    let (iss_tid, shape) = (issuer.tenant, issuer.version);
     if !iss_tid.eq_ignore_ascii_case(tid) {
         return Err(Refusal::new(
             Reason::IssuerTenantMismatch,
@@ -116,6 +119,68 @@ pub fn claims(c: &Compiled, cl: &Claims<'_>, now: i64) -> Result<(), Refusal> {
             Reason::TenantNotAllowed,
             format!("tenant {tid} is not in token.tenants"),
         ));
+    }
+    Ok(())
+}
+
+/// The signing key's issuer, and the OpenID configuration's, against the
+/// token's (after [`claims`] passed). As Microsoft.Identity.Web's
+/// `EnableAadSigningKeyIssuerValidation`: a key with an `issuer` may sign
+/// only for it, `{tenantid}` replaced by `tid` (exact match); a v1 token
+/// matches through the v2 issuer of its tenant (the keys of the v2 endpoint
+/// also sign v1 tokens); keys without an issuer are not restricted.
+/// access-tokens.md, "Validate the signing key issuer".
+pub fn issuers(
+    c: &Compiled,
+    keys: &crate::keys::KeySet,
+    key: usize,
+    cl: &Claims<'_>,
+) -> Result<(), Refusal> {
+    let (Some(tid), Some(iss)) = (cl.tid.as_deref(), cl.iss.as_deref()) else {
+        return Ok(());
+    };
+    let cloud = c.cloud;
+    // The v2 form of a v1 issuer of this tenant (and the v2 issuer itself).
+    let as_v2 = if iss == cloud.v1_issuer(tid) {
+        cloud.v2_issuer(tid)
+    } else {
+        iss.to_owned()
+    };
+    let template = |t: &str| t.replace("{tenantid}", tid);
+    if let Some(k) = keys.keys().get(key) {
+        if let Some(ki) = &k.issuer {
+            let effective = template(ki);
+            if effective != iss && effective != as_v2 {
+                return Err(Refusal::new(
+                    Reason::KeyIssuerMismatch,
+                    format!(
+                        "key {:?} may sign only for issuer {effective:?}; the token's iss is {iss:?}",
+                        k.kid.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(meta) = keys.issuer() {
+        // One configuration stands for its authority's v1 and v2 issuers
+        // (Microsoft.Identity.Web reads both documents): what matters is the
+        // tenant it names, or `{tenantid}`, any tenant.
+        let expected = template(meta);
+        let same_tenant = match (
+            crate::cloud::parse_issuer(&expected),
+            crate::cloud::parse_issuer(iss),
+        ) {
+            (Some(e), Some(t)) => e.tenant == t.tenant,
+            _ => false,
+        };
+        if expected != iss && !same_tenant {
+            return Err(Refusal::new(
+                Reason::IssuerInvalid,
+                format!(
+                    "iss {iss:?} is not the issuer of the OpenID configuration the keys came from ({expected:?})"
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Which edition of the Partner Center rules the policy follows. It decides
 /// which technical-exception reasons are valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum RulesVersion {
     #[serde(rename = "2019")]
@@ -21,6 +21,10 @@ pub enum RulesVersion {
     V2020,
     #[serde(rename = "2025")]
     V2025,
+    /// MFA on every portal page and every App+User API call; API refusals in
+    /// Partner Center's error schema (code 900421); `ValidateMfa`.
+    #[serde(rename = "2026")]
+    V2026,
 }
 
 impl RulesVersion {
@@ -29,6 +33,7 @@ impl RulesVersion {
             RulesVersion::V2019 => "2019",
             RulesVersion::V2020 => "2020",
             RulesVersion::V2025 => "2025",
+            RulesVersion::V2026 => "2026",
         }
     }
 }
@@ -111,7 +116,7 @@ pub struct PolicyDoc {
     pub extends: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
-    /// Edition of the Partner Center rules: "2019", "2020" or "2025".
+    /// Edition of the Partner Center rules: "2019", "2020", "2025" or "2026".
     pub rules: RulesVersion,
     #[serde(default)]
     pub token: TokenDoc,
@@ -158,6 +163,10 @@ pub struct TokenDoc {
     /// When not empty, only these tenant IDs (`tid`) are accepted.
     #[serde(default)]
     pub tenants: Vec<String>,
+    /// The Entra cloud tokens come from: its issuers, sign-in authority and
+    /// Partner Center audience. Tokens of another cloud are refused.
+    #[serde(default)]
+    pub cloud: crate::cloud::Cloud,
     /// Your partner tenant IDs: required wherever a route needs roles, since
     /// roles (`wids`, `groups`, `roles`) are read only from tokens whose `tid`
     /// is one of them. Also, when not empty, only a foreign `idp` naming one
@@ -176,6 +185,7 @@ impl Default for TokenDoc {
             clock_skew: default_skew(),
             max_token_bytes: default_max_bytes(),
             tenants: Vec::new(),
+            cloud: crate::cloud::Cloud::Public,
             partner_tenants: Vec::new(),
         }
     }

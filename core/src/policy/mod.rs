@@ -33,6 +33,10 @@ const BUILTINS: &[(&str, &str)] = &[
         "partner-center-2025",
         include_str!(concat!(env!("OUT_DIR"), "/partner-center-2025.json")),
     ),
+    (
+        "partner-center-2026",
+        include_str!(concat!(env!("OUT_DIR"), "/partner-center-2026.json")),
+    ),
 ];
 
 /// Names accepted by [`Policy::builtin`]; `partner-center` is the default, 2020.
@@ -41,6 +45,7 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "partner-center-2019",
     "partner-center-2020",
     "partner-center-2025",
+    "partner-center-2026",
 ];
 
 /// The name `partner-center` stands for.
@@ -67,6 +72,8 @@ pub(crate) struct Compiled {
     pub table: RouteTable,
     pub audiences: Vec<String>,
     pub audience_trailing_slash: bool,
+    pub cloud: crate::cloud::Cloud,
+    pub edition: RulesVersion,
     pub algorithms: Vec<Algorithm>,
     pub skew: i64,
     pub max_bytes: usize,
@@ -200,7 +207,8 @@ fn resolve_extends(mut v: Value, depth: usize) -> Result<Value> {
 
 impl Policy {
     /// A built-in policy: `partner-center` (= 2020), `partner-center-2019`,
-    /// `partner-center-2020`, `partner-center-2025`.
+    /// `partner-center-2020`, `partner-center-2025`, `partner-center-2026`
+    /// (what Partner Center enforces today).
     pub fn builtin(name: &str) -> Result<Policy> {
         Policy::from_value(parse_json(builtin_source(name)?)?)
     }
@@ -423,6 +431,21 @@ fn compile_rule(id: &str, r: &doc::RouteDoc) -> Result<Rule> {
     })
 }
 
+/// The audiences, with the public Partner Center API's (the built-in
+/// policies') read as the cloud's own Partner Center API.
+fn cloud_audiences(list: &[String], cloud: crate::cloud::Cloud) -> Vec<String> {
+    use crate::cloud::PARTNER_CENTER_AUDIENCE;
+    list.iter()
+        .map(|a| {
+            if a.trim_end_matches('/') == PARTNER_CENTER_AUDIENCE {
+                cloud.partner_center_audience().to_owned()
+            } else {
+                a.clone()
+            }
+        })
+        .collect()
+}
+
 fn compile(doc: &PolicyDoc) -> Result<Compiled> {
     if doc.format != FORMAT_VERSION {
         return Err(invalid(
@@ -502,8 +525,10 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
         rules,
         default_rule,
         table,
-        audiences: t.audiences.clone(),
+        audiences: cloud_audiences(&t.audiences, t.cloud),
         audience_trailing_slash: t.audience_trailing_slash,
+        cloud: t.cloud,
+        edition: doc.rules,
         algorithms: t.algorithms.clone(),
         skew: i64::try_from(t.clock_skew).unwrap_or(i64::MAX),
         max_bytes: t.max_token_bytes,
@@ -527,6 +552,7 @@ impl RulesVersion {
             RulesVersion::V2019 => "partner-center-2019",
             RulesVersion::V2020 => "partner-center-2020",
             RulesVersion::V2025 => "partner-center-2025",
+            RulesVersion::V2026 => "partner-center-2026",
         }
     }
 }

@@ -14,17 +14,6 @@ fn claims_policy(extra: serde_json::Value) -> serde_json::Value {
     )
 }
 
-/// The same token in Entra's v2 shape: v2 issuer, `ver` 2.0, `azp` for `appid`.
-fn v2(c: C) -> C {
-    c.with(
-        "iss",
-        format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"),
-    )
-    .with("ver", "2.0")
-    .with("azp", CLIENT_ID)
-    .without("appid")
-}
-
 pub fn cases(keys: &Keys) -> Vec<Case> {
     let v2_user = rs256(keys, &v2(app_user(CONTOSO, None)));
     let v2_app = rs256(keys, &v2(app_only(CONTOSO)));

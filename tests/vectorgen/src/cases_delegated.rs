@@ -59,7 +59,19 @@ pub fn delegated_cases(keys: &Keys) -> Vec<Case> {
             .expect(refused("api")),
         Case::new("gdap-mfa", "brief §4 [Entra, GDAP]: empty oid, aai", "The GDAP shape is still recognised; MFA'd: allowed")
             .api("GET", API, &rs256(keys, &gdap(CUSTOMER, CONTOSO, Some(mfa))))
-            .expect(and(allow("mfa_satisfied", "delegated_admin", "api"), json!({"kind_evidence": "idp names another tenant and aai names the partner user (GDAP)", "subject": {"object_id": ""}}))),
+            .expect(and(allow("mfa_satisfied", "delegated_admin", "api"), json!({
+                "kind_evidence": "idp names another tenant, aai names the partner user, wids holds the GDAP relationship indicator (GDAP)",
+                "roles": [],
+                "subject": {"tenant": CUSTOMER, "object_id": USER_OID, "home_tenant": CONTOSO}}))),
+        Case::new("gdap-identity-from-aai", "issue 9 item 5; AzureAD/microsoft-identity-web#2609", "The subject is the partner user named in aai (tenant and object), not the empty oid")
+            .api("GET", API, &rs256(keys, &gdap(CUSTOMER, CONTOSO, Some(pwd))))
+            .expect(and(refused("api"), json!({"subject": {"object_id": USER_OID, "home_tenant": CONTOSO}}))),
+        Case::new("gdap-aai-other-tenant", "issue 9 item 5: fail closed", "aai names another partner tenant than idp: unrecognised, not delegated admin of either")
+            .api("GET", API, &rs256(keys, &gdap(CUSTOMER, CONTOSO, Some(mfa)).with("aai", format!("tenant: {WINGTIP}, object: {USER_OID}"))))
+            .expect(and(invalid("token_kind_unrecognized"), json!({"token_kind": "unrecognized", "kind_evidence": "aai names another tenant than idp: no partner user can be told"}))),
+        Case::new("gdap-aai-other-shape", "issue 9 item 5", "An aai of another shape still marks GDAP; the subject falls back to oid and idp")
+            .api("GET", API, &rs256(keys, &gdap(CUSTOMER, CONTOSO, Some(mfa)).with("aai", json!({"tid": CONTOSO, "oid": USER_OID})).with("wids", vec![GDAP_WID])))
+            .expect(and(allow("mfa_satisfied", "delegated_admin", "api"), json!({"subject": {"object_id": "", "home_tenant": CONTOSO}}))),
         Case::new("gdap-no-mfa", "brief §4 [Entra, GDAP]", "GDAP without MFA: refused")
             .api("GET", API, &rs256(keys, &gdap(CUSTOMER, CONTOSO, Some(pwd))))
             .expect(refused("api")),

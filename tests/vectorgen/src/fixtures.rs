@@ -22,6 +22,8 @@ pub const G_HELPDESK: &str = "a1a1a1a1-0000-4000-8000-000000000003";
 pub const WID_GLOBAL: &str = "62e90394-69f5-4237-9190-012177145e10";
 pub const WID_BILLING: &str = "b0f54661-2d74-4c50-afa3-1ec803f12efe";
 pub const WID_SECURITY: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
+/// The GDAP relationship indicator in wids.
+pub const GDAP_WID: &str = "08372b87-7d02-482a-9e02-fb03ea5fe193";
 pub const FED_CLAIM: &str = "http://schemas.microsoft.com/claims/authnmethodsreferences";
 pub const FED_MFA: &str = "http://schemas.microsoft.com/claims/multipleauthn";
 
@@ -121,11 +123,34 @@ pub fn delegated(customer: &str, partner: &str, amr: Option<&[&str]>) -> C {
         .without("upn")
 }
 
-/// The GDAP shape: empty oid, and aai naming the partner user.
+/// The GDAP shape (AzureAD/microsoft-identity-web#2609): empty oid, aai
+/// naming the partner user as "tenant: …, object: …", and the GDAP
+/// relationship indicator in wids.
 pub fn gdap(customer: &str, partner: &str, amr: Option<&[&str]>) -> C {
     delegated(customer, partner, amr)
         .with("oid", "")
-        .with("aai", json!({"tid": partner, "oid": USER_OID}))
+        .with("aai", format!("tenant: {partner}, object: {USER_OID}"))
+        .with(
+            "wids",
+            vec![GDAP_WID, "fe930be7-5e62-47db-91af-98c3a49a38b1"],
+        )
+}
+
+/// The same token in Entra's v2 shape: v2 issuer (of its tenant), `ver`
+/// 2.0, `azp` for `appid`.
+pub fn v2(c: C) -> C {
+    let tid =
+        c.0.get("tid")
+            .and_then(|t| t.as_str())
+            .unwrap_or(CONTOSO)
+            .to_owned();
+    c.with(
+        "iss",
+        format!("https://login.microsoftonline.com/{tid}/v2.0"),
+    )
+    .with("ver", "2.0")
+    .with("azp", CLIENT_ID)
+    .without("appid")
 }
 
 pub fn header(alg: &str, kid: Option<&str>) -> Value {

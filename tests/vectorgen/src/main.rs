@@ -4,8 +4,10 @@
 //! `cargo run -p mfagate-vectorgen` writes them; `-- --check` regenerates in
 //! memory and fails if any committed file differs.
 
+mod cases_2026;
 mod cases_api;
 mod cases_claims;
+mod cases_clouds;
 mod cases_credentials;
 mod cases_dashboard;
 mod cases_delegated;
@@ -13,6 +15,7 @@ mod cases_keys;
 mod cases_kinds;
 mod cases_misc;
 mod cases_paths;
+mod cases_shapes;
 mod cases_tenants;
 mod cases_tokens;
 mod fixtures;
@@ -61,6 +64,9 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         ("tenants.json", "Roles only from the partner's own tenant", cases_tenants::cases(&keys)),
         ("paths.json", "Paths and methods as real routers read them: no less-protective rule by normalisation, HEAD, OPTIONS, public routes, safe redirects", cases_paths::cases(&keys)),
         ("credentials.json", "Credentials as bindings receive them, and pages whose session cannot be used", cases_credentials::cases(&keys)),
+        ("dashboard-2026.json", "The 2026 rules: MFA on every portal page and every App+User API call, Partner Center's error schema, ValidateMfa", cases_2026::cases(&keys)),
+        ("entra-shapes.json", "Claim sets of the shapes Microsoft and others publish, re-signed with the test keys, with their sources", cases_shapes::cases(&keys)),
+        ("clouds.json", "National clouds: issuers, audiences and authorities of public, US Government and China", cases_clouds::cloud_cases(&keys)),
     ];
     let mut ids = BTreeSet::new();
     let mut out = vec![
@@ -78,20 +84,29 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         }
         out.push((v.join(name), pretty(&file(&jwks, desc, cases))));
     }
-    let key_cases = cases_keys::cases(&keys);
-    for c in &key_cases {
-        if !ids.insert(c.id.clone()) {
-            return Err(format!("duplicate case id {}", c.id));
-        }
-    }
-    out.push((
-        v.join("keys.json"),
-        pretty(&file(
-            &cases_keys::jwks(&keys),
+    // Files with a key set of their own.
+    let own = [
+        (
+            "keys.json",
             "Key sets with keys mfagate cannot use: the others keep working",
-            key_cases,
-        )),
-    ));
+            cases_keys::jwks(&keys),
+            cases_keys::cases(&keys),
+        ),
+        (
+            "issuers.json",
+            "Signing keys with an issuer: a key may sign only for its issuer",
+            cases_clouds::issuer_jwks(&keys),
+            cases_clouds::issuer_cases(&keys),
+        ),
+    ];
+    for (name, desc, jwks, cases) in own {
+        for c in &cases {
+            if !ids.insert(c.id.clone()) {
+                return Err(format!("duplicate case id {}", c.id));
+            }
+        }
+        out.push((v.join(name), pretty(&file(&jwks, desc, cases))));
+    }
     eprintln!("{} cases", ids.len());
     Ok(out)
 }
