@@ -68,9 +68,29 @@ pub fn decision(d: &Decision, lang: &str) {
 
 pub fn inspection(i: &Inspection, lang: &str) {
     println!(
-        "UNVERIFIED: the signature was not checked. Rules evaluated as of {} (Unix).",
+        "UNVERIFIED: the signature was not checked; the rules below are decided on its claims as of the time shown."
+    );
+    println!(
+        "time      {} ({})",
+        mfagate::format_rfc3339(i.evaluated_at),
         i.evaluated_at
     );
+    for (name, label) in [
+        ("iat", "issued"),
+        ("nbf", "not before"),
+        ("exp", "expires"),
+        ("auth_time", "signed in"),
+    ] {
+        if let Some(t) = i.claims.get(name).and_then(serde_json::Value::as_f64) {
+            let t = t.floor() as i64;
+            let flag = match name {
+                "exp" if t <= i.evaluated_at => "   EXPIRED",
+                "nbf" | "iat" if t > i.evaluated_at => "   NOT YET VALID",
+                _ => "",
+            };
+            println!("{label:<10}{} ({t}){flag}", mfagate::format_rfc3339(t));
+        }
+    }
     println!("kind      {} ({})", i.kind.as_str(), i.kind_evidence);
     println!("version   {}", i.version.as_deref().unwrap_or("-"));
     let get = |k: &str| {

@@ -9,9 +9,13 @@ fn root() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
+    run_in(&root(), args)
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mfagate"))
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .output()
         .unwrap();
     (
@@ -94,13 +98,26 @@ fn check_decides_a_request_with_real_keys() {
 
 #[test]
 fn inspect_explains_without_verifying() {
-    let (token, _) = vector_token("dashboard-2020.json", "example3-customers-verify-only");
-    let (code, out, _) = run(&["inspect", &token]);
+    let (token, now) = vector_token("dashboard-2020.json", "example3-customers-verify-only");
+    let now = now.to_string();
+    let (code, out, _) = run(&["inspect", &token, "--now", &now]);
     assert_eq!(code, 0);
     assert!(out.starts_with("UNVERIFIED"));
     assert!(out.contains("kind      id_token"));
     assert!(out.contains("contains \"mfa\": no"));
-    let (_, json, _) = run(&["inspect", &token, "--json"]);
+    assert!(
+        out.contains("time      2026-01-01T00:00:00Z (1767225600)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("expires   2026-01-01T00:50:00Z (1767228600)\n"),
+        "{out}"
+    );
+    // By default it is evaluated now: the vector's token expired long ago.
+    let (_, out, _) = run(&["inspect", &token]);
+    assert!(out.contains("(1767228600)   EXPIRED"), "{out}");
+    assert!(out.contains("token_expired"), "{out}");
+    let (_, json, _) = run(&["inspect", &token, "--json", "--now=1767225600"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["verified"], false);
     let customers = v["rules"]
@@ -148,8 +165,129 @@ fn policy_show_and_schema() {
 fn unknown_commands_and_options_say_what_to_do() {
     let (code, _, err) = run(&["frobnicate"]);
     assert_eq!(code, 2);
-    assert!(err.contains("mfagate help"));
+    assert!(
+        err.contains("unrecognized subcommand 'frobnicate'"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["chekc"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a similar subcommand exists: 'check'"),
+        "{err}"
+    );
     let (code, _, err) = run(&["check", "--pth", "/"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown option --pth"));
+    assert!(
+        err.contains("unexpected argument '--pth'") && err.contains("--path"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["check", "--path", "/", "--lang", "de"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("[possible values: en, fr, pt-BR]"), "{err}");
+}
+
+#[test]
+fn help_version_completions_and_man_page() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["help", "check"],
+        &["check", "--help"],
+        &["policy", "lint", "-h"],
+    ] {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("Usage: mfagate"), "{args:?}: {out}");
+    }
+    let (_, out, _) = run(&["help", "check"]);
+    assert!(
+        out.contains("--validate-mfa") && out.contains("Exit status 0: allowed"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), format!("mfagate {}", env!("CARGO_PKG_VERSION")));
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, out, _) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(
+            out.contains("inspect") && out.contains("validate-mfa"),
+            "{shell}"
+        );
+    }
+    let (code, out, _) = run(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(".ie") || out.contains(".TH mfagate"),
+        "{}",
+        &out[..80.min(out.len())]
+    );
+    assert!(out.contains("inspect"));
+}
+
+#[test]
+fn vectors_run_from_any_directory() {
+    let elsewhere = std::env::temp_dir();
+    let (code, out, _) = run_in(&elsewhere, &["vectors"]);
+    assert_eq!(code, 0, "{out}");
+    let (_, from_dir, _) = run(&["vectors", "tests/vectors"]);
+    assert_eq!(
+        out.lines().last(),
+        from_dir.lines().last(),
+        "the embedded vectors are the repository's"
+    );
+}
+
+#[test]
+fn check_without_keys_says_so() {
+    let (token, now) = vector_token("api.json", "api-seed-sample-mfa");
+    let auth = format!("Bearer {token}");
+    let (code, out, err) = run(&[
+        "check",
+        "--path=/v1/customers",
+        "--authorization",
+        &auth,
+        "--now",
+        &now.to_string(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no --jwks given"), "{err}");
+    assert!(out.contains("key_not_found"), "{out}");
+}
+
+#[test]
+fn a_mistyped_policy_file_says_no_such_file() {
+    let (code, _, err) = run(&["policy", "show", "my-polcy.toml"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no such file") && err.contains("policy_file_unreadable"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["policy", "show", "partner-centre"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("policy_unknown_builtin") && err.contains(".toml or .json"),
+        "{err}"
+    );
+    let (code, out, _) = run(&[
+        "policy",
+        "show",
+        r#"{"builtin": "partner-center-2026", "overrides": {"name": "x"}}"#,
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("name = \"x\""));
+}
+
+#[test]
+fn lint_reports_every_problem() {
+    let file = root().join("target/cli-test-many-problems.toml");
+    std::fs::write(
+        &file,
+        "extends = \"partner-center\"\n[token]\naudiences = []\n[routes.a]\npaths = [\"/a/**/b\"]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["policy", "lint", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("error[policy_invalid]").count(), 2, "{out}");
 }

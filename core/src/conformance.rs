@@ -127,14 +127,34 @@ pub struct Summary {
 pub fn run_dir(dir: &std::path::Path) -> Result<Summary> {
     let mut s = Summary::default();
     for path in files(dir)? {
-        let f = load(&path)?;
-        let keys = f.keys.to_string();
-        for case in &f.cases {
-            match run_case(&keys, case) {
-                Ok(()) => s.passed += 1,
-                Err(why) => s.failed.push((case.id.clone(), why)),
-            }
-        }
+        run_file(&load(&path)?, &mut s);
     }
     Ok(s)
+}
+
+/// Runs vector files given as `(name, JSON text)` (for example embedded in
+/// a binary).
+pub fn run_texts(files: &[(&str, &str)]) -> Result<Summary> {
+    let mut s = Summary::default();
+    for (name, text) in files {
+        let f: VectorFile = serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorCode::VectorInvalid,
+                format!("{name}: {e}"),
+                "see tests/vectors/README.md for the format",
+            )
+        })?;
+        run_file(&f, &mut s);
+    }
+    Ok(s)
+}
+
+fn run_file(f: &VectorFile, s: &mut Summary) {
+    let keys = f.keys.to_string();
+    for case in &f.cases {
+        match run_case(&keys, case) {
+            Ok(()) => s.passed += 1,
+            Err(why) => s.failed.push((case.id.clone(), why)),
+        }
+    }
 }

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     PolicyInvalid,
     /// No built-in policy has that name.
     PolicyUnknownBuiltin,
+    /// A policy file could not be read (no such file, no permission).
+    PolicyFileUnreadable,
     /// Two routes match the same requests with the same specificity.
     PolicyRouteConflict,
     /// A technical exception names a reason the rules do not accept.
@@ -39,10 +41,11 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 11] = [
         ErrorCode::PolicySyntax,
         ErrorCode::PolicyInvalid,
         ErrorCode::PolicyUnknownBuiltin,
+        ErrorCode::PolicyFileUnreadable,
         ErrorCode::PolicyRouteConflict,
         ErrorCode::ExceptionReasonInvalid,
         ErrorCode::JwksInvalid,
@@ -57,6 +60,7 @@ impl ErrorCode {
             ErrorCode::PolicySyntax => "policy_syntax",
             ErrorCode::PolicyInvalid => "policy_invalid",
             ErrorCode::PolicyUnknownBuiltin => "policy_unknown_builtin",
+            ErrorCode::PolicyFileUnreadable => "policy_file_unreadable",
             ErrorCode::PolicyRouteConflict => "policy_route_conflict",
             ErrorCode::ExceptionReasonInvalid => "exception_reason_invalid",
             ErrorCode::JwksInvalid => "jwks_invalid",
@@ -73,6 +77,7 @@ impl ErrorCode {
             ErrorCode::PolicySyntax
             | ErrorCode::PolicyInvalid
             | ErrorCode::PolicyUnknownBuiltin
+            | ErrorCode::PolicyFileUnreadable
             | ErrorCode::PolicyRouteConflict
             | ErrorCode::ExceptionReasonInvalid => "policy",
             ErrorCode::JwksInvalid | ErrorCode::JwksFetchFailed => "key",

@@ -63,4 +63,4 @@ pub use refresh::{Document, Fetch, Next, RefreshOptions, Refresher};
 pub use request::system_now;
 pub use request::{session_cookie, Request, RequestSpec};
 pub use roles::{Role, RoleSet};
-pub use time::parse_rfc3339;
+pub use time::{format_rfc3339, parse_rfc3339};

@@ -12,6 +12,33 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of days since 1970-01-01 (Howard Hinnant's
+/// civil_from_days).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Unix seconds as an RFC 3339 UTC date-time (`2026-01-01T00:00:00Z`), for
+/// people reading times beside the seconds.
+pub fn format_rfc3339(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 fn num(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -74,6 +101,19 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         secs += h * 3600 + mi * 60 + se - offset;
     }
     Some(secs)
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for s in [0, 1_767_225_600, 951_782_400, -86_400, 4_102_444_799] {
+            assert_eq!(parse_rfc3339(&format_rfc3339(s)), Some(s), "{s}");
+        }
+        assert_eq!(format_rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
+    }
 }
 
 #[cfg(test)]

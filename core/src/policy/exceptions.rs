@@ -69,10 +69,29 @@ pub enum ExceptionMatch<'a> {
 }
 
 impl ExceptionTable {
-    pub fn build(docs: &[ExceptionDoc], rules: RulesVersion) -> Result<ExceptionTable> {
+    pub fn build(docs: &[ExceptionDoc], rules: RulesVersion) -> Result<ExceptionTable, Vec<Error>> {
         let mut t = ExceptionTable::default();
+        let mut errs = Vec::new();
         for (i, d) in docs.iter().enumerate() {
             let n = i + 1;
+            match Self::one(n, d, rules) {
+                Ok(e) => t
+                    .by_tenant
+                    .entry(e.tenant.clone())
+                    .or_default()
+                    .push(Arc::new(e)),
+                Err(e) => errs.push(e),
+            }
+        }
+        if errs.is_empty() {
+            Ok(t)
+        } else {
+            Err(errs)
+        }
+    }
+
+    fn one(n: usize, d: &ExceptionDoc, rules: RulesVersion) -> Result<Exception> {
+        {
             check_reason(&d.reason, rules).map_err(|answer| {
                 Error::new(
                     ErrorCode::ExceptionReasonInvalid,
@@ -102,18 +121,14 @@ impl ExceptionTable {
                     "write it as 2026-12-31 or 2026-12-31T00:00:00Z, in quotes",
                 )
             })?;
-            t.by_tenant
-                .entry(d.tenant.to_ascii_lowercase())
-                .or_default()
-                .push(Arc::new(Exception {
-                    tenant: d.tenant.to_ascii_lowercase(),
-                    user: d.user.clone(),
-                    reason: d.reason.clone(),
-                    expires,
-                    reference: d.reference.clone(),
-                }));
+            Ok(Exception {
+                tenant: d.tenant.to_ascii_lowercase(),
+                user: d.user.clone(),
+                reason: d.reason.clone(),
+                expires,
+                reference: d.reference.clone(),
+            })
         }
-        Ok(t)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -144,31 +144,49 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
     out
 }
 
-/// Lints a policy file's text. `json` selects the syntax; `now` is Unix
-/// seconds (for expired exceptions).
+/// Lints a policy file's text: every problem that keeps it from loading
+/// (not only the first), else the warnings. `json` selects the syntax;
+/// `now` is Unix seconds (for expired exceptions).
 pub fn lint(src: &str, json: bool, now: i64) -> Vec<Problem> {
+    let error = |e: crate::error::Error| Problem {
+        severity: Severity::Error,
+        code: e.code.as_str().to_owned(),
+        line: e.line.or_else(|| locate(src, &e.message)),
+        message: e.message,
+        hint: e.hint,
+    };
     #[cfg(feature = "toml")]
-    let loaded = if json {
-        Policy::from_json(src)
+    let parsed = if json {
+        super::parse_json(src)
     } else {
-        Policy::from_toml(src)
+        super::parse_toml(src)
     };
     #[cfg(not(feature = "toml"))]
-    let loaded = if json {
-        Policy::from_json(src)
+    let parsed = if json {
+        super::parse_json(src)
     } else {
         Err(super::toml_unsupported())
     };
-    match loaded {
-        Err(e) => vec![Problem {
-            severity: Severity::Error,
-            code: e.code.as_str().to_owned(),
-            line: e.line.or_else(|| locate(src, &e.message)),
-            message: e.message,
-            hint: e.hint,
-        }],
-        Ok(p) => warnings(p.doc(), src, now),
+    let doc = parsed
+        .and_then(|v| super::resolve_extends(v, 0))
+        .and_then(|v| {
+            serde_json::from_value::<PolicyDoc>(v).map_err(|e| {
+                crate::error::Error::new(
+                    crate::error::ErrorCode::PolicyInvalid,
+                    format!("the policy does not fit format {}: {e}", super::doc::FORMAT_VERSION),
+                    "compare it with `mfagate policy schema` or `mfagate policy show partner-center`",
+                )
+            })
+        });
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => return vec![error(e)],
+    };
+    let errors = Policy::problems(&doc);
+    if !errors.is_empty() {
+        return errors.into_iter().map(error).collect();
     }
+    warnings(&doc, src, now)
 }
 
 #[cfg(all(test, feature = "toml"))]
@@ -198,6 +216,17 @@ mod tests {
             "{}",
             p.message
         );
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_only_the_first() {
+        let src = "extends = \"partner-center\"\n[token]\naudiences = []\npartner_tenants = [\"x\"]\n[routes.a]\npaths = [\"/a/**/b\"]\n[[exceptions]]\ntenant = \"df845f1a-7b35-40a2-ba78-6481de91f8ae\"\nreason = \"needs_more_time\"\nexpires = \"2030-01-01\"\n";
+        let problems = lint(src, false, 0);
+        let codes: Vec<&str> = problems.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes.len(), 4, "{problems:?}");
+        assert!(codes.contains(&"exception_reason_invalid"));
+        assert_eq!(codes.iter().filter(|c| **c == "policy_invalid").count(), 3);
+        assert!(problems.iter().all(|p| p.severity == Severity::Error));
     }
 
     #[test]

@@ -228,10 +228,15 @@ impl Policy {
     /// the line they were found on where it can be told.
     pub fn from_file(path: &std::path::Path) -> Result<Policy> {
         let src = std::fs::read_to_string(path).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".to_owned()
+            } else {
+                e.to_string()
+            };
             Error::new(
-                ErrorCode::PolicySyntax,
-                format!("cannot read policy file {}: {e}", path.display()),
-                "check the path and permissions",
+                ErrorCode::PolicyFileUnreadable,
+                format!("cannot read the policy file {}: {why}", path.display()),
+                "check the path (relative paths start from the working directory) and its permissions",
             )
         })?;
         let is_json = path
@@ -268,9 +273,16 @@ impl Policy {
         Policy::from_doc(doc)
     }
 
+    /// Every problem that keeps a document from loading (empty when it
+    /// loads): `policy lint` reports them all, where loading stops at the
+    /// first.
+    pub fn problems(doc: &PolicyDoc) -> Vec<Error> {
+        compile(doc).err().unwrap_or_default()
+    }
+
     /// Validates and compiles a document.
     pub fn from_doc(doc: PolicyDoc) -> Result<Policy> {
-        let compiled = compile(&doc)?;
+        let compiled = compile(&doc).map_err(|mut errs| errs.swap_remove(0))?;
         Ok(Policy {
             doc: Arc::new(doc),
             compiled: Arc::new(compiled),
@@ -291,6 +303,34 @@ impl Policy {
         Policy::from_value(v)
     }
 
+    /// A policy given as one string, as every binding and the CLI read it:
+    /// a built-in name (`partner-center`, `partner-center-2026`…); the JSON
+    /// text of a spec (it starts with `{`: see [`Policy::from_spec`]); or
+    /// the path of a policy file (it ends in `.toml` or `.json`, or holds a
+    /// `/` or `\`), where a missing file is "no such file". Anything else is
+    /// an unknown built-in name.
+    pub fn from_spec_str(spec: &str) -> Result<Policy> {
+        let s = spec.trim();
+        if BUILTIN_NAMES.contains(&s) {
+            return Policy::builtin(s);
+        }
+        if s.starts_with('{') {
+            return Policy::from_spec(&parse_json(s)?);
+        }
+        let lower = s.to_ascii_lowercase();
+        if lower.ends_with(".toml") || lower.ends_with(".json") || s.contains(['/', '\\']) {
+            return Policy::from_file(std::path::Path::new(s));
+        }
+        Err(Error::new(
+            ErrorCode::PolicyUnknownBuiltin,
+            format!("there is no built-in policy named {s:?}"),
+            format!(
+                "use one of: {}; a policy file's path ends in .toml or .json",
+                BUILTIN_NAMES.join(", ")
+            ),
+        ))
+    }
+
     /// A policy from the spec used by conformance vectors and bindings:
     /// `"name"`, `{"builtin": "name", "overrides": {...}}` or
     /// `{"policy": {...}, "overrides": {...}}`.
@@ -303,7 +343,7 @@ impl Policy {
             )
         };
         let (base, overrides) = match spec {
-            Value::String(name) => (Policy::builtin(name)?, None),
+            Value::String(s) => (Policy::from_spec_str(s)?, None),
             Value::Object(o) => {
                 let base = match (o.get("builtin"), o.get("policy")) {
                     (Some(Value::String(name)), None) => Policy::builtin(name)?,
@@ -446,28 +486,33 @@ fn cloud_audiences(list: &[String], cloud: crate::cloud::Cloud) -> Vec<String> {
         .collect()
 }
 
-fn compile(doc: &PolicyDoc) -> Result<Compiled> {
+/// Every problem of a document, each an error a person can act on; a
+/// policy loads only when there is none (the loader reports the first,
+/// `policy lint` all of them).
+fn compile(doc: &PolicyDoc) -> Result<Compiled, Vec<Error>> {
+    let mut errs: Vec<Error> = Vec::new();
+    let mut fail = |e: Error| errs.push(e);
     if doc.format != FORMAT_VERSION {
-        return Err(invalid(
+        fail(invalid(
             format!("format {} is not supported", doc.format),
             "set format = 1",
         ));
     }
     let t = &doc.token;
     if t.audiences.is_empty() || t.audiences.iter().any(String::is_empty) {
-        return Err(invalid(
+        fail(invalid(
             "token.audiences is empty: every token would be refused".into(),
             "list your API's App ID URI and, for ID tokens, your app's client ID",
         ));
     }
     if t.algorithms.is_empty() {
-        return Err(invalid(
+        fail(invalid(
             "token.algorithms is empty".into(),
             "pin at least one algorithm, usually RS256",
         ));
     }
     if t.max_token_bytes < 64 {
-        return Err(invalid(
+        fail(invalid(
             "token.max_token_bytes is too small".into(),
             "the default is 16384",
         ));
@@ -479,47 +524,79 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
             continue;
         }
         if r.paths.is_empty() {
-            return Err(invalid(
+            fail(invalid(
                 format!("route {id:?} has no paths"),
                 "add paths = [\"/...\"] or set enabled = false",
             ));
+            continue;
         }
-        table.add(rules.len(), id, &r.paths, &r.methods, &r.hosts)?;
-        rules.push(compile_rule(id, r)?);
+        match compile_rule(id, r) {
+            Ok(rule) => {
+                if let Err(e) = table.add(rules.len(), id, &r.paths, &r.methods, &r.hosts) {
+                    fail(e);
+                }
+                rules.push(rule);
+            }
+            Err(e) => fail(e),
+        }
     }
     let d = &doc.default;
     if !d.paths.is_empty() || !d.methods.is_empty() || !d.hosts.is_empty() {
-        return Err(invalid(
+        fail(invalid(
             "the default rule has paths, methods or hosts".into(),
             "the default applies to everything no route matches; move those to a route",
         ));
     }
     if !d.enabled {
-        return Err(invalid(
+        fail(invalid(
             "the default rule cannot be disabled".into(),
             "remove enabled = false from [default]",
         ));
     }
     if d.public {
-        return Err(invalid(
+        fail(invalid(
             "the default rule cannot be public: every path no route names would need no credential"
                 .into(),
             "declare public paths as routes with public = true",
         ));
     }
     let default_rule = rules.len();
-    rules.push(compile_rule("default", d)?);
+    match compile_rule("default", d) {
+        Ok(rule) => rules.push(rule),
+        Err(e) => fail(e),
+    }
     let r = &doc.roles;
+    let mut table_of = |map, what, guid| {
+        role_table(map, what, guid).unwrap_or_else(|e| {
+            fail(e);
+            HashMap::new()
+        })
+    };
     let role_map = RoleMap {
-        directory: role_table(&r.directory, "roles.directory ID", true)?,
-        groups: role_table(&r.groups, "roles.groups ID", true)?,
-        app_roles: role_table(&r.app_roles, "roles.app_roles value", false)?,
+        directory: table_of(&r.directory, "roles.directory ID", true),
+        groups: table_of(&r.groups, "roles.groups ID", true),
+        app_roles: table_of(&r.app_roles, "roles.app_roles value", false),
     };
     if doc.mfa.accepted_amr.is_empty() && !doc.mfa.accept_federated {
-        return Err(invalid(
+        fail(invalid(
             "mfa.accepted_amr is empty and federated MFA is not accepted: MFA could never be satisfied".into(),
             "keep accepted_amr = [\"mfa\"]",
         ));
+    }
+    let mut guid_list = |list: &[String], what| {
+        guids(list, what).unwrap_or_else(|e| {
+            fail(e);
+            Vec::new()
+        })
+    };
+    let tenants = guid_list(&t.tenants, "token.tenants entry");
+    let partner_tenants = guid_list(&t.partner_tenants, "token.partner_tenants entry");
+    let exceptions = ExceptionTable::build(&doc.exceptions, doc.rules).unwrap_or_else(|list| {
+        errs.extend(list);
+        ExceptionTable::default()
+    });
+    if !errs.is_empty() {
+        return Err(errs);
     }
     Ok(Compiled {
         rules,
@@ -532,8 +609,8 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
         algorithms: t.algorithms.clone(),
         skew: i64::try_from(t.clock_skew).unwrap_or(i64::MAX),
         max_bytes: t.max_token_bytes,
-        tenants: guids(&t.tenants, "token.tenants entry")?,
-        partner_tenants: guids(&t.partner_tenants, "token.partner_tenants entry")?,
+        tenants,
+        partner_tenants,
         accepted_amr: doc.mfa.accepted_amr.clone(),
         accept_federated: doc.mfa.accept_federated,
         max_age: doc.mfa.max_age,
@@ -541,7 +618,7 @@ fn compile(doc: &PolicyDoc) -> Result<Compiled> {
         acr_values: doc.mfa.acr_values.clone(),
         claims_b64: crate::answer::claims_challenge_value(doc.mfa.auth_context.as_deref()),
         role_map,
-        exceptions: ExceptionTable::build(&doc.exceptions, doc.rules)?,
+        exceptions,
     })
 }
 
@@ -625,6 +702,30 @@ expires = "2030-01-01"
         let e = Policy::from_toml("format = 1\nname = \"x\nrules = \"2020\"\n").unwrap_err();
         assert_eq!(e.code, ErrorCode::PolicySyntax);
         assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn one_rule_for_a_policy_given_as_a_string() {
+        assert_eq!(
+            Policy::from_spec_str("partner-center-2026").unwrap().name(),
+            "partner-center-2026"
+        );
+        assert_eq!(
+            Policy::from_spec_str(" partner-center ").unwrap().name(),
+            "partner-center-2020"
+        );
+        let json = r#"{"builtin": "partner-center-2019", "overrides": {"name": "mine"}}"#;
+        assert_eq!(Policy::from_spec_str(json).unwrap().name(), "mine");
+        // A mistyped file name says so; it is never "no built-in policy".
+        let e = Policy::from_spec_str("no-such-policy.toml").unwrap_err();
+        assert_eq!(e.code, ErrorCode::PolicyFileUnreadable);
+        assert!(e.message.contains("no such file"), "{e}");
+        let e = Policy::from_spec_str("./policies/mine").unwrap_err();
+        assert_eq!(e.code, ErrorCode::PolicyFileUnreadable);
+        let e = Policy::from_spec_str("partner-centre").unwrap_err();
+        assert_eq!(e.code, ErrorCode::PolicyUnknownBuiltin);
+        assert!(e.hint.contains(".toml or .json"));
+        assert!(Policy::from_spec(&serde_json::json!("partner-center-2025")).is_ok());
     }
 
     #[test]
