@@ -39,9 +39,13 @@ pub struct Case {
 
 /// Where `actual` differs from the subset `expected`, if anywhere. Objects
 /// match when every expected key matches; arrays element by element and in
-/// length; anything else by equality. A missing key counts as null.
+/// length; numbers by value (`1` equals `1.0`, as in JavaScript and
+/// Python); a boolean only equals a boolean (never `0` or `1`, which
+/// Python's `==` would allow); anything else by equality. A missing key
+/// counts as null. Every runtime's runner follows these rules.
 pub fn subset_mismatch(expected: &Value, actual: &Value, at: &str) -> Option<String> {
     match (expected, actual) {
+        (Value::Number(e), Value::Number(a)) if e.as_f64() == a.as_f64() => None,
         (Value::Object(e), Value::Object(a)) => e.iter().find_map(|(k, ev)| {
             subset_mismatch(ev, a.get(k).unwrap_or(&Value::Null), &format!("{at}.{k}"))
         }),
@@ -156,5 +160,57 @@ fn run_file(f: &VectorFile, s: &mut Summary) {
             Ok(()) => s.passed += 1,
             Err(why) => s.failed.push((case.id.clone(), why)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subset_mismatch;
+    use serde_json::json;
+
+    fn differs(e: serde_json::Value, a: serde_json::Value) -> bool {
+        subset_mismatch(&e, &a, "d").is_some()
+    }
+
+    #[test]
+    fn the_matcher_can_fail() {
+        assert!(differs(
+            json!({"outcome": "allow"}),
+            json!({"outcome": "deny"})
+        ));
+        assert!(differs(
+            json!({"http": {"status": 401}}),
+            json!({"http": {"status": 403}})
+        ));
+        assert!(differs(
+            json!({"roles": ["a"]}),
+            json!({"roles": ["a", "b"]})
+        ));
+        assert!(differs(
+            json!({"roles": ["a", "b"]}),
+            json!({"roles": ["b", "a"]})
+        ));
+        assert!(differs(
+            json!({"redirect": {"location": "/x"}}),
+            json!({"redirect": null})
+        ));
+        assert!(differs(json!({"missing": 1}), json!({})));
+        assert!(differs(json!({"flag": true}), json!({"flag": 1})));
+        assert!(differs(json!({"flag": false}), json!({"flag": 0})));
+        assert!(differs(json!({"flag": false}), json!({"flag": null})));
+        assert!(differs(json!({"n": 0}), json!({"n": null})));
+        assert!(differs(json!({"s": "1"}), json!({"s": 1})));
+        assert!(differs(json!([]), json!({})));
+    }
+
+    #[test]
+    fn the_matcher_accepts_a_subset() {
+        assert!(!differs(json!({"a": 1}), json!({"a": 1, "b": 2})));
+        assert!(!differs(json!({"a": null}), json!({})));
+        assert!(!differs(json!({"n": 1}), json!({"n": 1.0})));
+        assert!(!differs(
+            json!({"x": [{"k": 1}]}),
+            json!({"x": [{"k": 1, "j": 2}]})
+        ));
     }
 }

@@ -43,9 +43,14 @@ pub struct Subject {
     pub home_tenant: Option<String>,
 }
 
-/// The HTTP answer for the caller to send (for an allow: 200 and nothing to add).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The HTTP answer for the caller to send (for an allow: 200 and nothing to
+/// add but any `headers`, such as `isMfaCompliant`).
+///
+/// Its JSON form also carries `response_headers`: every header to send, so
+/// middleware copies one list and adds nothing of its own.
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpAnswer {
+    /// The status code.
     pub status: u16,
     /// The reason phrase; Partner Center's MFA refusal uses
     /// "Unauthorized - MFA required".
@@ -54,6 +59,41 @@ pub struct HttpAnswer {
     pub headers: Vec<(&'static str, String)>,
     /// A JSON body (`{"reason": ..., "message": ...}`), empty for allow and 302.
     pub body: String,
+}
+
+/// The media type of every body the gate writes.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+impl HttpAnswer {
+    /// Every header to send with this answer, in order: [`HttpAnswer::headers`]
+    /// (the challenge, `Location`, `Retry-After`, `isMfaCompliant`), then
+    /// `Content-Type` when there is a body, then `Cache-Control: no-store`
+    /// on every refusal and redirect, so no shared cache keeps an answer
+    /// made for one user's token (RFC 9111 §5.2.2.5). An allow adds
+    /// nothing: the application writes that response.
+    pub fn response_headers(&self) -> Vec<(&'static str, String)> {
+        let mut out = self.headers.clone();
+        if !self.body.is_empty() {
+            out.push(("Content-Type", JSON_CONTENT_TYPE.to_owned()));
+        }
+        if self.status != 200 {
+            out.push(("Cache-Control", "no-store".to_owned()));
+        }
+        out
+    }
+}
+
+impl Serialize for HttpAnswer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("HttpAnswer", 5)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("status_text", self.status_text)?;
+        st.serialize_field("headers", &self.headers)?;
+        st.serialize_field("body", &self.body)?;
+        st.serialize_field("response_headers", &self.response_headers())?;
+        st.end()
+    }
 }
 
 /// For pages: where to send the user to do MFA.

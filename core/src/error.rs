@@ -36,12 +36,15 @@ pub enum ErrorCode {
     JwksFetchFailed,
     /// The request given to `evaluate` is not usable (for example no path).
     RequestInvalid,
+    /// The host has no usable signature verification (WebAssembly without
+    /// `crypto.subtle`).
+    CryptoUnavailable,
     /// A conformance vector file is malformed.
     VectorInvalid,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 11] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::PolicySyntax,
         ErrorCode::PolicyInvalid,
         ErrorCode::PolicyUnknownBuiltin,
@@ -52,6 +55,7 @@ impl ErrorCode {
         ErrorCode::JwksUrlInvalid,
         ErrorCode::JwksFetchFailed,
         ErrorCode::RequestInvalid,
+        ErrorCode::CryptoUnavailable,
         ErrorCode::VectorInvalid,
     ];
 
@@ -67,6 +71,7 @@ impl ErrorCode {
             ErrorCode::JwksUrlInvalid => "jwks_url_invalid",
             ErrorCode::JwksFetchFailed => "jwks_fetch_failed",
             ErrorCode::RequestInvalid => "request_invalid",
+            ErrorCode::CryptoUnavailable => "crypto_unavailable",
             ErrorCode::VectorInvalid => "vector_invalid",
         }
     }
@@ -81,9 +86,10 @@ impl ErrorCode {
             | ErrorCode::PolicyRouteConflict
             | ErrorCode::ExceptionReasonInvalid => "policy",
             ErrorCode::JwksInvalid | ErrorCode::JwksFetchFailed => "key",
-            ErrorCode::JwksUrlInvalid | ErrorCode::RequestInvalid | ErrorCode::VectorInvalid => {
-                "usage"
-            }
+            ErrorCode::JwksUrlInvalid
+            | ErrorCode::RequestInvalid
+            | ErrorCode::CryptoUnavailable
+            | ErrorCode::VectorInvalid => "usage",
         }
     }
 

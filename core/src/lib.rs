@@ -47,7 +47,7 @@ pub use answer::{CLAIMS_AUTHORIZATION_URI, PARTNER_CENTER_STATUS_TEXT};
 pub use claims::Claims;
 pub use cloud::Cloud;
 pub use crypto::verifies_in_process;
-pub use decision::{Decision, HttpAnswer, MfaReport, Redirect, Subject};
+pub use decision::{Decision, HttpAnswer, MfaReport, Redirect, Subject, JSON_CONTENT_TYPE};
 pub use error::{Error, ErrorCode};
 pub use gate::{Gate, Pending, Step};
 pub use guid::is_guid;
@@ -61,6 +61,8 @@ pub use reason::{Outcome, Reason};
 pub use refresh::{Document, Fetch, Next, RefreshOptions, Refresher};
 #[cfg(not(target_arch = "wasm32"))]
 pub use request::system_now;
-pub use request::{session_cookie, Request, RequestSpec};
+pub use request::{
+    session_cookie, validate_mfa_header, Field, Request, RequestSpec, NOW_MAX, REQUEST_KEYS,
+};
 pub use roles::{Role, RoleSet};
 pub use time::{format_rfc3339, parse_rfc3339};

@@ -33,6 +33,18 @@ fn every_error_code_is_documented() {
     }
 }
 
+#[test]
+fn every_lint_code_is_documented() {
+    let d = doc("errors.md");
+    for c in mfagate::policy::lint::LintCode::ALL {
+        let c = c.as_str();
+        assert!(
+            d.contains(&format!("### {c}\n")),
+            "docs/errors.md lacks {c}"
+        );
+    }
+}
+
 #[cfg(feature = "schema")]
 #[test]
 fn the_schema_file_is_current() {

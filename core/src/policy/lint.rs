@@ -14,6 +14,50 @@ pub enum Severity {
     Warning,
 }
 
+/// The codes of lint findings that are not load errors, documented with
+/// the error codes in docs/errors.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LintCode {
+    /// A route needs a role nothing grants.
+    RoleUnsourced,
+    /// Routes need roles but no partner tenant is named.
+    PartnerTenantMissing,
+    /// ID tokens are accepted without a client ID audience.
+    IdTokenAudience,
+    /// HS256 (a shared secret) is pinned.
+    SharedSecret,
+    /// A technical exception has expired.
+    ExceptionExpired,
+}
+
+impl LintCode {
+    /// Every lint code.
+    pub const ALL: [LintCode; 5] = [
+        LintCode::RoleUnsourced,
+        LintCode::PartnerTenantMissing,
+        LintCode::IdTokenAudience,
+        LintCode::SharedSecret,
+        LintCode::ExceptionExpired,
+    ];
+
+    /// The stable code string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LintCode::RoleUnsourced => "lint_role_unsourced",
+            LintCode::PartnerTenantMissing => "lint_partner_tenant_missing",
+            LintCode::IdTokenAudience => "lint_id_token_audience",
+            LintCode::SharedSecret => "lint_shared_secret",
+            LintCode::ExceptionExpired => "lint_exception_expired",
+        }
+    }
+
+    /// Where the code is documented.
+    pub fn doc_url(self) -> String {
+        format!("{}#{}", crate::error::ERRORS_DOC, self.as_str())
+    }
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -50,10 +94,10 @@ pub fn locate(src: &str, message: &str) -> Option<usize> {
     None
 }
 
-fn warn(src: &str, code: &str, message: String, hint: &str) -> Problem {
+fn warn(src: &str, code: LintCode, message: String, hint: &str) -> Problem {
     Problem {
         severity: Severity::Warning,
-        code: code.to_owned(),
+        code: code.as_str().to_owned(),
         line: locate(src, &message),
         message,
         hint: hint.to_owned(),
@@ -76,7 +120,7 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
         if !sourced && !used_by.is_empty() {
             out.push(warn(
                 src,
-                "lint_role_unsourced",
+                LintCode::RoleUnsourced,
                 format!(
                     "role \"{}\" is required by route(s) {} but no group ID, directory role or app role grants it: nobody will get in",
                     role.as_str(),
@@ -99,7 +143,7 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
         );
         out.push(Problem {
             severity: Severity::Error,
-            code: "lint_partner_tenant_missing".to_owned(),
+            code: LintCode::PartnerTenantMissing.as_str().to_owned(),
             line: locate(src, "\"partner_tenants\"").or_else(|| locate(src, &message)),
             message,
             hint: "set [token] partner_tenants = [\"<your partner tenant ID>\"] (the tid of your own users' tokens)".to_owned(),
@@ -113,7 +157,7 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
     if accepts_id && !doc.token.audiences.iter().any(|a| crate::guid::is_guid(a)) {
         out.push(warn(
             src,
-            "lint_id_token_audience",
+            LintCode::IdTokenAudience,
             "ID tokens are accepted but no audience is a client ID (ID tokens carry your app's client ID in \"aud\")".into(),
             "add your app registration's client ID to token.audiences",
         ));
@@ -121,7 +165,7 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
     if doc.token.algorithms.contains(&Algorithm::HS256) {
         out.push(warn(
             src,
-            "lint_shared_secret",
+            LintCode::SharedSecret,
             "\"HS256\" is pinned: tokens signed with a shared secret are accepted".into(),
             "Entra signs with RS256; keep HS256 only for tokens you mint yourself",
         ));
@@ -130,7 +174,7 @@ fn warnings(doc: &PolicyDoc, src: &str, now: i64) -> Vec<Problem> {
         if crate::time::parse_rfc3339(&e.expires).is_some_and(|t| t <= now) {
             out.push(warn(
                 src,
-                "lint_exception_expired",
+                LintCode::ExceptionExpired,
                 format!(
                     "exception #{} for tenant \"{}\" expired on {}",
                     i + 1,
