@@ -328,17 +328,3 @@ pub fn challenge(c: &Compiled, claims_b64: &str, i: &ChallengeInput<'_>, msg: &M
         }
     }
 }
-
-/// The base64 `claims` value of a claims challenge, computed once per policy.
-pub fn claims_challenge_value(auth_context: Option<&str>) -> String {
-    use base64::Engine;
-    let json = match auth_context {
-        Some(ctx) => {
-            serde_json::json!({"access_token": {"acrs": {"essential": true, "value": ctx}}})
-        }
-        None => {
-            serde_json::json!({"access_token": {"amr": {"essential": true, "values": ["mfa"]}}})
-        }
-    };
-    base64::engine::general_purpose::STANDARD.encode(json.to_string())
-}

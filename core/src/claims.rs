@@ -1,8 +1,8 @@
 //! The claims mfagate reads from an Entra token, parsed once, borrowing from
 //! the payload where the JSON has no escapes.
 
-use crate::jws::Refusal;
 use crate::reason::Reason;
+use crate::reason::Refusal;
 use serde::de::{self, IgnoredAny};
 use serde::Deserialize;
 use std::borrow::Cow;

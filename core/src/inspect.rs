@@ -4,9 +4,10 @@
 
 use crate::claims::{Claims, FEDERATED_MFA_VALUE};
 use crate::decision::Decision;
-use crate::jws::{decode_unverified, Refusal};
+use crate::jws::decode_unverified;
 use crate::kind::{self, TokenKind};
 use crate::policy::Policy;
+use crate::reason::Refusal;
 use crate::request::Request;
 use crate::roles::RoleSet;
 use crate::{Gate, KeySet};
@@ -114,7 +115,7 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
     let now = now.unwrap_or_else(|| claims.iat.map_or(0, |t| (t as i64).saturating_add(1)));
     let gate = Gate::new(relaxed, KeySet::empty());
     let class = kind::classify(&claims, &gate.policy().compiled.partner_tenants);
-    let (resolved, _) = gate.roles_of(&claims, class.kind);
+    let (resolved, _) = crate::gate::steps::roles_of(gate.compiled(), &claims, class.kind);
     let mut rules = Vec::new();
     let mut routes: Vec<(&String, &crate::policy::doc::RouteDoc)> =
         doc.routes.iter().filter(|(_, r)| r.enabled).collect();

@@ -1,26 +1,9 @@
 //! Splitting and decoding a compact JWS (RFC 7515 §7.1) without trusting it.
 
-use crate::reason::Reason;
+use crate::reason::{Reason, Refusal};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::borrow::Cow;
-
-/// A refusal found while reading or checking a token: the reason code and a
-/// technical detail for logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub reason: Reason,
-    pub detail: String,
-}
-
-impl Refusal {
-    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
-        Refusal {
-            reason,
-            detail: detail.into(),
-        }
-    }
-}
 
 /// Signature algorithms mfagate can verify. Which ones a gate accepts is
 /// pinned by the policy, never by the token.

@@ -3,27 +3,11 @@
 use crate::crypto::Prepared;
 use crate::error::{Error, ErrorCode, Result};
 use crate::jws::Algorithm;
+pub use crate::material::KeyMaterial;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::HashMap;
-
-/// Public key material, as the JWK gave it (big-endian bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyMaterial {
-    Rsa {
-        n: Vec<u8>,
-        e: Vec<u8>,
-    },
-    EcP256 {
-        x: Vec<u8>,
-        y: Vec<u8>,
-    },
-    /// A shared secret for HS256; only usable when the policy pins HS256.
-    Oct {
-        k: Vec<u8>,
-    },
-}
 
 /// One verification key.
 pub struct Key {
@@ -381,9 +365,13 @@ impl KeySet {
 
     /// Selects the key for a token: by `kid`; without a `kid`, only when
     /// exactly one key fits the algorithm. Returns the key's index.
-    pub fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<usize, crate::jws::Refusal> {
-        use crate::jws::Refusal;
+    pub fn select(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<usize, crate::reason::Refusal> {
         use crate::reason::Reason;
+        use crate::reason::Refusal;
         if let Some((why, _)) = &self.unavailable {
             return Err(Refusal::new(
                 Reason::KeysUnavailable,

@@ -103,7 +103,7 @@ pub fn idp_tenant(idp: &str) -> Option<&str> {
     crate::cloud::parse_issuer(idp).map(|i| i.tenant)
 }
 
-fn c(kind: TokenKind, evidence: &'static str) -> Classification {
+fn classified(kind: TokenKind, evidence: &'static str) -> Classification {
     Classification { kind, evidence }
 }
 
@@ -132,22 +132,24 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
         // contradicts it (an agent's app-only token has a sub of its own).
         Some("app") => {
             return match (scp, app, claims.user_claim()) {
-                (true, _, _) => c(
+                (true, _, _) => classified(
                     TokenKind::Unrecognized,
                     "idtyp is \"app\" but scp is present",
                 ),
-                (_, false, _) => c(TokenKind::Unrecognized, "idtyp is \"app\" but no appid/azp"),
-                (_, _, Some(_)) => c(
+                (_, false, _) => {
+                    classified(TokenKind::Unrecognized, "idtyp is \"app\" but no appid/azp")
+                }
+                (_, _, Some(_)) => classified(
                     TokenKind::Unrecognized,
                     "idtyp is \"app\" but the token carries user claims",
                 ),
-                _ => c(TokenKind::AppOnly, "idtyp is \"app\""),
+                _ => classified(TokenKind::AppOnly, "idtyp is \"app\""),
             }
         }
         Some("user") | None => {
             if scp {
                 if !app {
-                    return c(TokenKind::Unrecognized, "scp is present but no appid/azp");
+                    return classified(TokenKind::Unrecognized, "scp is present but no appid/azp");
                 }
                 if idtyp.is_some() {
                     "idtyp is \"user\""
@@ -156,9 +158,9 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
                 }
             } else if !app {
                 return if claims.sub.is_some() || claims.oid.is_some() {
-                    c(TokenKind::IdToken, "no scp and no appid/azp: an ID token")
+                    classified(TokenKind::IdToken, "no scp and no appid/azp: an ID token")
                 } else {
-                    c(
+                    classified(
                         TokenKind::Unrecognized,
                         "no scp, no appid/azp and no subject",
                     )
@@ -169,21 +171,21 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
                 user_marker_evidence(m)
             } else if claims.oid_is_sub() {
                 return if claims.roles.is_some() {
-                    c(TokenKind::AppOnly, "roles without scp, oid equals sub")
+                    classified(TokenKind::AppOnly, "roles without scp, oid equals sub")
                 } else {
-                    c(
+                    classified(
                         TokenKind::AppOnly,
                         "no scp, no roles, oid equals sub, no user claims",
                     )
                 };
             } else {
-                return c(
+                return classified(
                     TokenKind::Unrecognized,
                     "appid/azp without scp, and oid and sub are not both present and equal",
                 );
             }
         }
-        Some(_) => return c(TokenKind::Unrecognized, "idtyp has an unknown value"),
+        Some(_) => return classified(TokenKind::Unrecognized, "idtyp has an unknown value"),
     };
     // A user token: is it a partner user in another (customer) tenant?
     let foreign = claims.idp.as_deref().and_then(idp_tenant).filter(|p| {
@@ -203,7 +205,7 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
         let evidence = match (claims.has_aai(), claims.aai_user(), indicator) {
             // aai names the partner user; its tenant must be idp's.
             (_, Some((t, _)), _) if !t.eq_ignore_ascii_case(partner) => {
-                return c(
+                return classified(
                     TokenKind::Unrecognized,
                     "aai names another tenant than idp: no partner user can be told",
                 )
@@ -213,9 +215,9 @@ pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classificati
             (false, _, true) => "idp names another tenant and wids holds the GDAP relationship indicator (GDAP)",
             (false, _, false) => "idp names another tenant than tid (partner user in a customer tenant)",
         };
-        return c(TokenKind::DelegatedAdmin, evidence);
+        return classified(TokenKind::DelegatedAdmin, evidence);
     }
-    c(TokenKind::AppUser, user)
+    classified(TokenKind::AppUser, user)
 }
 
 #[cfg(test)]

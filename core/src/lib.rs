@@ -18,6 +18,7 @@
 //! assert_eq!(d.http.headers, vec![("WWW-Authenticate", "Bearer".to_string())]);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod answer;
 pub mod claims;
@@ -32,6 +33,7 @@ pub mod inspect;
 pub mod jws;
 pub mod keys;
 pub mod kind;
+mod material;
 pub mod messages;
 mod mfa;
 mod p256_point;
@@ -57,7 +59,7 @@ pub use kind::TokenKind;
 pub use messages::Message;
 pub use policy::doc::{ChallengeStyle, RulesVersion};
 pub use policy::{Policy, BUILTIN_NAMES};
-pub use reason::{Outcome, Reason};
+pub use reason::{Outcome, Reason, Refusal};
 pub use refresh::{Document, Fetch, Next, RefreshOptions, Refresher};
 #[cfg(not(target_arch = "wasm32"))]
 pub use request::system_now;

@@ -181,3 +181,23 @@ impl std::fmt::Display for Reason {
         f.write_str(self.as_str())
     }
 }
+
+/// A refusal found while reading or checking a token: the reason code and a
+/// technical detail for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The reason code.
+    pub reason: Reason,
+    /// What exactly was wrong, for logs.
+    pub detail: String,
+}
+
+impl Refusal {
+    /// A refusal for `reason`, with a detail for logs.
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}

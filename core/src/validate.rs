@@ -2,9 +2,9 @@
 
 use crate::claims::{seconds, Claims};
 use crate::guid::is_guid;
-use crate::jws::Refusal;
 use crate::policy::Compiled;
 use crate::reason::Reason;
+use crate::reason::Refusal;
 
 /// `aud` against one configured audience: equal, or (for URI audiences when
 /// the policy allows it) equal but for one trailing slash on either side.

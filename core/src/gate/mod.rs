@@ -1,0 +1,360 @@
+//! The gate: a policy and a key set, built once, deciding requests.
+
+mod route;
+pub(crate) mod steps;
+
+use crate::answer::{self, Answer};
+use crate::claims::Claims;
+use crate::decision::{Decision, MfaReport, Subject};
+use crate::jws::{self, Algorithm};
+use crate::keys::KeySet;
+use crate::kind::TokenKind;
+use crate::messages::message;
+use crate::policy::doc::ChallengeStyle;
+use crate::policy::exceptions::Exception;
+use crate::policy::{Compiled, Policy, Rule};
+use crate::reason::{Outcome, Reason, Refusal};
+use crate::request::{credential, Credential, Request};
+use crate::roles::RoleSet;
+use route::Route;
+use std::sync::Arc;
+
+/// A policy and the keys that verify tokens for it. Build it once; share it
+/// between threads (it is `Send + Sync`); call [`Gate::evaluate`] per request.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    policy: Policy,
+    keys: Arc<KeySet>,
+}
+
+/// A token whose signature the host must verify (two-phase API, used where
+/// the host's crypto is the fast path, like WebCrypto in a browser).
+#[derive(Debug)]
+pub struct Pending {
+    route: Route,
+    alg: Algorithm,
+    key_index: usize,
+    signing_input: Vec<u8>,
+    signature: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+impl Pending {
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+    /// Index into [`KeySet::keys`] of the key to verify with.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+    /// The bytes the signature covers (`header.payload`).
+    pub fn signing_input(&self) -> &[u8] {
+        &self.signing_input
+    }
+    /// The signature bytes (for ES256, the 64-byte r‖s form WebCrypto expects).
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+}
+
+/// The first phase of a two-phase evaluation.
+#[derive(Debug)]
+pub enum Step {
+    /// Decided already (no token, a malformed one, or verified in-process).
+    Done(Box<Decision>),
+    /// Verify the signature with the host, then call [`Gate::complete`].
+    Verify(Pending),
+}
+
+/// Everything up to the signature check, for one request.
+struct Front<'r> {
+    route: Route,
+    jws: jws::Jws<'r>,
+    key: usize,
+}
+
+/// The parts of a decision gathered before its end.
+#[derive(Default)]
+struct Facts {
+    kind: Option<TokenKind>,
+    kind_evidence: Option<&'static str>,
+    roles: RoleSet,
+    mfa: MfaReport,
+    subject: Option<Subject>,
+    exception: Option<Arc<Exception>>,
+    register_first: bool,
+}
+
+impl Gate {
+    pub fn new(policy: Policy, keys: KeySet) -> Gate {
+        Gate {
+            policy,
+            keys: Arc::new(keys),
+        }
+    }
+
+    /// A gate over a key set shared with other gates (one parsed JWK Set
+    /// for several policies, or kept by a binding's key-set object).
+    pub fn with_shared_keys(policy: Policy, keys: Arc<KeySet>) -> Gate {
+        Gate { policy, keys }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    pub(crate) fn compiled(&self) -> &Compiled {
+        &self.policy.compiled
+    }
+
+    fn rule(&self, idx: usize) -> &Rule {
+        &self.compiled().rules[idx]
+    }
+
+    fn decision(
+        &self,
+        rule: Option<usize>,
+        reason: Reason,
+        answer: Answer,
+        facts: Facts,
+        detail: Option<String>,
+    ) -> Decision {
+        Decision {
+            outcome: answer.outcome,
+            reason,
+            token_kind: facts.kind,
+            kind_evidence: facts.kind_evidence,
+            rule: rule.map(|r| self.rule(r).id.clone()),
+            roles: facts.roles,
+            mfa: facts.mfa,
+            exception: facts.exception,
+            message: message(reason, facts.register_first),
+            http: answer.http,
+            redirect: answer.redirect,
+            detail,
+            subject: facts.subject,
+        }
+    }
+
+    /// A refusal. `req` is given where the credential is known: a page's
+    /// session (no Authorization header) whose token cannot be used is sent
+    /// to sign in again rather than answered with a Bearer 401.
+    fn refuse(
+        &self,
+        rule: Option<usize>,
+        r: Refusal,
+        facts: Facts,
+        req: Option<&Request<'_>>,
+    ) -> Decision {
+        let msg = message(r.reason, false);
+        let style = rule.map(|i| self.rule(i).challenge);
+        let page_session = style == Some(ChallengeStyle::Redirect)
+            && r.reason.is_token_problem()
+            && req.is_some_and(|q| q.authorization.is_none());
+        let ans = if r.reason == Reason::KeysUnavailable {
+            answer::unavailable(&msg, self.keys.unavailability().map_or(60, |(_, s)| s))
+        } else if let (true, Some(req)) = (page_session, req) {
+            answer::sign_in(self.compiled(), r.reason, &msg, return_to(req))
+        } else {
+            answer::refusal(r.reason, &msg, style)
+        };
+        self.decision(rule, r.reason, ans, facts, Some(r.detail))
+    }
+
+    fn allow(&self, rule: usize, reason: Reason, facts: Facts) -> Decision {
+        let ans = Answer {
+            outcome: Outcome::Allow,
+            http: answer::allow(),
+            redirect: None,
+        };
+        self.decision(Some(rule), reason, ans, facts, None)
+    }
+
+    /// Everything up to the signature check: route, credential, JWS shape,
+    /// algorithm and key.
+    fn up_to_signature<'r>(&self, req: &Request<'r>) -> Result<Front<'r>, Box<Decision>> {
+        let route = self.route(req)?;
+        let Some(guard) = self.guard(&route) else {
+            return Err(Box::new(self.public(route.first)));
+        };
+        let token = match credential(req) {
+            Credential::Ambiguous(why) => {
+                return Err(Box::new(self.refuse(
+                    Some(guard),
+                    Refusal::new(Reason::CredentialAmbiguous, why),
+                    Facts::default(),
+                    None,
+                )))
+            }
+            Credential::Missing(why) => {
+                let msg = message(Reason::NoCredential, false);
+                let ans = answer::no_credential(
+                    self.compiled(),
+                    self.rule(guard).challenge,
+                    return_to(req),
+                    &msg,
+                );
+                return Err(Box::new(self.decision(
+                    Some(guard),
+                    Reason::NoCredential,
+                    ans,
+                    Facts::default(),
+                    Some(why.into()),
+                )));
+            }
+            Credential::Token(token) => token,
+        };
+        let c = self.compiled();
+        let (jws, key) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
+            self.keys.select(kid, alg)
+        })
+        .map_err(|r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(req))))?;
+        Ok(Front { route, jws, key })
+    }
+
+    /// Decides a request: verifies the token's signature in-process (native
+    /// builds), then checks claims, kind, roles and MFA.
+    pub fn evaluate(&self, req: &Request<'_>) -> Decision {
+        match self.up_to_signature(req) {
+            Ok(f) => self.verify_in_process(&f, req),
+            Err(d) => *d,
+        }
+    }
+
+    fn verify_in_process(&self, f: &Front<'_>, req: &Request<'_>) -> Decision {
+        let guard = self.guard(&f.route);
+        let k = &self.keys.keys()[f.key];
+        match k
+            .prepared
+            .verify(f.jws.alg, f.jws.signing_input.as_bytes(), &f.jws.signature)
+        {
+            Err(r) => self.refuse(guard, r, Facts::default(), Some(req)),
+            Ok(false) => self.refuse(
+                guard,
+                Refusal::new(
+                    Reason::SignatureInvalid,
+                    "the signature does not verify with the selected key",
+                ),
+                Facts::default(),
+                Some(req),
+            ),
+            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req, f.key),
+        }
+    }
+
+    /// First phase of a two-phase evaluation: decides at once when it can
+    /// (including HS256 in builds that verify HMAC in-process), else asks the
+    /// host to verify the signature.
+    pub fn prepare(&self, req: &Request<'_>) -> Step {
+        let f = match self.up_to_signature(req) {
+            Ok(x) => x,
+            Err(d) => return Step::Done(d),
+        };
+        if crate::crypto::verifies_in_process(f.jws.alg) {
+            return Step::Done(Box::new(self.verify_in_process(&f, req)));
+        }
+        Step::Verify(Pending {
+            alg: f.jws.alg,
+            key_index: f.key,
+            signing_input: f.jws.signing_input.as_bytes().to_vec(),
+            signature: f.jws.signature,
+            payload: f.jws.payload,
+            route: f.route,
+        })
+    }
+
+    /// Second phase: the host says whether the signature verified.
+    pub fn complete(
+        &self,
+        pending: &Pending,
+        req: &Request<'_>,
+        signature_valid: bool,
+    ) -> Decision {
+        if !signature_valid {
+            return self.refuse(
+                self.guard(&pending.route),
+                Refusal::new(
+                    Reason::SignatureInvalid,
+                    "the host reported that the signature does not verify",
+                ),
+                Facts::default(),
+                Some(req),
+            );
+        }
+        self.after_signature(&pending.route, &pending.payload, req, pending.key_index)
+    }
+
+    fn after_signature(
+        &self,
+        route: &Route,
+        payload: &[u8],
+        req: &Request<'_>,
+        key: usize,
+    ) -> Decision {
+        match Claims::parse(payload) {
+            Err(r) => self.refuse(self.guard(route), r, Facts::default(), Some(req)),
+            Ok(cl) => self.decide_all(route, &cl, req, Some(key)),
+        }
+    }
+
+    /// The second phase when the host cannot verify at all (for example no
+    /// WebCrypto): a `verification_unavailable` decision, never an allow.
+    pub fn complete_unavailable(&self, pending: &Pending, why: &str) -> Decision {
+        self.refuse(
+            self.guard(&pending.route),
+            Refusal::new(Reason::VerificationUnavailable, why),
+            Facts::default(),
+            None,
+        )
+    }
+
+    /// As [`Gate::evaluate_claims`], from the claims' JSON: claims that cannot
+    /// be read are a `claim_invalid` or `token_malformed` decision, not an error.
+    pub fn evaluate_claims_json(&self, json: &str, req: &Request<'_>) -> Decision {
+        let route = match self.route(req) {
+            Ok(r) => r,
+            Err(d) => return *d,
+        };
+        let Some(guard) = self.guard(&route) else {
+            return self.public(route.first);
+        };
+        match Claims::parse(json.as_bytes()) {
+            Ok(cl) => self.decide_all(&route, &cl, req, None),
+            Err(r) => self.refuse(Some(guard), r, Facts::default(), Some(req)),
+        }
+    }
+
+    /// Decides on claims the caller has already verified (for example those
+    /// an app validated at sign-in). Everything but the signature is checked.
+    pub fn evaluate_claims(&self, claims: &Claims<'_>, req: &Request<'_>) -> Decision {
+        match self.route(req) {
+            Ok(route) => self.decide_all(&route, claims, req, None),
+            Err(d) => *d,
+        }
+    }
+
+    /// Decides under every rule the request may fall under: normalisation
+    /// never moves a request into a less-protective rule, because any
+    /// refusal wins (the first, in candidate order).
+    fn decide_all(
+        &self,
+        route: &Route,
+        cl: &Claims<'_>,
+        req: &Request<'_>,
+        key: Option<usize>,
+    ) -> Decision {
+        let d = self.decide_candidates(route, cl, req, key);
+        steps::mfa_compliance(self.compiled(), d, req)
+    }
+}
+
+/// `return_to` of a sign-in redirect for this request (see [`answer::return_to`]).
+pub(super) fn return_to(req: &Request<'_>) -> String {
+    crate::policy::routes::parse_path(req.path)
+        .map(|p| answer::return_to(&p))
+        .unwrap_or_else(|_| "/".to_owned())
+}

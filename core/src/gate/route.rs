@@ -1,0 +1,114 @@
+//! Which rules a request falls under, and deciding under all of them.
+
+use super::{Facts, Gate};
+use crate::claims::Claims;
+use crate::decision::Decision;
+use crate::reason::{Reason, Refusal};
+use crate::request::Request;
+
+/// The rules a request falls under: the canonical reading's first, then any
+/// that a router reading the raw path differently could select (see
+/// `RouteTable::candidates`). `more` is empty for plain paths.
+#[derive(Debug, Clone)]
+pub(super) struct Route {
+    pub(super) first: usize,
+    pub(super) more: Vec<usize>,
+}
+
+impl Route {
+    pub(super) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+}
+
+impl Gate {
+    /// Route lookup: every rule the request may fall under (a refusal with
+    /// 400 when the path cannot be read safely).
+    pub(super) fn route(&self, req: &Request<'_>) -> Result<Route, Box<Decision>> {
+        let path = crate::policy::routes::parse_path(req.path).map_err(|d| {
+            self.refuse(
+                None,
+                Refusal::new(Reason::RequestInvalid, d),
+                Facts::default(),
+                None,
+            )
+        })?;
+        let host = req.host.map(crate::policy::routes::normalize_host);
+        let c = self.compiled();
+        let found = c.table.candidates(&path, req.method, host.as_deref());
+        let resolve = |r: Option<usize>| r.unwrap_or(c.default_rule);
+        let first = resolve(found.first);
+        let mut more = Vec::new();
+        for r in found.more.into_iter().map(resolve) {
+            if r != first && !more.contains(&r) {
+                more.push(r);
+            }
+        }
+        Ok(Route { first, more })
+    }
+
+    /// The rule that answers for a refusal before the claims are known: the
+    /// first candidate that is not public (None when all are public).
+    pub(super) fn guard(&self, route: &Route) -> Option<usize> {
+        route.iter().find(|&i| !self.rule(i).public)
+    }
+
+    pub(super) fn public(&self, rule: usize) -> Decision {
+        self.allow(rule, Reason::PublicRoute, Facts::default())
+    }
+
+    /// Decides under every rule the request may fall under: normalisation
+    /// never moves a request into a less-protective rule, because any
+    /// refusal wins (the first, in candidate order).
+    pub(super) fn decide_candidates(
+        &self,
+        route: &Route,
+        cl: &Claims<'_>,
+        req: &Request<'_>,
+        key: Option<usize>,
+    ) -> Decision {
+        if route.more.is_empty() && !self.rule(route.first).public {
+            return self.decide(route.first, cl, req, key);
+        }
+        let mut allowed: Option<(usize, Decision)> = None;
+        for idx in route.iter() {
+            if self.rule(idx).public {
+                continue;
+            }
+            let d = self.decide(idx, cl, req, key);
+            if !d.is_allowed() {
+                return self.note_ambiguity(d, route, idx);
+            }
+            // Of several allows, report the one of the rule that asks for MFA.
+            if allowed
+                .as_ref()
+                .is_none_or(|(a, _)| !self.rule(*a).mfa && self.rule(idx).mfa)
+            {
+                allowed = Some((idx, d));
+            }
+        }
+        allowed.map_or_else(|| self.public(route.first), |(_, d)| d)
+    }
+
+    /// Says in a refusal's detail that the path was read several ways.
+    fn note_ambiguity(&self, mut d: Decision, route: &Route, decided: usize) -> Decision {
+        if route.more.is_empty() {
+            return d;
+        }
+        let others: Vec<&str> = route
+            .iter()
+            .filter(|&i| i != decided)
+            .map(|i| &*self.rule(i).id)
+            .collect();
+        let note = format!(
+            "the path can be routed differently by routers that do not fold case, decode escapes or drop ;params; refused under rule {} (also: {})",
+            self.rule(decided).id,
+            others.join(", ")
+        );
+        d.detail = Some(match d.detail.take() {
+            Some(x) => format!("{x}; {note}"),
+            None => note,
+        });
+        d
+    }
+}
