@@ -2,7 +2,7 @@
 // generated ../index.d.ts types only the native addon).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025';
+export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025' | 'partner-center-2026';
 
 /** A policy spec: a built-in name, `{builtin, overrides}` or `{policy, overrides}` (RFC 7396 merge patch). */
 export type PolicySpec =
@@ -28,6 +28,11 @@ export interface GateRequest {
   /** Unix seconds; the system clock when omitted. */
   now?: number;
   mfa_registered?: boolean | null;
+  /**
+   * The request's `ValidateMfa` header said `true`: under the 2026 rules an
+   * allowed API call then carries `isMfaCompliant: true|false` in `http.headers`.
+   */
+  validate_mfa?: boolean | null;
 }
 
 export type Outcome = 'allow' | 'deny' | 'step_up';

@@ -35,7 +35,7 @@ fn usage(message: String) -> CoreError {
     CoreError::new(
         ErrorCode::RequestInvalid,
         message,
-        "pass {path, method?, host?, authorization?, token?, now?, mfa_registered?} (see docs/bindings.md)",
+        "pass {path, method?, host?, authorization?, token?, now?, mfa_registered?, validate_mfa?} (see docs/bindings.md)",
     )
 }
 
@@ -83,6 +83,7 @@ fn request_from_args(
     token: Option<String>,
     now: Option<f64>,
     mfa_registered: Option<bool>,
+    validate_mfa: Option<bool>,
 ) -> Result<RequestSpec, CoreError> {
     let now = match now {
         None => mfagate::system_now(),
@@ -101,7 +102,7 @@ fn request_from_args(
         token,
         now,
         mfa_registered,
-        validate_mfa: None,
+        validate_mfa,
     })
 }
 
@@ -174,6 +175,7 @@ impl NativeGate {
         token: Option<String>,
         now: Option<f64>,
         mfa_registered: Option<bool>,
+        validate_mfa: Option<bool>,
     ) -> napi::Result<Utf16String> {
         let req = request_from_args(
             method,
@@ -183,6 +185,7 @@ impl NativeGate {
             token,
             now,
             mfa_registered,
+            validate_mfa,
         )
         .map_err(|e| throw(&env, &e))?;
         Ok(Utf16String::from(pack::decision(
@@ -203,6 +206,7 @@ impl NativeGate {
         token: Option<String>,
         now: Option<f64>,
         mfa_registered: Option<bool>,
+        validate_mfa: Option<bool>,
     ) -> napi::Result<AsyncTask<Evaluation>> {
         let req = request_from_args(
             method,
@@ -212,6 +216,7 @@ impl NativeGate {
             token,
             now,
             mfa_registered,
+            validate_mfa,
         )
         .map_err(|e| throw(&env, &e))?;
         Ok(AsyncTask::new(Evaluation {
@@ -234,6 +239,7 @@ impl NativeGate {
         token: Option<String>,
         now: Option<f64>,
         mfa_registered: Option<bool>,
+        validate_mfa: Option<bool>,
     ) -> napi::Result<String> {
         let req = request_from_args(
             method,
@@ -243,6 +249,7 @@ impl NativeGate {
             token,
             now,
             mfa_registered,
+            validate_mfa,
         )
         .map_err(|e| throw(&env, &e))?;
         Ok(self.inner.evaluate(&req.as_request()).to_json())

@@ -7,7 +7,9 @@ import type { Decision, GateRequest, PolicySpec } from '../../lib/index.js';
 
 const spec: PolicySpec = { builtin: 'partner-center', overrides: { token: { audiences: ['api://my-api'] } } };
 const gate = new mfagate.Gate(spec, '{"keys":[]}');
-const request: GateRequest = { path: '/v1/customers', authorization: 'Bearer x', now: 1_700_000_000, mfa_registered: null };
+const request: GateRequest = { path: '/v1/customers', authorization: 'Bearer x', now: 1_700_000_000, mfa_registered: null, validate_mfa: true };
+// @ts-expect-error validate_mfa is a boolean (or null)
+void ({ path: '/v1', validate_mfa: 'true' } satisfies GateRequest);
 
 const d: Decision = gate.evaluate(request);
 const status: number = d.http.status;
