@@ -49,8 +49,15 @@ function args(r) {
   return [method, path, host, authorization, token, now, mfa_registered, validate_mfa];
 }
 
+/** Set below: a gate of `gate`'s policy over a NativeRefresher's current key set (shared, not copied). */
+let gateOverKeysOf;
+
 class Gate {
   #native;
+
+  static {
+    gateOverKeysOf = (gate, refresher, now) => new Gate(gate.#native.withKeysOf(refresher, now), WRAP);
+  }
 
   /**
    * @param policy a built-in name, {builtin, overrides} or {policy, overrides}
@@ -138,4 +145,4 @@ class Gate {
 
 const BUILTIN_POLICIES = Object.freeze(native.builtinPolicies());
 
-module.exports = { Gate, BUILTIN_POLICIES };
+module.exports = { Gate, BUILTIN_POLICIES, gateOverKeysOf };

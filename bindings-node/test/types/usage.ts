@@ -48,7 +48,9 @@ const remote = new mfagate.JwksGate('partner-center', {
 // @ts-expect-error the millisecond options are gone: ttlSeconds
 void new mfagate.JwksGate('partner-center', { jwksUri: 'https://example.com/keys', ttl: 600_000 });
 const p: Promise<Decision> = remote.evaluate(request);
-void p;
+const discovered: [string | null, string | null] = [remote.jwksUrl, remote.issuer];
+void [p, discovered];
+void new mfagate.JwksGate('partner-center-2026', { jwksUri: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0' });
 
 const app = express();
 app.use(mfagate.express({ gate, token: (req) => req.headers.cookie ?? null, onDecision: (dec) => void dec.reason }));
