@@ -213,6 +213,12 @@ export declare function fastify(app: FastifyLike, options: MiddlewareOptions<any
 export declare function handler(options: MiddlewareOptions<Request> & { gate: Gate; async?: false }): (request: Request) => Response | null;
 export declare function handler(options: MiddlewareOptions<Request>): (request: Request) => Response | null | Promise<Response | null>;
 export declare function decisionOf(request: Request): Decision | null;
+/**
+ * The app's response to an allowed request with the decision's headers
+ * (isMfaCompliant) set on it: the same Response, or a copy when its headers
+ * are immutable; without a decision for the request, the response as it is.
+ */
+export declare function withDecisionHeaders(request: Request, response: Response): Response;
 export declare function toResponse(decision: Decision): Response;
 /**
  * The session cookie `name` of a Node, Fastify or Web request, for the

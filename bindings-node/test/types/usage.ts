@@ -68,7 +68,8 @@ const res: Response | null = handle(new Request('http://localhost/v1/customers')
 const remoteHandle = mfagate.handler({ gate: remote });
 const later2: Response | null | Promise<Response | null> = remoteHandle(new Request('http://localhost/'));
 const seen: Decision | null = mfagate.decisionOf(new Request('http://localhost/'));
-void [res, later2, seen];
+const withHeaders: Response = mfagate.withDecisionHeaders(new Request('http://localhost/'), new Response('ok'));
+void [res, later2, seen, withHeaders];
 
 // @ts-expect-error the request needs a path
 gate.evaluate({ method: 'GET' });
