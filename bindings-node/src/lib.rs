@@ -478,14 +478,8 @@ impl NativeRefresher {
         self.inner.unknown_kid(clock(now))
     }
 
-    /// Whole seconds until the next fetch may be tried (at least 1).
-    #[napi]
-    pub fn retry_after(&self, now: f64) -> u32 {
-        self.inner.retry_after(clock(now))
-    }
-
     /// True when `gate` decides with this refresher's current key set
-    /// (the same one, shared, not a copy).
+    /// (the same one, shared, not a copy); for the tests.
     #[napi]
     pub fn shares_keys_with(&self, gate: &NativeGate, now: f64) -> bool {
         std::ptr::eq(gate.inner.keys(), &*self.inner.key_set_at(clock(now)))
@@ -508,21 +502,10 @@ impl NativeRefresher {
         self.inner.fetches() as f64
     }
 
-    #[napi(getter)]
-    pub fn failures(&self) -> f64 {
-        self.inner.failures() as f64
-    }
-
     /// Why the last fetch failed, or null after a good one.
     #[napi(getter)]
     pub fn last_error(&self) -> Option<NativeError> {
         self.inner.last_error().map(NativeError::from)
-    }
-
-    /// The URL the refresher was made with.
-    #[napi(getter)]
-    pub fn url(&self) -> String {
-        self.inner.url().to_owned()
     }
 
     /// The key set's URL: the source itself, or (once fetched) the
@@ -536,12 +519,6 @@ impl NativeRefresher {
     #[napi(getter)]
     pub fn issuer(&self) -> Option<String> {
         self.inner.issuer().map(str::to_owned)
-    }
-
-    /// True when the source is an OpenID configuration or an authority.
-    #[napi(getter)]
-    pub fn discovers(&self) -> bool {
-        self.inner.discovers()
     }
 }
 
