@@ -33,12 +33,16 @@ class UsageError extends MfagateError {}
 
 const BY_FAMILY = { policy: PolicyError, key: JwksError, usage: UsageError };
 
-/** Turns an error thrown by the native addon into its class; anything else is returned as is. */
-function fromNative(e) {
+/**
+ * Turns an error of the native addon (thrown, or handed over as a plain
+ * object) into its class; anything else is returned as is. `cause`: what
+ * led to it (for example the fetch's own error).
+ */
+function fromNative(e, cause) {
   if (e instanceof MfagateError || !e || typeof e !== 'object' || e.mfagateNative !== true) return e;
   const Cls = BY_FAMILY[e.family] ?? BY_FAMILY[FAMILY.get(e.code)] ?? MfagateError;
-  const out = new Cls(e.code, e.message, { hint: e.hint, line: e.line ?? null, docUrl: e.docUrl });
-  out.stack = `${out.name}: ${e.message}\n${String(e.stack).split('\n').slice(1).join('\n')}`;
+  const out = new Cls(e.code, e.message, { hint: e.hint, line: e.line ?? null, docUrl: e.docUrl, cause });
+  if (typeof e.stack === 'string') out.stack = `${out.name}: ${e.message}\n${e.stack.split('\n').slice(1).join('\n')}`;
   return out;
 }
 

@@ -6,11 +6,17 @@ const { fromNative, UsageError } = require('./errors.js');
 const { read } = require('./decision.js');
 
 const WRAP = Symbol('mfagate.wrap');
-const HINT = 'pass {path, method?, host?, authorization?, token?, now?, mfa_registered?} (see docs/bindings.md)';
+const HINT = 'pass {path, method?, host?, authorization?, token?, now?, mfa_registered?, validate_mfa?} (see docs/bindings.md)';
 
 function usage(message) {
   return new UsageError('request_invalid', message, { hint: HINT });
 }
+
+/** Request keys spelt in camelCase by mistake: refused, never ignored. */
+const CAMEL = [
+  ['mfaRegistered', 'mfa_registered'],
+  ['validateMfa', 'validate_mfa'],
+];
 
 const optString = (v, key) => {
   if (v === undefined || v === null || typeof v === 'string') return v;
@@ -20,7 +26,7 @@ const optString = (v, key) => {
 /** The request's fields, type-checked, as the native positional arguments. */
 function args(r) {
   if (r === null || typeof r !== 'object') throw usage('the request must be an object');
-  const { method, path, host, authorization, token, now, mfa_registered } = r;
+  const { method, path, host, authorization, token, now, mfa_registered, validate_mfa } = r;
   if (typeof path !== 'string') throw usage(path == null ? 'request.path is required' : 'request.path must be a string');
   if (now !== undefined && now !== null && !(Number.isInteger(now) && Math.abs(now) < 1e15)) {
     throw usage('request.now must be an integer (Unix seconds) or omitted');
@@ -28,18 +34,30 @@ function args(r) {
   if (mfa_registered !== undefined && mfa_registered !== null && typeof mfa_registered !== 'boolean') {
     throw usage('request.mfa_registered must be a boolean or null');
   }
-  if (r.mfaRegistered !== undefined) {
-    throw usage('request.mfaRegistered is not a request key: the keys are snake_case, as in every runtime (mfa_registered)');
+  if (validate_mfa !== undefined && validate_mfa !== null && typeof validate_mfa !== 'boolean') {
+    throw usage('request.validate_mfa must be a boolean or null');
+  }
+  for (const [camel, snake] of CAMEL) {
+    if (r[camel] !== undefined) {
+      throw usage(`request.${camel} is not a request key: the keys are snake_case, as in every runtime (${snake})`);
+    }
   }
   optString(method, 'method');
   optString(host, 'host');
   optString(authorization, 'authorization');
   optString(token, 'token');
-  return [method, path, host, authorization, token, now, mfa_registered];
+  return [method, path, host, authorization, token, now, mfa_registered, validate_mfa];
 }
+
+/** Set below: a gate of `gate`'s policy over a NativeRefresher's current key set (shared, not copied). */
+let gateOverKeysOf;
 
 class Gate {
   #native;
+
+  static {
+    gateOverKeysOf = (gate, refresher, now) => new Gate(gate.#native.withKeysOf(refresher, now), WRAP);
+  }
 
   /**
    * @param policy a built-in name, {builtin, overrides} or {policy, overrides}
@@ -62,7 +80,7 @@ class Gate {
     const a = args(request);
     let packed;
     try {
-      packed = this.#native.evaluatePacked(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+      packed = this.#native.evaluatePacked(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     } catch (e) {
       throw fromNative(e);
     }
@@ -74,7 +92,7 @@ class Gate {
     const a = args(request);
     let packed;
     try {
-      packed = await this.#native.evaluatePackedAsync(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+      packed = await this.#native.evaluatePackedAsync(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     } catch (e) {
       throw fromNative(e);
     }
@@ -85,7 +103,7 @@ class Gate {
   evaluateJson(request) {
     const a = args(request);
     try {
-      return this.#native.evaluateJson(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+      return this.#native.evaluateJson(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     } catch (e) {
       throw fromNative(e);
     }
@@ -127,4 +145,4 @@ class Gate {
 
 const BUILTIN_POLICIES = Object.freeze(native.builtinPolicies());
 
-module.exports = { Gate, BUILTIN_POLICIES };
+module.exports = { Gate, BUILTIN_POLICIES, gateOverKeysOf };

@@ -2,7 +2,7 @@
 // generated ../index.d.ts types only the native addon).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025';
+export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025' | 'partner-center-2026';
 
 /** A policy spec: a built-in name, `{builtin, overrides}` or `{policy, overrides}` (RFC 7396 merge patch). */
 export type PolicySpec =
@@ -28,6 +28,11 @@ export interface GateRequest {
   /** Unix seconds; the system clock when omitted. */
   now?: number;
   mfa_registered?: boolean | null;
+  /**
+   * The request's `ValidateMfa` header said `true`: under the 2026 rules an
+   * allowed API call then carries `isMfaCompliant: true|false` in `http.headers`.
+   */
+  validate_mfa?: boolean | null;
 }
 
 export type Outcome = 'allow' | 'deny' | 'step_up';
@@ -124,22 +129,27 @@ export declare class Gate {
 }
 
 export interface JwksGateOptions {
-  /** The JWK Set URL: https (plain http only for 127.0.0.1, ::1 and localhost); otherwise UsageError "jwks_url_invalid". */
+  /**
+   * The JWKS source: a JWK Set URL, an OpenID configuration URL
+   * (`…/.well-known/openid-configuration`) or an authority (`…/{tenant}/v2.0`,
+   * or `/{tenant}` on an Entra sign-in host). https (plain http only for
+   * 127.0.0.1, ::1 and localhost); otherwise UsageError "jwks_url_invalid".
+   */
   jwksUri: string | URL;
   /** Seconds the keys are kept fresh; then refetched in the background. Default 3600. */
   ttlSeconds?: number;
-  /** Least seconds between two fetches for an unknown kid, after a failure, and before the first good set. Default 60. */
+  /** Least seconds between two fetches for an unknown kid, after a failure, before the first good set, and by refresh(). Default 60. */
   minRefreshSeconds?: number;
   /** Seconds one whole fetch may take. Default 5. */
   timeoutSeconds?: number;
-  /** Largest JWK Set accepted, in bytes. Default 262144. */
+  /** Largest document (JWK Set or OpenID configuration) accepted, in bytes. Default 262144. */
   maxBytes?: number;
   /** Most usable keys accepted. Default 64. */
   maxKeys?: number;
   fetch?: typeof globalThis.fetch;
   /** Called on each failed fetch with a JwksError of code "jwks_fetch_failed". */
   onError?: (error: JwksError) => void;
-  /** Clock in ms (tests). */
+  /** A monotonic clock in ms (tests); default performance.now. */
   now?: () => number;
   /** @deprecated refused (TypeError): use ttlSeconds. */
   ttl?: never;
@@ -154,9 +164,19 @@ export declare class JwksGate {
   constructor(policy: PolicySpec, options: JwksGateOptions);
   readonly gate: Gate;
   readonly lastError: JwksError | null;
+  /** Fetches started; an OpenID configuration and its key set count as one. */
   readonly fetchCount: number;
   readonly hasKeys: boolean;
-  /** @throws JwksError (code "jwks_fetch_failed"); the last good keys stay. */
+  /** The JWK Set's URL: jwksUri itself, or the configuration's jwks_uri (null until fetched). */
+  readonly jwksUrl: string | null;
+  /** The OpenID configuration's issuer, which tokens must then carry (null for a JWK Set URL, or until fetched). */
+  readonly issuer: string | null;
+  /**
+   * Fetches now, unless a fetch is in flight (shared) or the last one started
+   * less than minRefreshSeconds ago (then the current gate, or a rejection
+   * with lastError while there are no keys).
+   * @throws JwksError (code "jwks_fetch_failed"); the last good keys stay.
+   */
   refresh(): Promise<Gate>;
   ready(): Promise<this>;
   evaluate(request: GateRequest): Promise<Decision>;
@@ -193,6 +213,12 @@ export declare function fastify(app: FastifyLike, options: MiddlewareOptions<any
 export declare function handler(options: MiddlewareOptions<Request> & { gate: Gate; async?: false }): (request: Request) => Response | null;
 export declare function handler(options: MiddlewareOptions<Request>): (request: Request) => Response | null | Promise<Response | null>;
 export declare function decisionOf(request: Request): Decision | null;
+/**
+ * The app's response to an allowed request with the decision's headers
+ * (isMfaCompliant) set on it: the same Response, or a copy when its headers
+ * are immutable; without a decision for the request, the response as it is.
+ */
+export declare function withDecisionHeaders(request: Request, response: Response): Response;
 export declare function toResponse(decision: Decision): Response;
 /**
  * The session cookie `name` of a Node, Fastify or Web request, for the

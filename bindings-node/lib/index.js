@@ -19,6 +19,7 @@ module.exports = {
   fastify: middleware.fastify,
   handler: middleware.handler,
   decisionOf: middleware.decisionOf,
+  withDecisionHeaders: middleware.withDecisionHeaders,
   toResponse: middleware.toResponse,
   sessionCookie: middleware.sessionCookie,
 };

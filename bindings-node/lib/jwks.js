@@ -1,27 +1,78 @@
 'use strict';
-// A JWK Set fetched from a URL with the global fetch, kept fresh, and a gate
-// that uses it. Idiom only: the keys are parsed and checked by the core.
+// A gate whose keys come from a JWKS source, kept fresh by the core's
+// refresher (`mfagate::Refresher`, as `NativeRefresher`): the core says when
+// to fetch which document and what an answer means (timing, rate limits, URL
+// rules, limits, parsing, discovery). This module performs the GET it asks
+// for with the global fetch, keeps the promise idiom and calls `onError`.
 
-const { Gate } = require('./gate.js');
-const { JwksError, MfagateError, UsageError } = require('./errors.js');
+const native = require('../index.js');
+const { Gate, gateOverKeysOf } = require('./gate.js');
+const { fromNative } = require('./errors.js');
 
 const EMPTY_JWKS = '{"keys":[]}';
+const NO_BODY = Buffer.alloc(0);
 
-function fetchFailed(message, cause) {
-  return new JwksError('jwks_fetch_failed', message, {
-    hint: 'check the jwks_uri, the network, and that the endpoint answers 200 with a JWK Set ({"keys": [...]})',
-    cause,
-  });
+/** Option names of the millisecond era, refused with their replacement. */
+const RENAMED = { ttl: 'ttlSeconds', cooldown: 'minRefreshSeconds', timeout: 'timeoutSeconds' };
+const DEFAULTS = { ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262_144, maxKeys: 64 };
+const NUMBERS = Object.keys(DEFAULTS);
+const KNOWN = new Set(['jwksUri', ...NUMBERS, 'fetch', 'onError', 'now']);
+
+function optionError(message, cause) {
+  const e = new TypeError(`JwksGate: ${message}`, cause === undefined ? undefined : { cause });
+  e.code = 'ERR_INVALID_ARG_VALUE';
+  return e;
 }
 
-/** Reads a response body as text, refusing more than `max` bytes. */
-async function boundedText(res, max) {
+/** The options with the defaults filled in, of the right types (their ranges are the core's to check). */
+function readOptions(options) {
+  if (options === null || typeof options !== 'object') throw optionError('pass { jwksUri, ... }');
+  for (const k of Object.keys(options)) {
+    if (RENAMED[k]) {
+      throw optionError(`the option \`${k}\` (milliseconds) is now \`${RENAMED[k]}\` (seconds): pass { ${RENAMED[k]}: ... }`);
+    }
+    if (!KNOWN.has(k)) throw optionError(`unknown option \`${k}\` (known: ${[...KNOWN].join(', ')})`);
+  }
+  const o = { ...DEFAULTS, fetch: globalThis.fetch, onError: null, now: () => performance.now() };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
+  for (const k of NUMBERS) {
+    if (typeof o[k] !== 'number') throw optionError(`${k} must be a number (got ${typeof o[k]} ${String(o[k])})`);
+  }
+  if (typeof o.fetch !== 'function') throw optionError('no fetch function: pass { fetch } or use Node >= 18');
+  if (o.onError !== null && typeof o.onError !== 'function') throw optionError('onError must be a function');
+  if (typeof o.now !== 'function') throw optionError('now must be a function returning milliseconds');
+  return o;
+}
+
+/** The core's refresher for the source, its errors in the binding's classes. */
+function refresherOf(jwksUri, o) {
+  try {
+    return new native.NativeRefresher(String(jwksUri), o.ttlSeconds, o.minRefreshSeconds, o.timeoutSeconds, o.maxBytes, o.maxKeys);
+  } catch (e) {
+    const err = fromNative(e);
+    // Options out of range: a TypeError like every unusable option, with the core's words.
+    if (err?.code === 'request_invalid') {
+      const got = NUMBERS.map((k) => `${k} ${o[k]}`).join(', ');
+      throw optionError(`${err.message} (options: ${got}; ${err.hint})`, err);
+    }
+    throw err;
+  }
+}
+
+/** A body read beyond the limit the core gave. */
+class TooLarge extends Error {}
+
+/**
+ * Reads a response body, refusing more than `max` bytes: a declared
+ * Content-Length over it, or once that many bytes were read.
+ */
+async function boundedBody(res, max) {
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel().catch(() => {});
-    throw fetchFailed(`the JWK Set is ${declared} bytes, more than maxBytes (${max})`);
+    throw new TooLarge();
   }
-  if (!res.body) return '';
+  if (!res.body) return NO_BODY;
   const reader = res.body.getReader();
   const chunks = [];
   let size = 0;
@@ -31,133 +82,97 @@ async function boundedText(res, max) {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => {});
-      throw fetchFailed(`the JWK Set is more than maxBytes (${max}) bytes`);
+      throw new TooLarge();
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
-/** Option names of the millisecond era, refused with their replacement. */
-const RENAMED = { ttl: 'ttlSeconds', cooldown: 'minRefreshSeconds', timeout: 'timeoutSeconds' };
-const DEFAULTS = { ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262_144, maxKeys: 64 };
-const KNOWN = new Set(['jwksUri', ...Object.keys(DEFAULTS), 'fetch', 'onError', 'now']);
-/** The hosts a JWK Set may be fetched from over plain http. */
-const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-
-function optionError(message) {
-  const e = new TypeError(`JwksGate: ${message}`);
-  e.code = 'ERR_INVALID_ARG_VALUE';
-  return e;
-}
-
-/** The options, checked, with the defaults filled in. */
-function readOptions(options) {
-  if (options === null || typeof options !== 'object') throw optionError('pass { jwksUri, ... }');
-  for (const k of Object.keys(options)) {
-    if (RENAMED[k]) {
-      throw optionError(`the option \`${k}\` (milliseconds) is now \`${RENAMED[k]}\` (seconds): pass { ${RENAMED[k]}: ... }`);
-    }
-    if (!KNOWN.has(k)) throw optionError(`unknown option \`${k}\` (known: ${[...KNOWN].join(', ')})`);
-  }
-  const o = { ...DEFAULTS, fetch: globalThis.fetch, onError: null, now: Date.now };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
-  const check = (k, ok, what) => {
-    if (!(typeof o[k] === 'number' && Number.isFinite(o[k]) && ok(o[k]))) throw optionError(`${k} must be ${what} (got ${String(o[k])})`);
-  };
-  check('ttlSeconds', (v) => v > 0, 'a positive number of seconds');
-  check('minRefreshSeconds', (v) => v >= 0, 'a number of seconds, 0 or more');
-  check('timeoutSeconds', (v) => v > 0, 'a positive number of seconds');
-  check('maxBytes', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
-  check('maxKeys', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
-  if (typeof o.fetch !== 'function') throw optionError('no fetch function: pass { fetch } or use Node >= 18');
-  if (o.onError !== null && typeof o.onError !== 'function') throw optionError('onError must be a function');
-  if (typeof o.now !== 'function') throw optionError('now must be a function returning milliseconds');
-  return o;
-}
-
-/** The JWKS URL, if it is one the cache fetches from: https, or http on a loopback host. */
-function checkUrl(jwksUri) {
-  const text = String(jwksUri);
-  let url = null;
-  try {
-    url = new URL(text);
-  } catch {
-    /* refused below */
-  }
-  if (url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)))) return url.href;
-  throw new UsageError('jwks_url_invalid', `the JWKS URL ${JSON.stringify(text)} is not an https URL`, {
-    hint: "use your tenant's https jwks_uri (plain http only for the loopback hosts 127.0.0.1, ::1 and localhost)",
-  });
+  return Buffer.concat(chunks, size);
 }
 
 /**
- * A gate whose keys come from a JWKS endpoint (all durations in seconds):
+ * A gate whose keys come from a JWKS source: a JWK Set URL, an OpenID
+ * configuration URL (`…/.well-known/openid-configuration`) or an authority
+ * (`…/{tenant}/v2.0`, or `/{tenant}` on an Entra sign-in host), whose
+ * configuration gives the key set's URL and the issuer tokens must carry.
+ * The rules (docs/node.md, docs/bindings.md "JWKS caches") are the core's:
  * - keys are fetched on first use (or `ready()`), then again after
  *   `ttlSeconds` (in the background: requests keep using the current keys);
  * - a token whose `kid` is unknown (decision reason `key_not_found`) makes it
  *   refetch at once, then decide again;
  * - a failed fetch (network, timeout, non-200 including a redirect, too
- *   large, not a JWK Set the core accepts, no usable key) keeps the last good
- *   keys and is reported to `onError`;
- * - fetches for an unknown kid, after a failure and before the first good
- *   set are at most one per `minRefreshSeconds`;
+ *   large, not a document the core accepts, no usable key) keeps the last
+ *   good keys and is reported to `onError`;
+ * - fetches for an unknown kid, after a failure, before the first good set
+ *   and by `refresh()` are at most one per `minRefreshSeconds`;
  * - at most one fetch is in flight at a time;
- * - `timeoutSeconds` bounds each fetch, `maxBytes` the document and
- *   `maxKeys` its usable keys; the URL is https (http only on loopback).
+ * - `timeoutSeconds` bounds each fetch, `maxBytes` each document and
+ *   `maxKeys` the usable keys; the URLs are https (http only on loopback).
  * Before any fetch has succeeded there is no key set: the core refuses every
  * token with `keys_unavailable` (503, Retry-After), never "sign in again".
  */
 class JwksGate {
   #policyGate;
-  #gate;
-  #url;
+  #refresher;
   #opts;
+  /** The gate over the current key set (rebuilt when a fetch brings a new one). */
+  #gate = null;
+  /** The fetch in flight: a Promise of the gate. */
   #inflight = null;
-  #lastAttempt = -Infinity;
-  #lastSuccess = -Infinity;
   #lastError = null;
-  #fetches = 0;
 
   constructor(policy, options = {}) {
     const jwksUri = options?.jwksUri;
     if (typeof jwksUri !== 'string' && !(jwksUri instanceof URL)) {
-      throw optionError('pass { jwksUri }, the https URL of the JWK Set');
+      throw optionError('pass { jwksUri }: the https URL of the JWK Set, of an OpenID configuration, or an authority');
     }
     const o = readOptions(options);
-    this.#url = checkUrl(jwksUri);
+    this.#refresher = refresherOf(jwksUri, o);
     this.#policyGate = new Gate(policy, EMPTY_JWKS);
-    this.#gate = null;
     this.#opts = o;
+  }
+
+  #now() {
+    return this.#opts.now();
   }
 
   /** The current gate: the last good keys, or, before the first good fetch, one that answers keys_unavailable. */
   get gate() {
-    if (this.#gate) return this.#gate;
-    const o = this.#opts;
-    const why = this.#lastError?.message ?? `no JWK Set was fetched from ${this.#url} yet`;
-    const left = o.minRefreshSeconds - (o.now() - this.#lastAttempt) / 1000;
-    return this.#policyGate.withoutKeys(why, Math.max(1, Math.ceil(Number.isFinite(left) ? left : 1)));
+    return this.#gate ?? gateOverKeysOf(this.#policyGate, this.#refresher, this.#now());
   }
   /** The error of the last fetch, or null if it succeeded. */
   get lastError() {
     return this.#lastError;
   }
-  /** How many fetches were started. */
+  /** How many fetches were started (an OpenID configuration and its key set count as one). */
   get fetchCount() {
-    return this.#fetches;
+    return this.#refresher.fetches;
   }
   get hasKeys() {
-    return this.#lastSuccess !== -Infinity;
+    return this.#refresher.hasKeys;
+  }
+  /** The JWK Set's URL: `jwksUri` itself, or the `jwks_uri` of the OpenID configuration (null until fetched). */
+  get jwksUrl() {
+    return this.#refresher.jwksUrl ?? null;
+  }
+  /** The issuer of the OpenID configuration the keys came from (null for a plain JWK Set URL, or until fetched). */
+  get issuer() {
+    return this.#refresher.issuer ?? null;
   }
 
-  /** Fetches the keys now unless a fetch is in flight; resolves to the gate, rejects with JwksError `jwks_fetch_failed`. */
+  /**
+   * Fetches the keys now, unless a fetch is in flight (then shares it) or
+   * the last one started less than `minRefreshSeconds` ago (then resolves to
+   * the current gate, or rejects with `lastError` while there are no keys).
+   * Rejects with JwksError `jwks_fetch_failed`.
+   */
   refresh() {
     if (this.#inflight) return this.#inflight;
-    this.#inflight = this.#fetch().finally(() => {
-      this.#inflight = null;
-    });
-    return this.#inflight;
+    // The core's way to ask for fresher keys, at most once per minRefreshSeconds.
+    this.#refresher.unknownKid(this.#now());
+    const p = this.#poll();
+    if (p) return p;
+    if (this.hasKeys) return Promise.resolve(this.gate);
+    return Promise.reject(this.#lastError ?? fromNative(this.#refresher.lastError));
   }
 
   /** Fetches the keys if there are none yet; rejects if that fails. */
@@ -166,54 +181,50 @@ class JwksGate {
     return this;
   }
 
-  async #fetch() {
-    const o = this.#opts;
-    this.#lastAttempt = o.now();
-    this.#fetches += 1;
+  /** Starts the fetch the core asks for, if any; the fetch in flight (or null). */
+  #poll() {
+    const order = this.#refresher.next(this.#now());
+    if (order) {
+      const p = this.#drive(order).finally(() => {
+        if (this.#inflight === p) this.#inflight = null;
+      });
+      p.catch(() => {}); // callers that go on without waiting must not leave it unhandled
+      this.#inflight = p;
+    }
+    return this.#inflight;
+  }
+
+  /** Performs the core's fetches of one attempt (a configuration, then its key set); resolves to the new gate. */
+  async #drive(order) {
     try {
-      let text;
-      try {
-        const res = await o.fetch(this.#url, {
-          signal: AbortSignal.timeout(o.timeoutSeconds * 1000),
-          headers: { accept: 'application/json' },
-          redirect: 'manual',
-        });
-        if (res.status !== 200 || res.redirected) {
-          await res.body?.cancel().catch(() => {});
-          const redirect = (res.status >= 300 && res.status < 400) || res.type === 'opaqueredirect' || res.redirected;
-          throw fetchFailed(`${this.#url} answered ${res.status}${redirect ? ' (redirects are not followed)' : ''}`);
+      for (;;) {
+        const got = await this.#get(order);
+        const now = this.#now();
+        if (got.why !== undefined) throw fromNative(this.#refresher.failed(order.id, now, got.why), got.cause);
+        let fresh;
+        try {
+          fresh = this.#refresher.fetched(order.id, now, got.status, got.body);
+        } catch (e) {
+          throw fromNative(e);
         }
-        text = await boundedText(res, o.maxBytes);
-      } catch (e) {
-        if (e instanceof MfagateError) throw e;
-        const why = e?.name === 'TimeoutError' ? `no answer within ${o.timeoutSeconds} s` : String(e?.cause?.message ?? e?.message ?? e);
-        throw fetchFailed(`cannot fetch ${this.#url}: ${why}`, e);
+        if (fresh) {
+          this.#gate = gateOverKeysOf(this.#policyGate, this.#refresher, now);
+          this.#lastError = null;
+          return this.#gate;
+        }
+        // The configuration arrived: the core now asks for its key set.
+        order = this.#refresher.next(this.#now());
+        if (!order) {
+          const e = this.#refresher.lastError;
+          if (e) throw fromNative(e);
+          return this.gate;
+        }
       }
-      let doc;
-      try {
-        doc = JSON.parse(text);
-      } catch (e) {
-        throw fetchFailed(`${this.#url} did not answer JSON`, e);
-      }
-      if (!doc || !Array.isArray(doc.keys)) throw fetchFailed(`${this.#url} did not answer a JWK Set`);
-      let gate;
-      try {
-        gate = this.#policyGate.withKeys(text);
-      } catch (e) {
-        throw fetchFailed(`the JWK Set at ${this.#url} was refused: ${e.message}`, e);
-      }
-      const usable = gate.keyIds.length;
-      if (usable === 0) throw fetchFailed(`the JWK Set at ${this.#url} has no usable key`);
-      if (usable > o.maxKeys) throw fetchFailed(`the JWK Set has ${usable} keys, more than maxKeys (${o.maxKeys})`);
-      this.#gate = gate;
-      this.#lastSuccess = o.now();
-      this.#lastError = null;
-      return gate;
     } catch (e) {
       this.#lastError = e;
-      if (o.onError) {
+      if (this.#opts.onError) {
         try {
-          o.onError(e);
+          this.#opts.onError(e);
         } catch {
           /* a logging callback must not break key refresh */
         }
@@ -222,31 +233,53 @@ class JwksGate {
     }
   }
 
-  #sinceAttempt() {
-    return this.#opts.now() - this.#lastAttempt;
+  /**
+   * One GET as the core asked: the whole fetch within `timeoutMs`, no
+   * redirect followed, the body cut at `maxBytes`. Resolves to
+   * `{status, body}`, or `{why, cause}` when there was no answer to report.
+   */
+  async #get(order) {
+    const signal = AbortSignal.timeout(order.timeoutMs);
+    // A fetch function that ignores the signal still ends at the deadline.
+    const deadline = new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    const read = this.#read(order, signal);
+    read.catch(() => {});
+    deadline.catch(() => {});
+    try {
+      return await Promise.race([read, deadline]);
+    } catch (e) {
+      if (e instanceof TooLarge) return { why: `the document is larger than ${order.maxBytes} bytes` };
+      if (signal.aborted || e?.name === 'TimeoutError') return { why: `no answer within ${order.timeoutMs / 1000} s`, cause: e };
+      return { why: `cannot fetch: ${String(e?.cause?.message ?? e?.message ?? e)}`, cause: e };
+    }
   }
 
-  #due() {
-    if (this.#inflight) return false;
-    const o = this.#opts;
-    if (this.#sinceAttempt() < o.minRefreshSeconds * 1000) return false;
-    return !this.hasKeys || o.now() - this.#lastSuccess >= o.ttlSeconds * 1000;
+  async #read(order, signal) {
+    const res = await this.#opts.fetch(order.url, { signal, headers: { accept: 'application/json' }, redirect: 'manual' });
+    if (res.redirected || res.type === 'opaqueredirect') {
+      // A fetch function that followed a redirect, or hid its status.
+      await res.body?.cancel().catch(() => {});
+      return { why: `GET ${order.url} was redirected (redirects are not followed)` };
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
+      return { status: res.status, body: NO_BODY };
+    }
+    return { status: res.status, body: await boundedBody(res, order.maxBytes) };
   }
 
   /** Starts a due fetch; waits for it only while there are no keys yet. */
   async #before() {
-    if (this.#inflight && !this.hasKeys) await this.#inflight.catch(() => {});
-    else if (this.#due()) {
-      const p = this.refresh().catch(() => {});
-      if (!this.hasKeys) await p;
-    }
+    const p = this.#poll();
+    if (p && !this.hasKeys) await p.catch(() => {});
   }
 
-  /** After a `key_not_found`: whether fresh keys are (now) there to decide again with. */
+  /** After a `key_not_found`: whether fresher keys are (now) there to decide again with. */
   async #afterUnknownKid() {
-    if (this.#inflight) await this.#inflight.catch(() => {});
-    else if (this.#sinceAttempt() >= this.#opts.minRefreshSeconds * 1000) await this.refresh().catch(() => {});
-    else return false;
+    if (!this.#refresher.unknownKid(this.#now())) return false;
+    const p = this.#poll();
+    if (!p) return false;
+    await p.catch(() => {});
     return true;
   }
 

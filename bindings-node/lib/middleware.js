@@ -1,7 +1,8 @@
 'use strict';
 // Express/Connect middleware, a Fastify plugin and a Web-standard handler.
 // Each turns a decision into the HTTP answer the core chose (status, reason
-// phrase, headers in order, body) and hands the decision to the route on allow.
+// phrase, headers in order, body) and, on allow, hands the decision to the
+// route and puts the decision's headers (isMfaCompliant) on its response.
 
 const DECISIONS = new WeakMap();
 
@@ -43,9 +44,18 @@ function sessionCookie(request, name) {
   return typeof text === 'string' ? native.sessionCookie(text, name) : null;
 }
 
+/**
+ * The request's `ValidateMfa` header: `true`, in any case, asks the core for
+ * `isMfaCompliant` on an allowed API call; anything else (or several lines,
+ * which Node joins with ", ") leaves it unset.
+ */
+function validateMfaOf(value) {
+  return typeof value === 'string' && value.toLowerCase() === 'true' ? true : null;
+}
+
 /** The binding's request object from the parts of an HTTP request. */
-function requestOf(o, native, method, path, host, authorization) {
-  const req = { method, path, host: host ?? null, authorization: authorization ?? null };
+function requestOf(o, native, method, path, host, authorization, validateMfa) {
+  const req = { method, path, host: host ?? null, authorization: authorization ?? null, validate_mfa: validateMfaOf(validateMfa) };
   if (o.token) req.token = o.token(native) ?? null;
   if (o.mfaRegistered) req.mfa_registered = o.mfaRegistered(native) ?? null;
   if (o.now) req.now = o.now();
@@ -69,6 +79,17 @@ function headersOf(d) {
   return out;
 }
 
+/** Sets an allowed decision's headers (isMfaCompliant) on a Node http.ServerResponse, in order. */
+function setAllowHeaders(res, d) {
+  const seen = new Set();
+  for (const [k, v] of d.http.headers) {
+    const name = k.toLowerCase();
+    if (seen.has(name)) res.appendHeader(k, v);
+    else res.setHeader(k, v);
+    seen.add(name);
+  }
+}
+
 /** Writes a refusal to a Node http.ServerResponse. */
 function writeNode(res, d) {
   res.statusCode = d.http.status;
@@ -82,8 +103,9 @@ function writeNode(res, d) {
 }
 
 /**
- * Express / Connect middleware. On allow, `req.mfagate` is the decision and
- * `next()` is called; otherwise the answer is sent and the chain stops.
+ * Express / Connect middleware. On allow, `req.mfagate` is the decision, its
+ * headers are set on `res` and `next()` is called; otherwise the answer is
+ * sent and the chain stops.
  */
 function express(options) {
   const o = checkOptions(options, 'mfagate.express');
@@ -92,6 +114,7 @@ function express(options) {
       if (o.onDecision) o.onDecision(d, req);
       if (d.outcome === 'allow') {
         req.mfagate = d;
+        setAllowHeaders(res, d);
         next();
       } else {
         writeNode(res, d);
@@ -101,7 +124,7 @@ function express(options) {
     try {
       // `req.url`, not `req.originalUrl`: the router routes on the path
       // relative to the mount and after URL rewrites, so that is what is decided.
-      r = decide(o, requestOf(o, req, req.method, req.url, req.headers.host, authorizationOf(req)));
+      r = decide(o, requestOf(o, req, req.method, req.url, req.headers.host, authorizationOf(req), req.headers.validatemfa));
     } catch (e) {
       next(e);
       return;
@@ -119,7 +142,8 @@ function express(options) {
 
 /**
  * Fastify plugin (`app.register(mfagate.fastify, { gate })`): an onRequest
- * hook for the whole app. On allow, `request.mfagate` is the decision.
+ * hook for the whole app. On allow, `request.mfagate` is the decision and its
+ * headers are set on the reply.
  */
 function fastify(app, options, done) {
   let o;
@@ -133,10 +157,14 @@ function fastify(app, options, done) {
   app.addHook('onRequest', async (request, reply) => {
     // `request.raw.url` is what Fastify's router dispatched on: the URL after
     // the `rewriteUrl` server option (`request.originalUrl` is the one before).
-    const d = await decide(o, requestOf(o, request, request.method, request.raw.url, request.headers.host, authorizationOf(request.raw)));
+    const d = await decide(
+      o,
+      requestOf(o, request, request.method, request.raw.url, request.headers.host, authorizationOf(request.raw), request.headers.validatemfa),
+    );
     if (o.onDecision) o.onDecision(d, request);
     if (d.outcome === 'allow') {
       request.mfagate = d;
+      for (const [k, v] of d.http.headers) reply.header(k, v);
       return;
     }
     reply.code(d.http.status);
@@ -160,7 +188,8 @@ function toResponse(d) {
 /**
  * A Web-standard handler for fetch-style servers: `(request) => Response | null`
  * (a Promise of it with a JwksGate or `async: true`). `null` means allow: go
- * on, and `decisionOf(request)` gives the decision.
+ * on; `decisionOf(request)` gives the decision, and
+ * `withDecisionHeaders(request, response)` puts its headers on the app's response.
  */
 function handler(options) {
   const o = checkOptions(options, 'mfagate.handler');
@@ -168,7 +197,15 @@ function handler(options) {
     const url = new URL(request.url);
     const r = decide(
       o,
-      requestOf(o, request, request.method, url.pathname + url.search, request.headers.get('host') ?? url.host, request.headers.get('authorization')),
+      requestOf(
+        o,
+        request,
+        request.method,
+        url.pathname + url.search,
+        request.headers.get('host') ?? url.host,
+        request.headers.get('authorization'),
+        request.headers.get('validatemfa'),
+      ),
     );
     const apply = (d) => {
       if (o.onDecision) o.onDecision(d, request);
@@ -187,4 +224,33 @@ function decisionOf(request) {
   return DECISIONS.get(request) ?? null;
 }
 
-module.exports = { express, fastify, handler, decisionOf, toResponse, writeNode, sessionCookie };
+/**
+ * The application's `response` to an allowed `request` with the decision's
+ * headers (isMfaCompliant) set on it, in order: the same Response, or a copy
+ * when its headers are immutable (a Response from fetch()). Without a
+ * decision for `request`, `response` as it is.
+ */
+function withDecisionHeaders(request, response) {
+  const d = decisionOf(request);
+  if (!d || d.http.headers.length === 0) return response;
+  const put = (headers) => {
+    const seen = new Set();
+    for (const [k, v] of d.http.headers) {
+      const name = k.toLowerCase();
+      if (seen.has(name)) headers.append(k, v);
+      else headers.set(k, v);
+      seen.add(name);
+    }
+  };
+  try {
+    put(response.headers);
+    return response;
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    const headers = new Headers(response.headers);
+    put(headers);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+}
+
+module.exports = { express, fastify, handler, decisionOf, withDecisionHeaders, toResponse, writeNode, sessionCookie };

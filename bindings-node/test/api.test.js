@@ -142,6 +142,32 @@ test('misuse throws Error subclasses with the core code', () => {
   assertError(() => g.evaluate({ path: '/v1', authorization: 5 }), UsageError, 'request_invalid');
   assertError(() => g.evaluate({ path: '/v1', mfa_registered: 'no' }), UsageError, 'request_invalid');
   assertError(() => g.evaluate({ path: '/v1', mfaRegistered: false }), UsageError, 'request_invalid');
+  assertError(() => g.evaluate({ path: '/v1', validate_mfa: 'true' }), UsageError, 'request_invalid');
+  assertError(() => g.evaluate({ path: '/v1', validate_mfa: 1 }), UsageError, 'request_invalid');
+  assertError(() => g.evaluate({ path: '/v1', validateMfa: true }), UsageError, 'request_invalid');
+});
+
+test('validate_mfa reaches the core: isMfaCompliant on an allowed API call under the 2026 rules', async () => {
+  const g = new Gate('partner-center-2026', JWKS);
+  const appOnly = h.signRS256(h.claims({ amr: undefined, scp: undefined, upn: undefined, sub: h.OID, appidacr: '1', roles: ['Partner.ReadWrite.All'] }));
+  const r = (tok, validate_mfa) => ({ path: '/v1/customers', authorization: bearer(tok), now: h.NOW, validate_mfa });
+  const headers = (d) => d.http.headers;
+  const MFA = h.signRS256(h.claims());
+  for (const evaluate of [(q) => g.evaluate(q), (q) => g.evaluateAsync(q), (q) => JSON.parse(g.evaluateJson(q))]) {
+    const d = await evaluate(r(MFA, true));
+    assert.equal(d.reason, 'mfa_satisfied');
+    assert.deepEqual(headers(d), [['isMfaCompliant', 'true']]);
+    const app = await evaluate(r(appOnly, true));
+    assert.equal(app.token_kind, 'app_only');
+    assert.equal(app.outcome, 'allow');
+    assert.deepEqual(headers(app), [['isMfaCompliant', 'false']]);
+    for (const v of [undefined, null, false]) assert.deepEqual(headers(await evaluate(r(MFA, v))), [], String(v));
+  }
+  // A refusal carries no isMfaCompliant; nor do the earlier editions.
+  const refused = g.evaluate(r(h.signRS256(h.claims({ amr: ['pwd'] })), true));
+  assert.equal(refused.outcome, 'step_up');
+  assert.deepEqual(headers(refused), [['WWW-Authenticate', 'Bearer error="invalid_token"']]);
+  assert.deepEqual(headers(new Gate('partner-center', JWKS).evaluate(r(MFA, true))), []);
 });
 
 test('a policy with a route conflict or a bad exception reason is a PolicyError', () => {

@@ -91,12 +91,12 @@ test('the defaults: maxBytes 262144, maxKeys 64 (usable keys)', async (t) => {
   ep.state.jwks = { keys: [h.JWK1], pad: 'x'.repeat(262144 - overhead) };
   await g.refresh();
   ep.state.jwks = { keys: [h.JWK1], pad: 'x'.repeat(262144 - overhead + 1) };
-  await assert.rejects(g.refresh(), (e) => isFetchFailed(e) && /maxBytes \(262144\)/.test(e.message));
+  await assert.rejects(g.refresh(), (e) => isFetchFailed(e) && /larger than 262144 bytes/.test(e.message));
   const many = (n) => Array.from({ length: n }, (_, i) => ({ ...h.JWK1, kid: `k${i}` }));
   ep.state.jwks = { keys: [...many(64), { kty: 'OKP', kid: 'ed', crv: 'Ed25519', x: 'AA' }] };
   assert.equal((await g.refresh()).keyIds.length, 64, 'a skipped key does not count');
   ep.state.jwks = { keys: many(65) };
-  await assert.rejects(g.refresh(), (e) => isFetchFailed(e) && /65 keys, more than maxKeys \(64\)/.test(e.message));
+  await assert.rejects(g.refresh(), (e) => isFetchFailed(e) && /65 usable keys, more than the limit of 64/.test(e.message));
 });
 
 test('the default timeoutSeconds is 5', async (t) => {
@@ -126,7 +126,7 @@ test('garbage, errors, redirects, a refused or empty JWK Set, and oversize docum
   const errors = [];
   const g = await new JwksGate('partner-center', { jwksUri: ep.url, minRefreshSeconds: 0, maxBytes: 64 * 1024, maxKeys: 3, onError: (e) => errors.push(e) }).ready();
   const cases = [
-    ['garbage', (s) => (s.mode = 'garbage'), /did not answer JSON/],
+    ['garbage', (s) => (s.mode = 'garbage'), /did not answer a JWK Set: the JWK Set is not valid JSON/],
     ['500', (s) => ((s.mode = 'status'), (s.status = 500)), /answered 500/],
     ['404', (s) => ((s.mode = 'status'), (s.status = 404)), /answered 404/],
     ['302', (s) => (s.mode = 'redirect'), /answered 302 \(redirects are not followed\)/],
@@ -134,8 +134,8 @@ test('garbage, errors, redirects, a refused or empty JWK Set, and oversize docum
     ['only keys the core skips', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [{ kty: 'oct', kid: 'x', k: 'c2hvcnQ' }] })), /no usable key/],
     ['no keys', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [] })), /no usable key/],
     ['no usable key', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [{ kty: 'OKP', kid: 'ed', crv: 'Ed25519', x: 'AA' }] })), /no usable key/],
-    ['too many keys', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [h.JWK1, h.JWK2, h.OCT, { ...h.JWK1, kid: 'x' }] })), /maxKeys/],
-    ['too large', (s) => (s.mode = 'huge'), /maxBytes/],
+    ['too many keys', (s) => ((s.mode = 'ok'), (s.jwks = { keys: [h.JWK1, h.JWK2, h.OCT, { ...h.JWK1, kid: 'x' }] })), /4 usable keys, more than the limit of 3/],
+    ['too large', (s) => (s.mode = 'huge'), /larger than 65536 bytes/],
   ];
   for (const [name, set, msg] of cases) {
     set(ep.state);
@@ -239,4 +239,105 @@ test('options are checked; the old millisecond names are refused with the new na
   assert.throws(() => new JwksGate('partner-center', { jwksUri: u, minRefreshSecond: 5 }), (e) => e instanceof TypeError && /minRefreshSecond/.test(e.message));
   assert.throws(() => new JwksGate('partner-center', { jwksUri: u, onError: 'log' }), TypeError);
   assert.throws(() => new JwksGate('nope', { jwksUri: u }), (e) => e.code === 'policy_unknown_builtin');
+});
+
+test('refresh() is rate-limited by the core too: within minRefreshSeconds it shares the current keys, or rejects with lastError', async (t) => {
+  const ep = await endpoint(t);
+  const c = clock();
+  const errors = [];
+  const g = new JwksGate('partner-center', { jwksUri: ep.url, now: c.now, minRefreshSeconds: 10, onError: (e) => errors.push(e) });
+  const first = await g.refresh();
+  assert.equal(ep.state.hits, 1);
+  c.advance(9);
+  assert.equal(await g.refresh(), first, 'no fetch within minRefreshSeconds: the current gate');
+  assert.equal(ep.state.hits, 1);
+  c.advance(1);
+  assert.notEqual(await g.refresh(), first, 'a fetch once minRefreshSeconds has passed');
+  assert.equal(ep.state.hits, 2);
+  // Without keys: the last error, not a new fetch and not a new report.
+  const down = new JwksGate('partner-center', { jwksUri: await downUrl(t), now: c.now, minRefreshSeconds: 10, onError: (e) => errors.push(e) });
+  const failure = await down.refresh().catch((e) => e);
+  assert.ok(isFetchFailed(failure));
+  c.advance(5);
+  await assert.rejects(down.refresh(), (e) => e === failure);
+  await assert.rejects(down.ready(), (e) => e === failure);
+  assert.equal(down.fetchCount, 1);
+  assert.deepEqual(errors, [failure]);
+});
+
+test('a fetch function that ignores the signal still ends at timeoutSeconds', { timeout: 10_000 }, async () => {
+  let calls = 0;
+  const hanging = () => {
+    calls += 1;
+    return new Promise(() => {});
+  };
+  const g = new JwksGate('partner-center', { jwksUri: 'https://keys.example/jwks', fetch: hanging, timeoutSeconds: 0.2, minRefreshSeconds: 0 });
+  const t0 = Date.now();
+  await assert.rejects(g.refresh(), (e) => isFetchFailed(e) && /no answer within 0.2 s/.test(e.message));
+  assert.ok(Date.now() - t0 < 2000);
+  assert.equal((await g.evaluate(req(TOK1))).reason, 'keys_unavailable');
+  assert.equal(calls, 2, 'the next request could start a new fetch: none was left in flight');
+});
+
+test('a fetch function that follows a redirect anyway: the answer is refused', async (t) => {
+  const ep = await endpoint(t);
+  ep.state.mode = 'redirect';
+  const following = (url, init) => fetch(url, { ...init, redirect: 'follow' });
+  const g = new JwksGate('partner-center', { jwksUri: ep.url, fetch: following });
+  await assert.rejects(g.refresh(), (e) => isFetchFailed(e) && /was redirected \(redirects are not followed\)/.test(e.message));
+  assert.deepEqual(ep.state.paths, ['/.well-known/jwks.json', '/moved']);
+  assert.equal(g.hasKeys, false);
+});
+
+test('the default clock is monotonic: a wall clock set back does not stop the TTL refetch', async (t) => {
+  const ep = await endpoint(t);
+  const g = await new JwksGate('partner-center', { jwksUri: ep.url, ttlSeconds: 0.05, minRefreshSeconds: 0 }).ready();
+  const realNow = Date.now;
+  const back = realNow() - 3_600_000;
+  Date.now = () => back;
+  try {
+    await sleep(80);
+    assert.equal((await g.evaluate(req(TOK1))).outcome, 'allow');
+    await sleep(50);
+  } finally {
+    Date.now = realNow;
+  }
+  assert.equal(ep.state.hits, 2);
+});
+
+test('gates share the refresher\'s key set: one Gate per key set version, no copy', async (t) => {
+  const ep = await endpoint(t);
+  const g = await new JwksGate('partner-center', { jwksUri: ep.url, minRefreshSeconds: 0 }).ready();
+  const first = g.gate;
+  assert.equal(g.gate, first, 'the same Gate while the key set is the same');
+  ep.state.jwks = { keys: [h.JWK2] };
+  assert.equal((await g.evaluate(req(TOK2))).outcome, 'allow');
+  assert.notEqual(g.gate, first);
+  assert.deepEqual(g.gate.keyIds, ['rsa-2']);
+  assert.equal(first.evaluate(req(TOK1)).outcome, 'allow', 'a gate taken earlier keeps its keys');
+});
+
+test('the native layer: a gate over a NativeRefresher\'s keys is that very key set', async (t) => {
+  const native = require('../index.js');
+  const ep = await endpoint(t);
+  const r = new native.NativeRefresher(ep.url, 3600, 0, 5, 262144, 64);
+  const policy = new native.NativeGate('partner-center', '{"keys":[]}');
+  const before = policy.withKeysOf(r, 0);
+  assert.equal(r.sharesKeysWith(before, 0), false, 'before the first set: a fresh unavailable set each time');
+  const drive = async (now) => {
+    const order = r.next(now);
+    assert.equal(order.document, 'key_set');
+    const res = await fetch(order.url);
+    return r.fetched(order.id, now, res.status, Buffer.from(await res.arrayBuffer()));
+  };
+  assert.equal(await drive(1), true);
+  const g1 = policy.withKeysOf(r, 2);
+  assert.equal(r.sharesKeysWith(g1, 2), true);
+  assert.equal(r.sharesKeysWith(policy.withKeysOf(r, 3), 3), true);
+  assert.equal(r.unknownKid(4), true);
+  assert.equal(await drive(4), true);
+  assert.equal(r.version, 2);
+  assert.equal(r.sharesKeysWith(g1, 5), false, 'a new version is a new set');
+  assert.equal(r.sharesKeysWith(policy.withKeysOf(r, 5), 5), true);
+  assert.equal(r.next(6), null, 'fresh: nothing to fetch');
 });

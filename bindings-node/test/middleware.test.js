@@ -229,3 +229,115 @@ test('the Web handler with a JwksGate returns a Promise', async () => {
     await close(js);
   }
 });
+
+// ValidateMfa: true on an allowed API call under the 2026 rules: the app's response carries isMfaCompliant.
+const POLICY_2026 = { builtin: 'partner-center-2026', overrides: { token: { partner_tenants: [h.TENANT] } } };
+const gate2026 = new mfagate.Gate(POLICY_2026, { keys: [h.JWK1] });
+const APP_ONLY = h.signRS256(h.claims({ amr: undefined, scp: undefined, upn: undefined, sub: h.OID, appidacr: '1', roles: ['Partner.ReadWrite.All'] }));
+
+/** The answers of an app behind the middleware under partner-center-2026 (its route answers `{ reason, app: true }`). */
+async function checkValidateMfa(base, path = '/v1/customers') {
+  const get = (headers) => fetch(base + path, { headers, redirect: 'manual' });
+  const compliant = (r) => r.headers.get('ismfacompliant');
+
+  let r = await get({ authorization: `Bearer ${MFA}`, ValidateMfa: 'true' });
+  assert.equal(r.status, 200);
+  assert.equal(compliant(r), 'true');
+  assert.deepEqual(await r.json(), { reason: 'mfa_satisfied', app: true }, 'the app answered');
+
+  r = await get({ authorization: `Bearer ${MFA}`, validatemfa: 'TRUE' });
+  assert.equal(compliant(r), 'true', 'the value in any case');
+
+  r = await get({ authorization: `Bearer ${APP_ONLY}`, ValidateMfa: 'true' });
+  assert.equal(r.status, 200);
+  assert.equal(compliant(r), 'false');
+  assert.equal((await r.json()).app, true);
+
+  for (const headers of [{}, { ValidateMfa: 'false' }, { ValidateMfa: 'yes' }, { ValidateMfa: '' }]) {
+    r = await get({ authorization: `Bearer ${MFA}`, ...headers });
+    assert.equal(r.status, 200);
+    assert.equal(compliant(r), null, JSON.stringify(headers));
+    await r.arrayBuffer();
+  }
+
+  r = await get({ authorization: `Bearer ${PWD}`, ValidateMfa: 'true' });
+  assert.equal(r.status, 401);
+  assert.equal(compliant(r), null, 'a refusal carries none');
+  assert.equal(JSON.parse(await r.text()).code, 900421);
+}
+
+test('ValidateMfa through Express: isMfaCompliant on the app\'s response (sync and async)', async () => {
+  for (const extra of [{}, { async: true }]) {
+    const app = express();
+    app.use(mfagate.express({ gate: gate2026, now, ...extra }));
+    app.get('/v1/customers', (req, res) => res.json({ reason: req.mfagate.reason, app: true }));
+    const server = http.createServer(app);
+    const base = await listen(server);
+    try {
+      await checkValidateMfa(base);
+    } finally {
+      await close(server);
+    }
+  }
+});
+
+test('ValidateMfa through Fastify: isMfaCompliant on the reply', async () => {
+  const app = Fastify();
+  await app.register(mfagate.fastify, { gate: gate2026, now });
+  app.get('/v1/customers', async (request) => ({ reason: request.mfagate.reason, app: true }));
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    await checkValidateMfa(base);
+  } finally {
+    await app.close();
+  }
+});
+
+test('ValidateMfa through the Web handler: withDecisionHeaders puts isMfaCompliant on the app\'s Response, also an immutable one', async () => {
+  const upstream = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ upstream: true })));
+  const upstreamBase = await listen(upstream);
+  const handle = mfagate.handler({ gate: gate2026, now });
+  const app = async (request) => {
+    const d = mfagate.decisionOf(request);
+    if (new URL(request.url).pathname === '/v1/proxied') {
+      const proxied = await fetch(`${upstreamBase}/`);
+      assert.throws(() => proxied.headers.set('x', 'y'), TypeError, 'a Response from fetch() has immutable headers');
+      const out = mfagate.withDecisionHeaders(request, proxied);
+      if (d.http.headers.length > 0) assert.notEqual(out, proxied, 'a copy with the headers');
+      else assert.equal(out, proxied, 'nothing to add: the same Response');
+      const body = await out.json();
+      return Response.json({ reason: d.reason, app: body.upstream }, { headers: out.headers });
+    }
+    const mine = Response.json({ reason: d.reason, app: true });
+    assert.equal(mfagate.withDecisionHeaders(request, mine), mine, 'a Response of the app is changed in place');
+    return mine;
+  };
+  const server = webServer(handle, app);
+  const base = await listen(server);
+  try {
+    await checkValidateMfa(base);
+    await checkValidateMfa(base, '/v1/proxied');
+  } finally {
+    await close(server);
+    await close(upstream);
+  }
+  // Without a decision (the handler never saw the request): the response as it is.
+  const plain = new Response('x');
+  assert.equal(mfagate.withDecisionHeaders(new Request('http://127.0.0.1/'), plain), plain);
+});
+
+test('ValidateMfa with a JwksGate: the header reaches the core through evaluate', async () => {
+  const { server: js } = jwksServer({ keys: [h.JWK1] });
+  const jwksUri = `${await listen(js)}/keys`;
+  const app = express();
+  app.use(mfagate.express({ gate: new mfagate.JwksGate(POLICY_2026, { jwksUri }), now }));
+  app.get('/v1/customers', (req, res) => res.json({ reason: req.mfagate.reason, app: true }));
+  const server = http.createServer(app);
+  const base = await listen(server);
+  try {
+    await checkValidateMfa(base);
+  } finally {
+    await close(server);
+    await close(js);
+  }
+});

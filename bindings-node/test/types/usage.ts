@@ -7,7 +7,9 @@ import type { Decision, GateRequest, PolicySpec } from '../../lib/index.js';
 
 const spec: PolicySpec = { builtin: 'partner-center', overrides: { token: { audiences: ['api://my-api'] } } };
 const gate = new mfagate.Gate(spec, '{"keys":[]}');
-const request: GateRequest = { path: '/v1/customers', authorization: 'Bearer x', now: 1_700_000_000, mfa_registered: null };
+const request: GateRequest = { path: '/v1/customers', authorization: 'Bearer x', now: 1_700_000_000, mfa_registered: null, validate_mfa: true };
+// @ts-expect-error validate_mfa is a boolean (or null)
+void ({ path: '/v1', validate_mfa: 'true' } satisfies GateRequest);
 
 const d: Decision = gate.evaluate(request);
 const status: number = d.http.status;
@@ -46,7 +48,9 @@ const remote = new mfagate.JwksGate('partner-center', {
 // @ts-expect-error the millisecond options are gone: ttlSeconds
 void new mfagate.JwksGate('partner-center', { jwksUri: 'https://example.com/keys', ttl: 600_000 });
 const p: Promise<Decision> = remote.evaluate(request);
-void p;
+const discovered: [string | null, string | null] = [remote.jwksUrl, remote.issuer];
+void [p, discovered];
+void new mfagate.JwksGate('partner-center-2026', { jwksUri: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0' });
 
 const app = express();
 app.use(mfagate.express({ gate, token: (req) => req.headers.cookie ?? null, onDecision: (dec) => void dec.reason }));
@@ -64,7 +68,8 @@ const res: Response | null = handle(new Request('http://localhost/v1/customers')
 const remoteHandle = mfagate.handler({ gate: remote });
 const later2: Response | null | Promise<Response | null> = remoteHandle(new Request('http://localhost/'));
 const seen: Decision | null = mfagate.decisionOf(new Request('http://localhost/'));
-void [res, later2, seen];
+const withHeaders: Response = mfagate.withDecisionHeaders(new Request('http://localhost/'), new Response('ok'));
+void [res, later2, seen, withHeaders];
 
 // @ts-expect-error the request needs a path
 gate.evaluate({ method: 'GET' });
