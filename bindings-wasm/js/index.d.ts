@@ -1,7 +1,7 @@
 // Types of mfagate-wasm. Decisions are plain objects of exactly the core's
 // JSON form (snake_case); see docs/bindings.md.
 
-export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025';
+export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025' | 'partner-center-2026';
 
 /** A policy spec: a built-in name, or a built-in or whole policy with an RFC 7396 merge patch. */
 export type PolicySpec =
@@ -27,6 +27,8 @@ export interface MfagateRequest {
   now?: number;
   /** false: the user has no MFA method yet (a redirect asks to register first). */
   mfa_registered?: boolean | null;
+  /** Partner Center's `ValidateMfa: true` request header: under the 2026 rules an allowed API call then carries `isMfaCompliant` in `http.headers`. */
+  validate_mfa?: boolean | null;
 }
 
 export type Outcome = 'allow' | 'deny' | 'step_up';
@@ -46,7 +48,7 @@ export interface Message { en: string; fr: string; 'pt-BR': string }
 export interface HttpAnswer {
   status: number;
   status_text: string;
-  /** [name, value] pairs, in order. */
+  /** [name, value] pairs, in order; on an allow, to add to the application's answer (isMfaCompliant). */
   headers: [string, string][];
   body: string;
 }

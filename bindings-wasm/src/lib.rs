@@ -185,7 +185,7 @@ fn key_set_from(jwks: &JsValue) -> Result<mfagate::KeySet, JsValue> {
     mfagate::KeySet::from_json(&json_text(jwks, "the JWK Set")?).map_err(|e| core_error(&e))
 }
 
-const REQUEST_KEYS: [&str; 7] = [
+const REQUEST_KEYS: [&str; 8] = [
     "method",
     "path",
     "host",
@@ -193,9 +193,10 @@ const REQUEST_KEYS: [&str; 7] = [
     "token",
     "now",
     "mfa_registered",
+    "validate_mfa",
 ];
 const REQUEST_HINT: &str =
-    "a request is {path, method?, host?, authorization?, token?, now?, mfa_registered?} (see docs/bindings.md)";
+    "a request is {path, method?, host?, authorization?, token?, now?, mfa_registered?, validate_mfa?} (see docs/bindings.md)";
 
 thread_local! {
     /// The request keys as JavaScript strings, made once (each lookup would
@@ -204,9 +205,9 @@ thread_local! {
 }
 
 /// The request's values, in REQUEST_KEYS order.
-fn request_values(v: &JsValue) -> Result<[JsValue; 7], JsValue> {
+fn request_values(v: &JsValue) -> Result<[JsValue; 8], JsValue> {
     KEY_NAMES.with(|names| {
-        let mut out: [JsValue; 7] = Default::default();
+        let mut out: [JsValue; 8] = Default::default();
         for (slot, name) in out.iter_mut().zip(names) {
             *slot = Reflect::get(v, name)
                 .map_err(|_| usage("the request cannot be read", REQUEST_HINT))?;
@@ -227,11 +228,24 @@ fn opt_string(v: &JsValue, k: &str) -> Result<Option<String>, JsValue> {
     })
 }
 
+/// A boolean request key: true, false, or unset (undefined or null).
+fn opt_bool(v: &JsValue, k: &str) -> Result<Option<bool>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| {
+        usage(
+            format!("request.{k} must be a boolean or null"),
+            REQUEST_HINT,
+        )
+    })
+}
+
 fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
     if !v.is_object() {
         return Err(usage("the request must be an object", REQUEST_HINT));
     }
-    let [method, path, host, authorization, token, now_v, reg_v] = request_values(v)?;
+    let [method, path, host, authorization, token, now_v, reg_v, vmfa_v] = request_values(v)?;
     // Unknown keys are refused, as in the core's RequestSpec: a misspelt
     // `authorisation` must not silently become "no credential". Cheap test
     // first (how many keys), the names only when it fails.
@@ -243,6 +257,7 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
         &token,
         &now_v,
         &reg_v,
+        &vmfa_v,
     ]
     .iter()
     .filter(|x| !x.is_undefined())
@@ -272,16 +287,8 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
             }
         }
     };
-    let mfa_registered = if reg_v.is_undefined() || reg_v.is_null() {
-        None
-    } else {
-        Some(reg_v.as_bool().ok_or_else(|| {
-            usage(
-                "request.mfa_registered must be a boolean or null",
-                REQUEST_HINT,
-            )
-        })?)
-    };
+    let mfa_registered = opt_bool(&reg_v, "mfa_registered")?;
+    let validate_mfa = opt_bool(&vmfa_v, "validate_mfa")?;
     Ok(RequestSpec {
         method: opt_string(&method, "method")?.unwrap_or_else(|| "GET".to_owned()),
         path,
@@ -290,7 +297,7 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
         token: opt_string(&token, "token")?,
         now,
         mfa_registered,
-        validate_mfa: None,
+        validate_mfa,
     })
 }
 
