@@ -157,14 +157,24 @@ export interface JwksCacheOptions {
   timeoutMs?: never;
 }
 export class JwksCache {
-  /** `url`: https (plain http only for 127.0.0.1, ::1 and localhost), else UsageError "jwks_url_invalid". Bad options: TypeError. */
+  /**
+   * `url`: a JWK Set URL, an OpenID configuration URL (`…/.well-known/openid-configuration`) or an authority
+   * (`…/{tenant}/v2.0`, or `https://login.microsoftonline.com/{tenant}`): https (plain http only for 127.0.0.1,
+   * ::1 and localhost), no credentials, else UsageError "jwks_url_invalid". Bad options: TypeError.
+   */
   constructor(url: string | URL, options?: JwksCacheOptions);
   /** The set as JSON text. Throws JwksError "jwks_fetch_failed" only while no good set was ever fetched. */
   get(): Promise<string>;
-  /** At most once per minRefreshSeconds; true when a different set was stored. */
+  /** At most once per minRefreshSeconds (or the fetch in flight); true when a new key set was fetched. */
   refreshForUnknownKid(): Promise<boolean>;
+  /** Increases with every good key set. */
   readonly version: number;
+  /** The last good set as JSON text. */
   readonly current: string | null;
+  /** The key set's URL: `url` itself, or the OpenID configuration's jwks_uri once fetched (null before). */
+  readonly jwksUrl: string | null;
+  /** The OpenID configuration's issuer, once fetched (tokens must carry it); null for a JWK Set URL. */
+  readonly issuer: string | null;
   /** The error of the last fetch, or null after a success. */
   readonly lastError: JwksError | null;
   /** Whole seconds until the next fetch may be tried (at least 1). */
@@ -172,6 +182,7 @@ export class JwksCache {
   readonly stats: { fetches: number; failures: number; lastError: string | null };
 }
 export class JwksGate {
+  /** Throws PolicyError; TypeError when `cache` is not a JwksCache. Every gate of a cache decides with the cache's own key set. */
   constructor(policy: PolicySpec, cache: JwksCache);
   /** Resolves to the decision; before the first good set, keys_unavailable (503) rather than a rejection. */
   evaluate(request: MfagateRequest): Promise<Decision>;
