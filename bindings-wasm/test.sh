@@ -46,10 +46,11 @@ node bench/size.mjs
 FAILED=()
 run() { local name="$1"; shift; step "$name"; if ! "$@"; then FAILED+=("$name"); fi; }
 
-run "node: unit tests" node --test tests/node.test.mjs tests/webcrypto.test.mjs
+run "node: unit tests" node --test tests/node.test.mjs tests/webcrypto.test.mjs tests/discovery.test.mjs
 run "node: conformance vectors" node tests/vectors-node.mjs
 run "bundler build (node --experimental-wasm-modules)" node --no-warnings --experimental-wasm-modules tests/bundler-smoke.mjs
 run "chromium: conformance vectors" node tests/vectors-chromium.mjs
+run "chromium: JwksCache" node --test tests/jwks-chromium.mjs
 run "workerd: conformance vectors" node tests/vectors-workerd.mjs
 run "typescript: tsc --noEmit" node_modules/.bin/tsc -p tests/types/tsconfig.json
 run "examples/edge-worker in workerd" node --test "$ROOT/examples/edge-worker/test.mjs"

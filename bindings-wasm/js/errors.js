@@ -20,5 +20,5 @@ export class MfagateError extends Error {
 export class PolicyError extends MfagateError {}
 /** jwks_invalid, jwk_unsupported, and jwks_fetch_failed (JwksCache) */
 export class JwksError extends MfagateError {}
-/** request_invalid, vector_invalid */
+/** request_invalid, vector_invalid, and jwks_url_invalid (JwksCache) */
 export class UsageError extends MfagateError {}

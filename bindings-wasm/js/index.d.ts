@@ -1,7 +1,7 @@
 // Types of mfagate-wasm. Decisions are plain objects of exactly the core's
 // JSON form (snake_case); see docs/bindings.md.
 
-export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025';
+export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025' | 'partner-center-2026';
 
 /** A policy spec: a built-in name, or a built-in or whole policy with an RFC 7396 merge patch. */
 export type PolicySpec =
@@ -27,6 +27,8 @@ export interface MfagateRequest {
   now?: number;
   /** false: the user has no MFA method yet (a redirect asks to register first). */
   mfa_registered?: boolean | null;
+  /** Partner Center's `ValidateMfa: true` request header: under the 2026 rules an allowed API call then carries `isMfaCompliant` in `http.headers`. */
+  validate_mfa?: boolean | null;
 }
 
 export type Outcome = 'allow' | 'deny' | 'step_up';
@@ -46,7 +48,7 @@ export interface Message { en: string; fr: string; 'pt-BR': string }
 export interface HttpAnswer {
   status: number;
   status_text: string;
-  /** [name, value] pairs, in order. */
+  /** [name, value] pairs, in order; on an allow, to add to the application's answer (isMfaCompliant). */
   headers: [string, string][];
   body: string;
 }
@@ -155,14 +157,24 @@ export interface JwksCacheOptions {
   timeoutMs?: never;
 }
 export class JwksCache {
-  /** `url`: https (plain http only for 127.0.0.1, ::1 and localhost), else UsageError "jwks_url_invalid". Bad options: TypeError. */
+  /**
+   * `url`: a JWK Set URL, an OpenID configuration URL (`…/.well-known/openid-configuration`) or an authority
+   * (`…/{tenant}/v2.0`, or `https://login.microsoftonline.com/{tenant}`): https (plain http only for 127.0.0.1,
+   * ::1 and localhost), no credentials, else UsageError "jwks_url_invalid". Bad options: TypeError.
+   */
   constructor(url: string | URL, options?: JwksCacheOptions);
   /** The set as JSON text. Throws JwksError "jwks_fetch_failed" only while no good set was ever fetched. */
   get(): Promise<string>;
-  /** At most once per minRefreshSeconds; true when a different set was stored. */
+  /** At most once per minRefreshSeconds (or the fetch in flight); true when a new key set was fetched. */
   refreshForUnknownKid(): Promise<boolean>;
+  /** Increases with every good key set. */
   readonly version: number;
+  /** The last good set as JSON text. */
   readonly current: string | null;
+  /** The key set's URL: `url` itself, or the OpenID configuration's jwks_uri once fetched (null before). */
+  readonly jwksUrl: string | null;
+  /** The OpenID configuration's issuer, once fetched (tokens must carry it); null for a JWK Set URL. */
+  readonly issuer: string | null;
   /** The error of the last fetch, or null after a success. */
   readonly lastError: JwksError | null;
   /** Whole seconds until the next fetch may be tried (at least 1). */
@@ -170,6 +182,7 @@ export class JwksCache {
   readonly stats: { fetches: number; failures: number; lastError: string | null };
 }
 export class JwksGate {
+  /** Throws PolicyError; TypeError when `cache` is not a JwksCache. Every gate of a cache decides with the cache's own key set. */
   constructor(policy: PolicySpec, cache: JwksCache);
   /** Resolves to the decision; before the first good set, keys_unavailable (503) rather than a rejection. */
   evaluate(request: MfagateRequest): Promise<Decision>;

@@ -6,7 +6,7 @@ const { bindJwks } = require('./jwks.cjs');
 
 glue.__registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
 const { Gate, parseJwks, builtinPolicies, inspect, sessionCookie, version } = glue;
-const { JwksCache, JwksGate } = bindJwks({ Gate, parseJwks, JwksError, UsageError });
+const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher: glue.__Refresher, JwksError });
 module.exports = {
   Gate, parseJwks, builtinPolicies, inspect, sessionCookie, version, JwksCache, JwksGate,
   MfagateError, PolicyError, JwksError, UsageError,

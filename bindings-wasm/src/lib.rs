@@ -185,7 +185,7 @@ fn key_set_from(jwks: &JsValue) -> Result<mfagate::KeySet, JsValue> {
     mfagate::KeySet::from_json(&json_text(jwks, "the JWK Set")?).map_err(|e| core_error(&e))
 }
 
-const REQUEST_KEYS: [&str; 7] = [
+const REQUEST_KEYS: [&str; 8] = [
     "method",
     "path",
     "host",
@@ -193,9 +193,10 @@ const REQUEST_KEYS: [&str; 7] = [
     "token",
     "now",
     "mfa_registered",
+    "validate_mfa",
 ];
 const REQUEST_HINT: &str =
-    "a request is {path, method?, host?, authorization?, token?, now?, mfa_registered?} (see docs/bindings.md)";
+    "a request is {path, method?, host?, authorization?, token?, now?, mfa_registered?, validate_mfa?} (see docs/bindings.md)";
 
 thread_local! {
     /// The request keys as JavaScript strings, made once (each lookup would
@@ -204,9 +205,9 @@ thread_local! {
 }
 
 /// The request's values, in REQUEST_KEYS order.
-fn request_values(v: &JsValue) -> Result<[JsValue; 7], JsValue> {
+fn request_values(v: &JsValue) -> Result<[JsValue; 8], JsValue> {
     KEY_NAMES.with(|names| {
-        let mut out: [JsValue; 7] = Default::default();
+        let mut out: [JsValue; 8] = Default::default();
         for (slot, name) in out.iter_mut().zip(names) {
             *slot = Reflect::get(v, name)
                 .map_err(|_| usage("the request cannot be read", REQUEST_HINT))?;
@@ -227,11 +228,24 @@ fn opt_string(v: &JsValue, k: &str) -> Result<Option<String>, JsValue> {
     })
 }
 
+/// A boolean request key: true, false, or unset (undefined or null).
+fn opt_bool(v: &JsValue, k: &str) -> Result<Option<bool>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool().map(Some).ok_or_else(|| {
+        usage(
+            format!("request.{k} must be a boolean or null"),
+            REQUEST_HINT,
+        )
+    })
+}
+
 fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
     if !v.is_object() {
         return Err(usage("the request must be an object", REQUEST_HINT));
     }
-    let [method, path, host, authorization, token, now_v, reg_v] = request_values(v)?;
+    let [method, path, host, authorization, token, now_v, reg_v, vmfa_v] = request_values(v)?;
     // Unknown keys are refused, as in the core's RequestSpec: a misspelt
     // `authorisation` must not silently become "no credential". Cheap test
     // first (how many keys), the names only when it fails.
@@ -243,6 +257,7 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
         &token,
         &now_v,
         &reg_v,
+        &vmfa_v,
     ]
     .iter()
     .filter(|x| !x.is_undefined())
@@ -272,16 +287,8 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
             }
         }
     };
-    let mfa_registered = if reg_v.is_undefined() || reg_v.is_null() {
-        None
-    } else {
-        Some(reg_v.as_bool().ok_or_else(|| {
-            usage(
-                "request.mfa_registered must be a boolean or null",
-                REQUEST_HINT,
-            )
-        })?)
-    };
+    let mfa_registered = opt_bool(&reg_v, "mfa_registered")?;
+    let validate_mfa = opt_bool(&vmfa_v, "validate_mfa")?;
     Ok(RequestSpec {
         method: opt_string(&method, "method")?.unwrap_or_else(|| "GET".to_owned()),
         path,
@@ -290,7 +297,7 @@ fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
         token: opt_string(&token, "token")?,
         now,
         mfa_registered,
-        validate_mfa: None,
+        validate_mfa,
     })
 }
 
@@ -729,6 +736,166 @@ impl Gate {
             .iter()
             .map(|s| JsValue::from_str(s))
             .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The JWKS refresher: the core's sans-IO state machine, driven by the
+// package's JwksCache (js/jwks.js), which only performs the GETs it asks for.
+// ---------------------------------------------------------------------------
+
+/// A millisecond time or id from JavaScript (a number) as the core's u64.
+fn js_u64(v: f64) -> u64 {
+    if v.is_finite() && v > 0.0 {
+        v.min(u64::MAX as f64) as u64
+    } else {
+        0
+    }
+}
+
+/// The core `Refresher`. Not part of the public API: `JwksCache` drives it.
+#[wasm_bindgen(js_name = "__Refresher")]
+pub struct JwksRefresher {
+    inner: mfagate::Refresher,
+}
+
+#[wasm_bindgen(js_class = "__Refresher")]
+impl JwksRefresher {
+    /// Durations in seconds. Throws `UsageError` `jwks_url_invalid` for a
+    /// URL mfagate will not fetch from, `request_invalid` for options out of
+    /// range.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        url: &str,
+        ttl: f64,
+        min_refresh_interval: f64,
+        timeout: f64,
+        max_bytes: f64,
+        max_keys: f64,
+    ) -> Result<JwksRefresher, JsValue> {
+        let count = |v: f64| {
+            (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX))
+                .then_some(v as usize)
+                .ok_or_else(|| {
+                    usage(
+                        format!("maxBytes and maxKeys must be whole numbers (got {v})"),
+                        "the defaults are 262144 bytes and 64 keys",
+                    )
+                })
+        };
+        let opts = mfagate::RefreshOptions {
+            ttl,
+            min_refresh_interval,
+            timeout,
+            max_bytes: count(max_bytes)?,
+            max_keys: count(max_keys)?,
+        };
+        mfagate::Refresher::new(url, opts)
+            .map(|inner| JwksRefresher { inner })
+            .map_err(|e| core_error(&e))
+    }
+
+    /// What to do at `nowMs`: a fetch `{id, url, document, timeoutMs,
+    /// maxBytes}` (`document` is "configuration" or "key_set"), the string
+    /// "in_flight", or null (nothing to do).
+    pub fn next(&mut self, now_ms: f64) -> JsValue {
+        match self.inner.next(js_u64(now_ms)) {
+            mfagate::Next::Fetch(f) => obj(&[
+                ("id", JsValue::from_f64(f.id as f64)),
+                ("url", JsValue::from_str(&f.url)),
+                (
+                    "document",
+                    JsValue::from_str(match f.document {
+                        mfagate::Document::Configuration => "configuration",
+                        mfagate::Document::KeySet => "key_set",
+                    }),
+                ),
+                ("timeoutMs", JsValue::from_f64(f.timeout_ms as f64)),
+                ("maxBytes", JsValue::from_f64(f.max_bytes as f64)),
+            ]),
+            mfagate::Next::InFlight => JsValue::from_str("in_flight"),
+            mfagate::Next::Idle => JsValue::NULL,
+        }
+    }
+
+    /// Fetch `id` answered `status` with `body`: true when a new key set is
+    /// in use, false when there is more to fetch (the configuration
+    /// arrived); throws `JwksError` `jwks_fetch_failed` when it failed.
+    pub fn fetched(
+        &mut self,
+        id: f64,
+        now_ms: f64,
+        status: u16,
+        body: &[u8],
+    ) -> Result<bool, JsValue> {
+        self.inner
+            .fetched(js_u64(id), js_u64(now_ms), status, body)
+            .map_err(|e| core_error(&e))
+    }
+
+    /// Fetch `id` got no answer (network, timeout, body over the limit):
+    /// returns the `JwksError` to report.
+    pub fn failed(&mut self, id: f64, now_ms: f64, why: &str) -> JsValue {
+        core_error(&self.inner.failed(js_u64(id), js_u64(now_ms), why))
+    }
+
+    /// A token named an unknown `kid`: true when fresher keys may come.
+    #[wasm_bindgen(js_name = unknownKid)]
+    pub fn unknown_kid(&mut self, now_ms: f64) -> bool {
+        self.inner.unknown_kid(js_u64(now_ms))
+    }
+
+    /// A gate of `template`'s policy over the current key set (shared, not
+    /// copied): the last good set, or before the first one a set that
+    /// refuses every token with `keys_unavailable`.
+    pub fn gate(&self, template: &Gate, now_ms: f64) -> Gate {
+        let keys = self.inner.key_set_at(js_u64(now_ms));
+        Gate {
+            shared: Rc::new(Shared {
+                gate: mfagate::Gate::with_shared_keys(template.shared.gate.policy().clone(), keys),
+                cache: KeyCache::default(),
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = retryAfter)]
+    pub fn retry_after(&self, now_ms: f64) -> u32 {
+        self.inner.retry_after(js_u64(now_ms))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> f64 {
+        self.inner.version() as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = hasKeys)]
+    pub fn has_keys(&self) -> bool {
+        self.inner.has_keys()
+    }
+
+    #[wasm_bindgen(getter, js_name = lastError)]
+    pub fn last_error(&self) -> JsValue {
+        self.inner.last_error().map_or(JsValue::NULL, core_error)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn fetches(&self) -> f64 {
+        self.inner.fetches() as f64
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn failures(&self) -> f64 {
+        self.inner.failures() as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = jwksUrl)]
+    pub fn jwks_url(&self) -> Option<String> {
+        self.inner.jwks_url().map(str::to_owned)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn issuer(&self) -> Option<String> {
+        self.inner.issuer().map(str::to_owned)
     }
 }
 

@@ -16,7 +16,7 @@ test('require() and import give the same classes', () => {
   const cjs = createRequire(import.meta.url)('../pkg/node.cjs');
   assert.equal(cjs.Gate, Gate);
   assert.equal(cjs.PolicyError, PolicyError);
-  assert.deepEqual(m.builtinPolicies(), ['partner-center', 'partner-center-2019', 'partner-center-2020', 'partner-center-2025']);
+  assert.deepEqual(m.builtinPolicies(), ['partner-center', 'partner-center-2019', 'partner-center-2020', 'partner-center-2025', 'partner-center-2026']);
 });
 
 test('one unusable key never rejects the set: it is skipped and listed', () => {
@@ -51,7 +51,7 @@ test('errors are real Error subclasses with the core code', () => {
 
 test('a request that is not usable rejects with UsageError request_invalid', async () => {
   const g = new Gate('partner-center', jwks);
-  for (const bad of [null, 'GET /', {}, { path: 3 }, { path: '/', now: 1.5 }, { path: '/', authorisation: 'Bearer x' }, { path: '/', mfa_registered: 'no' }]) {
+  for (const bad of [null, 'GET /', {}, { path: 3 }, { path: '/', now: 1.5 }, { path: '/', authorisation: 'Bearer x' }, { path: '/', mfa_registered: 'no' }, { path: '/', validate_mfa: 'true' }, { path: '/', validate_mfa: 1 }]) {
     await assert.rejects(g.evaluate(bad), (e) => e instanceof UsageError && e.code === 'request_invalid', JSON.stringify(bad));
     assert.throws(() => g.evaluateClaims('{}', bad), (e) => e instanceof UsageError && e.code === 'request_invalid');
   }
@@ -111,6 +111,25 @@ test('a policy pinning HS256 and RS256 decides both; HS256-only decides in one p
   }
   assert.equal((await both.evaluate(api(bearer(jwt(claims.appUserMfa))))).reason, 'mfa_satisfied');
   assert.equal((await hsOnly.evaluate(api(bearer(jwt(claims.appUserMfa))))).reason, 'algorithm_not_allowed');
+});
+
+test('validate_mfa reaches the core: an allowed API call under the 2026 rules says isMfaCompliant', async () => {
+  const g = new Gate('partner-center-2026', jwks);
+  const compliant = async (t, extra) => {
+    const d = await g.evaluate(api(bearer(jwt(t)), extra));
+    assert.equal(d.outcome, 'allow', d.detail);
+    return new Map(d.http.headers).get('isMfaCompliant') ?? null;
+  };
+  assert.equal(await compliant(claims.appUserMfa, { validate_mfa: true }), 'true');
+  assert.equal(await compliant(claims.appOnly, { validate_mfa: true }), 'false');
+  for (const unset of [{}, { validate_mfa: false }, { validate_mfa: null }, { validate_mfa: undefined }]) {
+    assert.equal(await compliant(claims.appUserMfa, unset), null, JSON.stringify(unset));
+  }
+  // The same on claims already verified, and nothing under the 2020 rules.
+  const d = g.evaluateClaims(claims.appUserMfa, { path: '/v1/customers', now: NOW, validate_mfa: true });
+  assert.deepEqual(d.http.headers, [['isMfaCompliant', 'true']]);
+  const old = await new Gate('partner-center', jwks).evaluate(api(bearer(jwt(claims.appUserMfa)), { validate_mfa: true }));
+  assert.deepEqual([old.outcome, old.http.headers], ['allow', []]);
 });
 
 // WebCrypto capture, key import counts and no WebCrypto: tests/webcrypto.test.mjs
@@ -202,7 +221,9 @@ test('JwksCache: TTL, unknown-kid refresh at most once per interval, keeps last 
     clock += 61_000;
     assert.equal((await gate.evaluate(api(t9))).reason, 'mfa_satisfied');
     assert.equal(s.hits, 3);
-    assert.equal(cache.version, 2);
+    // Every good set counts (the core's Refresher::version), also one that
+    // came back unchanged for the first unknown kid.
+    assert.equal(cache.version, 3);
     assert.equal(errors.length, 0);
     // Garbage, an error status, a redirect, no usable key, too many keys and a
     // huge body keep the last good keys, and each is reported to onError.
@@ -213,8 +234,8 @@ test('JwksCache: TTL, unknown-kid refresh at most once per interval, keeps last 
       [() => { s.body = JSON.stringify({ keys: [{ kty: 'OKP', kid: 'ed', crv: 'Ed25519', x: 'AA' }] }); }, /no usable key/],
       [() => { s.status = 500; s.body = ''; }, /answered 500/],
       [() => { s.status = 302; s.headers = { location: '/moved' }; }, /answered 302 \(redirects are not followed\)/],
-      [() => { s.status = 200; s.headers = {}; s.body = JSON.stringify({ keys: Array.from({ length: 100 }, (_, i) => ({ ...jwks.keys[0], kid: `k${i}` })) }); }, /100 keys, more than maxKeys \(64\)/],
-      [() => { s.body = JSON.stringify({ keys: jwks.keys, pad: 'x'.repeat(300_000) }); }, /maxBytes \(262144\)/],
+      [() => { s.status = 200; s.headers = {}; s.body = JSON.stringify({ keys: Array.from({ length: 100 }, (_, i) => ({ ...jwks.keys[0], kid: `k${i}` })) }); }, /has 100 usable keys, more than the limit of 64/],
+      [() => { s.body = JSON.stringify({ keys: jwks.keys, pad: 'x'.repeat(300_000) }); }, /larger than 262144 bytes/],
     ];
     for (const [set, why] of bad) {
       set();
@@ -222,7 +243,7 @@ test('JwksCache: TTL, unknown-kid refresh at most once per interval, keeps last 
       const before = s.hits;
       assert.equal((await gate.evaluate(api(t9))).reason, 'mfa_satisfied');
       assert.equal(s.hits, before + 1);
-      assert.equal(cache.version, 2);
+      assert.equal(cache.version, 3);
       assert.ok(cache.stats.lastError, 'the failure is recorded');
       const e = errors.at(-1);
       assert.ok(isFetchFailed(e), String(e));

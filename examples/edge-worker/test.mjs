@@ -41,8 +41,17 @@ const cfg = readFileSync(join(here, 'config.capnp'), 'utf8')
   .replace('address = "127.0.0.1:8080"', `address = "127.0.0.1:${srv.address().port}"`)
   .replaceAll('embed "', 'embed "../');
 writeFileSync(join(here, '.test', 'config.capnp'), cfg);
-const wd = await startWorkerd(join(here, '.test', 'config.capnp'));
-test.after(async () => { if (process.env.MFAGATE_DEBUG) console.log(wd.output()); await wd.stop(); srv.closeAllConnections?.(); srv.close(); });
+// The same gate under the 2026 rules (what Partner Center enforces today).
+const POLICY_2020 = '\\"builtin\\": \\"partner-center\\"';
+assert.ok(cfg.includes(POLICY_2020), 'the shipped config names the built-in policy');
+writeFileSync(join(here, '.test', 'config-2026.capnp'), cfg.replace(POLICY_2020, '\\"builtin\\": \\"partner-center-2026\\"'));
+const [wd, wd2026] = await Promise.all([startWorkerd(join(here, '.test', 'config.capnp')), startWorkerd(join(here, '.test', 'config-2026.capnp'))]);
+test.after(async () => {
+  if (process.env.MFAGATE_DEBUG) console.log(wd.output(), wd2026.output());
+  await Promise.all([wd.stop(), wd2026.stop()]);
+  srv.closeAllConnections?.();
+  srv.close();
+});
 
 const now = () => Math.floor(Date.now() / 1000);
 const get = (path, headers = {}) => fetch(`${wd.url}${path}`, { headers, redirect: 'manual' });
@@ -188,4 +197,42 @@ test('two session cookies: refused as credential_ambiguous, origin untouched', a
   assert.equal(origin.hits.length, n, `forwarded: ${JSON.stringify(body)}`);
   assert.equal(body.reason, 'credential_ambiguous');
   assert.equal(r.status, 400);
+});
+
+test('ValidateMfa: true under the 2026 rules: the origin\'s answer carries isMfaCompliant from the decision', async () => {
+  const c = makeClaims(now());
+  const call = (token, extra = {}) => fetch(`${wd2026.url}/v1/customers`, { headers: { authorization: `Bearer ${jwt(token)}`, ...extra }, redirect: 'manual' });
+  for (const [token, header, want] of [
+    [c.appUserMfa, 'true', 'true'],
+    [c.appUserMfa, 'TRUE', 'true'],
+    [c.appUserMfa, 'True', 'true'],
+    [c.appOnly, 'true', 'false'],
+  ]) {
+    const n = hitsBefore();
+    const r = await call(token, { ValidateMfa: header });
+    assert.equal(r.status, 200, header);
+    assert.equal(r.headers.get('ismfacompliant'), want, `${header}: ${[...r.headers]}`);
+    const body = await r.json();
+    assert.equal(body.origin, true, 'the origin\'s own answer');
+    assert.equal(origin.hits.length, n + 1);
+  }
+  // Not asked (no header, or a value other than true): no isMfaCompliant.
+  for (const extra of [{}, { ValidateMfa: 'false' }, { ValidateMfa: 'yes' }, { ValidateMfa: '1' }]) {
+    const r = await call(c.appUserMfa, extra);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('ismfacompliant'), null, JSON.stringify(extra));
+    await r.body?.cancel();
+  }
+  // A refusal is the gate's own answer (Partner Center's 900421), never forwarded.
+  const n = hitsBefore();
+  const refused = await call(c.appUserPwd, { ValidateMfa: 'true' });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get('ismfacompliant'), null);
+  assert.equal((await refused.json()).reason, 'mfa_required');
+  assert.equal(origin.hits.length, n);
+  // The 2020 rules know no ValidateMfa: allowed, nothing added.
+  const old = await get('/v1/customers', { authorization: `Bearer ${jwt(c.appUserMfa)}`, ValidateMfa: 'true' });
+  assert.equal(old.status, 200);
+  assert.equal(old.headers.get('ismfacompliant'), null);
+  await old.body?.cancel();
 });

@@ -1,11 +1,14 @@
 // An edge gate in front of an origin: a module worker (workerd, Cloudflare
 // Workers) that runs mfagate's built-in Partner Center policy and answers
-// 401/403/302 itself, or forwards the request to the origin.
+// 401/403/302 itself, or forwards the request to the origin (and adds the
+// decision's headers, such as isMfaCompliant, to the origin's answer).
 //
 // Bindings (see config.capnp / README.md):
 //   ORIGIN          service: the origin (requests are forwarded to it)
 //   MFAGATE_POLICY  text: a built-in name or a JSON policy spec (default "partner-center")
-//   JWKS_URL        text: the JWK Set URL (your tenant's jwks_uri, https), fetched and cached
+//   JWKS_URL        text: where the keys come from, fetched and cached: a JWK Set URL (your
+//                   tenant's jwks_uri), an OpenID configuration URL, or an authority
+//                   (https://login.microsoftonline.com/{tenant}/v2.0)
 //   JWKS            service (optional): fetch JWKS_URL through this binding instead of the internet
 //   JWKS_TTL_SECONDS, JWKS_MIN_REFRESH_SECONDS, JWKS_TIMEOUT_SECONDS
 //                   text (optional): the cache's ttlSeconds (3600), minRefreshSeconds (60), timeoutSeconds (5)
@@ -53,8 +56,16 @@ function toGateRequest(request, env) {
     host: url.host,
     authorization: request.headers.get('authorization'),
     token: sessionCookie(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token') ?? null,
+    validate_mfa: validateMfa(request.headers.get('validatemfa')),
     now: Math.floor(Date.now() / 1000),
   };
+}
+
+/** Partner Center's `ValidateMfa` request header: `true` in any case asks
+ * the 2026 rules for `isMfaCompliant` on an allowed API call; any other
+ * value (or none) leaves it unset. */
+function validateMfa(value) {
+  return value !== null && value.toLowerCase() === 'true' ? true : null;
 }
 
 /** The decision's own HTTP answer (401, 403, 302, 400...). */
@@ -84,6 +95,11 @@ export default {
     headers.set('x-mfagate-token-kind', d.token_kind ?? '');
     headers.set('x-mfagate-roles', d.roles.join(','));
     if (d.subject?.user) headers.set('x-mfagate-user', d.subject.user);
-    return env.ORIGIN.fetch(new Request(request, { headers }));
+    const res = await env.ORIGIN.fetch(new Request(request, { headers }));
+    if (d.http.headers.length === 0) return res;
+    // The decision's headers on an allow (isMfaCompliant) go on the origin's answer.
+    const out = new Response(res.body, res);
+    for (const [name, value] of d.http.headers) out.headers.set(name, value);
+    return out;
   },
 };

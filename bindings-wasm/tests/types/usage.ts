@@ -36,7 +36,13 @@ export async function usage(token: string): Promise<number> {
   // @ts-expect-error timeoutMs is gone: timeoutSeconds
   void new JwksCache('https://example.com/keys', { timeoutMs: 3000 });
   const lastError: JwksError | null = cache.lastError;
-  void lastError;
+  const discovered: [string | null, string | null] = [cache.jwksUrl, cache.issuer];
+  void [lastError, discovered];
+  const d2026: Decision = await new Gate('partner-center-2026', null).evaluate({ path: '/v1/customers', validate_mfa: true });
+  const compliant: string | undefined = d2026.http.headers.find(([n]) => n === 'isMfaCompliant')?.[1];
+  void compliant;
+  // @ts-expect-error validate_mfa is a boolean (the ValidateMfa header's "true" is read by the app)
+  await gate.evaluate({ path: '/', validate_mfa: 'true' });
   const viaCache: Decision = await new JwksGate('partner-center', cache).evaluate({ path: '/commerce/customers', token });
   const info: { keys: number; kids: string[] } = parseJwks('{"keys": []}');
   const names: string[] = builtinPolicies();
