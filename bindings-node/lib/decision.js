@@ -69,7 +69,7 @@ function read(s) {
   } else {
     message = { en: str(), fr: str(), 'pt-BR': str() };
   }
-  const http = { status: num(), status_text: str(), headers: pairs(), body: str() };
+  const http = { status: num(), status_text: str(), headers: pairs(), body: str(), response_headers: pairs() };
   const redirect = bool() ? { location: str(), params: pairs(), register_first: bool() } : null;
   const detail = str();
   const subject = bool() ? { tenant: str(), object_id: str(), user: str(), app_id: str(), home_tenant: str() } : null;

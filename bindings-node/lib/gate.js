@@ -2,53 +2,12 @@
 // The Gate: a policy and a JWK Set, built once. Conversion and idiom only.
 
 const native = require('../index.js');
-const { fromNative, UsageError } = require('./errors.js');
+// The request goes to the core as it is: its one constructor checks every
+// key, type and `now` (RequestSpec::from_fields), the same in every runtime.
+const { fromNative } = require('./errors.js');
 const { read } = require('./decision.js');
 
 const WRAP = Symbol('mfagate.wrap');
-const HINT = 'pass {path, method?, host?, authorization?, token?, now?, mfa_registered?, validate_mfa?} (see docs/bindings.md)';
-
-function usage(message) {
-  return new UsageError('request_invalid', message, { hint: HINT });
-}
-
-/** Request keys spelt in camelCase by mistake: refused, never ignored. */
-const CAMEL = [
-  ['mfaRegistered', 'mfa_registered'],
-  ['validateMfa', 'validate_mfa'],
-];
-
-const optString = (v, key) => {
-  if (v === undefined || v === null || typeof v === 'string') return v;
-  throw usage(`request.${key} must be a string or null`);
-};
-
-/** The request's fields, type-checked, as the native positional arguments. */
-function args(r) {
-  if (r === null || typeof r !== 'object') throw usage('the request must be an object');
-  const { method, path, host, authorization, token, now, mfa_registered, validate_mfa } = r;
-  if (typeof path !== 'string') throw usage(path == null ? 'request.path is required' : 'request.path must be a string');
-  if (now !== undefined && now !== null && !(Number.isInteger(now) && Math.abs(now) < 1e15)) {
-    throw usage('request.now must be an integer (Unix seconds) or omitted');
-  }
-  if (mfa_registered !== undefined && mfa_registered !== null && typeof mfa_registered !== 'boolean') {
-    throw usage('request.mfa_registered must be a boolean or null');
-  }
-  if (validate_mfa !== undefined && validate_mfa !== null && typeof validate_mfa !== 'boolean') {
-    throw usage('request.validate_mfa must be a boolean or null');
-  }
-  for (const [camel, snake] of CAMEL) {
-    if (r[camel] !== undefined) {
-      throw usage(`request.${camel} is not a request key: the keys are snake_case, as in every runtime (${snake})`);
-    }
-  }
-  optString(method, 'method');
-  optString(host, 'host');
-  optString(authorization, 'authorization');
-  optString(token, 'token');
-  return [method, path, host, authorization, token, now, mfa_registered, validate_mfa];
-}
-
 /** Set below: a gate of `gate`'s policy over a NativeRefresher's current key set (shared, not copied). */
 let gateOverKeysOf;
 
@@ -77,10 +36,9 @@ class Gate {
 
   /** Decides a request on the calling thread; returns the decision (a plain object). */
   evaluate(request) {
-    const a = args(request);
     let packed;
     try {
-      packed = this.#native.evaluatePacked(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+      packed = this.#native.evaluatePacked(request);
     } catch (e) {
       throw fromNative(e);
     }
@@ -89,10 +47,9 @@ class Gate {
 
   /** Decides a request on the libuv thread pool. */
   async evaluateAsync(request) {
-    const a = args(request);
     let packed;
     try {
-      packed = await this.#native.evaluatePackedAsync(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+      packed = await this.#native.evaluatePackedAsync(request);
     } catch (e) {
       throw fromNative(e);
     }
@@ -101,9 +58,8 @@ class Gate {
 
   /** The decision as the core's own JSON text (for audit logs). */
   evaluateJson(request) {
-    const a = args(request);
     try {
-      return this.#native.evaluateJson(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+      return this.#native.evaluateJson(request);
     } catch (e) {
       throw fromNative(e);
     }

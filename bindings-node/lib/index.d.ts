@@ -226,3 +226,5 @@ export declare function toResponse(decision: Decision): Response;
  * (the core refuses them as credential_ambiguous); null when there is none.
  */
 export declare function sessionCookie(request: { headers: unknown }, name: string): string | null;
+/** Partner Center's `ValidateMfa` request header as the request's `validate_mfa` (the core's reading): `true` in any case is true, another value false, no header undefined. */
+export declare function validateMfaHeader(value: string | null | undefined): boolean | undefined;

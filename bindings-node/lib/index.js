@@ -22,4 +22,5 @@ module.exports = {
   withDecisionHeaders: middleware.withDecisionHeaders,
   toResponse: middleware.toResponse,
   sessionCookie: middleware.sessionCookie,
+  validateMfaHeader: (value) => require('../index.js').validateMfaHeader(value ?? null) ?? undefined,
 };

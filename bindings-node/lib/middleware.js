@@ -45,12 +45,12 @@ function sessionCookie(request, name) {
 }
 
 /**
- * The request's `ValidateMfa` header: `true`, in any case, asks the core for
- * `isMfaCompliant` on an allowed API call; anything else (or several lines,
- * which Node joins with ", ") leaves it unset.
+ * The request's `ValidateMfa` header, read by the core: `true`, in any case,
+ * asks for `isMfaCompliant` on an allowed API call; anything else (or several
+ * lines, which Node joins with ", ") does not.
  */
 function validateMfaOf(value) {
-  return typeof value === 'string' && value.toLowerCase() === 'true' ? true : null;
+  return native.validateMfaHeader(typeof value === 'string' ? value : null) ?? null;
 }
 
 /** The binding's request object from the parts of an HTTP request. */
@@ -70,13 +70,9 @@ function isThenable(x) {
   return x !== null && typeof x === 'object' && typeof x.then === 'function';
 }
 
-/** The headers of a refusal: the decision's, in order, and a JSON content type for a body. */
+/** The headers of a refusal: every one comes from the core (`http.response_headers`). */
 function headersOf(d) {
-  const out = d.http.headers.map(([k, v]) => [k, v]);
-  const has = (name) => out.some(([k]) => k.toLowerCase() === name);
-  if (d.redirect && !has('location')) out.push(['Location', d.redirect.location]);
-  if (d.http.body && !has('content-type')) out.push(['Content-Type', 'application/json; charset=utf-8']);
-  return out;
+  return d.http.response_headers;
 }
 
 /** Sets an allowed decision's headers (isMfaCompliant) on a Node http.ServerResponse, in order. */

@@ -6,10 +6,12 @@
 //! cache) is the hand-written `lib/`.
 
 use mfagate::{
-    Decision, Document, Error as CoreError, ErrorCode, Gate, KeySet, Next, Policy, RefreshOptions,
-    Refresher, RequestSpec,
+    Decision, Document, Error as CoreError, ErrorCode, Field, Gate, KeySet, Next, Policy,
+    RefreshOptions, Refresher, RequestSpec,
 };
-use napi::bindgen_prelude::{AsyncTask, Buffer, JsObjectValue, Unknown, Utf16String};
+use napi::bindgen_prelude::{
+    AsyncTask, Buffer, Either, JsObjectValue, JsValue, Object, Unknown, Utf16String,
+};
 use napi::{Env, Status, Task, ValueType};
 use napi_derive::napi;
 
@@ -33,14 +35,6 @@ fn throw(env: &Env, e: &CoreError) -> napi::Error {
         Ok(()) => napi::Error::new(Status::PendingException, e.message.clone()),
         Err(_) => napi::Error::new(Status::GenericFailure, e.to_string()),
     }
-}
-
-fn usage(message: String) -> CoreError {
-    CoreError::new(
-        ErrorCode::RequestInvalid,
-        message,
-        "pass {path, method?, host?, authorization?, token?, now?, mfa_registered?, validate_mfa?} (see docs/bindings.md)",
-    )
 }
 
 /// A core error as a plain object `lib/errors.js` turns into its class
@@ -104,37 +98,103 @@ fn policy_from(env: &Env, spec: Unknown<'_>) -> Result<Policy, CoreError> {
     Policy::from_spec(&value)
 }
 
-/// The request (owned, so it can cross threads) from the positional arguments `lib/gate.js` passes (it has
-/// checked their types and gives their messages; this is the backstop).
-fn request_from_args(
-    method: Option<String>,
-    path: String,
-    host: Option<String>,
-    authorization: Option<String>,
-    token: Option<String>,
-    now: Option<f64>,
-    mfa_registered: Option<bool>,
-    validate_mfa: Option<bool>,
-) -> Result<RequestSpec, CoreError> {
-    let now = match now {
-        None => mfagate::system_now(),
-        Some(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 => n as i64,
-        Some(_) => {
-            return Err(usage(
-                "request.now must be an integer (Unix seconds) or omitted".into(),
-            ))
+/// A request field as read from the JS object, owned so the object can be
+/// let go: the core's [`Field`] is built from it, and the core does every
+/// check (unknown keys, types, `now`).
+enum Owned {
+    Absent,
+    Text(String),
+    Bool(bool),
+    Number(f64),
+    Other(&'static str),
+}
+
+impl Owned {
+    fn field(&self) -> Field<'_> {
+        match self {
+            Owned::Absent => Field::Absent,
+            Owned::Text(s) => Field::Text(s),
+            Owned::Bool(b) => Field::Bool(*b),
+            Owned::Number(n) => Field::Number(*n),
+            Owned::Other(t) => Field::Other(t),
+        }
+    }
+}
+
+fn js_type(t: ValueType) -> &'static str {
+    match t {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "a boolean",
+        ValueType::Number => "a number",
+        ValueType::String => "a string",
+        ValueType::Symbol => "a symbol",
+        ValueType::Function => "a function",
+        ValueType::BigInt => "a bigint",
+        _ => "an object",
+    }
+}
+
+fn native(e: napi::Error) -> CoreError {
+    CoreError::new(
+        ErrorCode::RequestInvalid,
+        format!("the request could not be read: {e}"),
+        "pass a plain object (see docs/bindings.md)",
+    )
+}
+
+/// The request (owned, so it can cross threads) from the JS request object:
+/// each own or inherited enumerable key read as it is, then the core's one
+/// constructor, `RequestSpec::from_fields`, with the system clock for `now`.
+fn request_of(request: Either<Object<'_>, Unknown<'_>>) -> Result<RequestSpec, CoreError> {
+    let obj = match request {
+        Either::A(o) => o,
+        Either::B(u) => {
+            let t = u.get_type().map_or("an unreadable value", js_type);
+            return Err(RequestSpec::not_an_object(t));
         }
     };
-    Ok(RequestSpec {
-        method: method.unwrap_or_else(|| "GET".to_owned()),
-        path,
-        host,
-        authorization,
-        token,
-        now,
-        mfa_registered,
-        validate_mfa,
-    })
+    if obj.is_array().map_err(native)? {
+        return Err(RequestSpec::not_an_object("an array"));
+    }
+    let keys = Object::keys(&obj).map_err(native)?;
+    let mut fields = Vec::with_capacity(keys.len());
+    for key in keys {
+        let value = match obj.get::<Unknown>(&key).map_err(native)? {
+            None => Owned::Absent,
+            Some(u) => match u.get_type().map_err(native)? {
+                ValueType::Undefined | ValueType::Null => Owned::Absent,
+                ValueType::String => obj
+                    .get::<String>(&key)
+                    .map_err(native)?
+                    .map_or(Owned::Absent, Owned::Text),
+                ValueType::Boolean => obj
+                    .get::<bool>(&key)
+                    .map_err(native)?
+                    .map_or(Owned::Absent, Owned::Bool),
+                ValueType::Number => obj
+                    .get::<f64>(&key)
+                    .map_err(native)?
+                    .map_or(Owned::Absent, Owned::Number),
+                ValueType::Object => {
+                    let is_array = obj
+                        .get::<Object>(&key)
+                        .map_err(native)?
+                        .map(|o| o.is_array())
+                        .transpose()
+                        .map_err(native)?
+                        .unwrap_or(false);
+                    Owned::Other(if is_array { "an array" } else { "an object" })
+                }
+                other => Owned::Other(js_type(other)),
+            },
+        };
+        fields.push((key, value));
+    }
+    RequestSpec::from_fields(
+        fields.iter().map(|(k, v)| (k.as_str(), v.field())),
+        Some(&mfagate::system_now),
+    )
 }
 
 /// A gate: a policy and a JWK Set, built once. The public wrapper is
@@ -208,30 +268,12 @@ impl NativeGate {
     /// Decides a request on the calling thread; returns the decision packed
     /// for `lib/decision.js` (see `src/pack.rs`).
     #[napi]
-    #[allow(clippy::too_many_arguments)]
     pub fn evaluate_packed(
         &self,
         env: Env,
-        method: Option<String>,
-        path: String,
-        host: Option<String>,
-        authorization: Option<String>,
-        token: Option<String>,
-        now: Option<f64>,
-        mfa_registered: Option<bool>,
-        validate_mfa: Option<bool>,
+        #[napi(ts_arg_type = "object")] request: Either<Object, Unknown>,
     ) -> napi::Result<Utf16String> {
-        let req = request_from_args(
-            method,
-            path,
-            host,
-            authorization,
-            token,
-            now,
-            mfa_registered,
-            validate_mfa,
-        )
-        .map_err(|e| throw(&env, &e))?;
+        let req = request_of(request).map_err(|e| throw(&env, &e))?;
         Ok(Utf16String::from(pack::decision(
             &self.inner.evaluate(&req.as_request()),
         )))
@@ -239,30 +281,12 @@ impl NativeGate {
 
     /// The same on the libuv thread pool.
     #[napi(ts_return_type = "Promise<string>")]
-    #[allow(clippy::too_many_arguments)]
     pub fn evaluate_packed_async(
         &self,
         env: Env,
-        method: Option<String>,
-        path: String,
-        host: Option<String>,
-        authorization: Option<String>,
-        token: Option<String>,
-        now: Option<f64>,
-        mfa_registered: Option<bool>,
-        validate_mfa: Option<bool>,
+        #[napi(ts_arg_type = "object")] request: Either<Object, Unknown>,
     ) -> napi::Result<AsyncTask<Evaluation>> {
-        let req = request_from_args(
-            method,
-            path,
-            host,
-            authorization,
-            token,
-            now,
-            mfa_registered,
-            validate_mfa,
-        )
-        .map_err(|e| throw(&env, &e))?;
+        let req = request_of(request).map_err(|e| throw(&env, &e))?;
         Ok(AsyncTask::new(Evaluation {
             gate: self.inner.clone(),
             req,
@@ -272,30 +296,12 @@ impl NativeGate {
     /// The decision as the core's own JSON text (`Decision::to_json`), for
     /// audit logs, and the reference the tests compare decisions with.
     #[napi]
-    #[allow(clippy::too_many_arguments)]
     pub fn evaluate_json(
         &self,
         env: Env,
-        method: Option<String>,
-        path: String,
-        host: Option<String>,
-        authorization: Option<String>,
-        token: Option<String>,
-        now: Option<f64>,
-        mfa_registered: Option<bool>,
-        validate_mfa: Option<bool>,
+        #[napi(ts_arg_type = "object")] request: Either<Object, Unknown>,
     ) -> napi::Result<String> {
-        let req = request_from_args(
-            method,
-            path,
-            host,
-            authorization,
-            token,
-            now,
-            mfa_registered,
-            validate_mfa,
-        )
-        .map_err(|e| throw(&env, &e))?;
+        let req = request_of(request).map_err(|e| throw(&env, &e))?;
         Ok(self.inner.evaluate(&req.as_request()).to_json())
     }
 
@@ -395,7 +401,6 @@ impl NativeRefresher {
     /// `url`: a JWK Set URL, an OpenID configuration URL or an authority.
     /// Durations in seconds. Throws `jwks_url_invalid` or `request_invalid`.
     #[napi(constructor)]
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         env: Env,
         url: String,
@@ -528,6 +533,13 @@ impl NativeRefresher {
 #[napi]
 pub fn session_cookie(cookie_header: String, name: String) -> Option<String> {
     mfagate::session_cookie(&cookie_header, &name)
+}
+
+/// Partner Center's `ValidateMfa` request header as the request's
+/// `validate_mfa` (the core's reading: `true` in any case is true).
+#[napi]
+pub fn validate_mfa_header(value: Option<String>) -> Option<bool> {
+    mfagate::validate_mfa_header(value.as_deref())
 }
 
 /// The names `Gate` accepts as a built-in policy.

@@ -170,6 +170,7 @@ pub fn decision(d: &Decision) -> Vec<u16> {
     p.str(d.http.status_text);
     p.pairs(&d.http.headers);
     p.str(&d.http.body);
+    p.pairs(&d.http.response_headers());
     // redirect
     match &d.redirect {
         Some(r) => {

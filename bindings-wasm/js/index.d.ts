@@ -114,6 +114,8 @@ export function parseJwks(jwks: JwkSet | string): { keys: number; kids: string[]
 export function builtinPolicies(): BuiltinPolicy[];
 /** The session cookie `name` of a Cookie header; several come back joined with ", " (refused as credential_ambiguous); null when absent. */
 export function sessionCookie(cookieHeader: string | null | undefined, name: string): string | null;
+/** Partner Center's `ValidateMfa` request header as the request's `validate_mfa`: `true` (any case) is true, another value false, no header undefined. */
+export function validateMfaHeader(value: string | null | undefined): boolean | undefined;
 
 /** One rule of the policy, decided on the token's claims (core `inspect`). */
 export interface RuleVerdict { rule: string; description: string; path: string; decision: Decision }

@@ -9,7 +9,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = resolve(process.env.MFAGATE_VECTORS || join(here, '..', '..', 'tests', 'vectors'));
 const names = readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index.json').sort();
 const server = await serve({
-  mounts: [['/pkg', join(here, '..', 'pkg')], ['/tests', here], ['/vectors', dir]],
+  mounts: [['/pkg', join(here, '..', 'pkg')], ['/tests', here], ['/shared', join(here, '..', '..', 'tests', 'js')], ['/vectors', dir]],
   extra: (req, res) => {
     if (req.url !== '/vectors-list.json') return false;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(names));

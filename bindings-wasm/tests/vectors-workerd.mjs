@@ -13,7 +13,7 @@ const files = readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'index
   .map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
 writeFileSync(join(work, 'vectors.json'), JSON.stringify(files));
 copyFileSync(join(here, 'workerd-vectors', 'worker.js'), join(work, 'worker.js'));
-copyFileSync(join(here, 'vectors-runner.js'), join(work, 'vectors-runner.js'));
+copyFileSync(join(here, '..', '..', 'tests', 'js', 'vectors-runner.js'), join(work, 'vectors-runner.js'));
 const rel = relative(work, join(here, '..', 'pkg'));
 writeFileSync(join(work, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (

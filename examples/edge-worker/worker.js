@@ -14,7 +14,7 @@
 //                   text (optional): the cache's ttlSeconds (3600), minRefreshSeconds (60), timeoutSeconds (5)
 //   JWKS_JSON       text (optional): a fixed JWK Set instead of JWKS_URL
 //   SESSION_COOKIE  text (optional): the cookie holding a page session's ID token (default "mfagate_id_token")
-import { Gate, JwksCache, JwksGate, initSync, sessionCookie } from 'mfagate-wasm';
+import { Gate, JwksCache, JwksGate, initSync, sessionCookie, validateMfaHeader } from 'mfagate-wasm';
 import wasm from 'mfagate-wasm/mfagate_wasm_bg.wasm';
 
 initSync({ module: wasm });
@@ -56,23 +56,16 @@ function toGateRequest(request, env) {
     host: url.host,
     authorization: request.headers.get('authorization'),
     token: sessionCookie(request.headers.get('cookie'), env.SESSION_COOKIE ?? 'mfagate_id_token') ?? null,
-    validate_mfa: validateMfa(request.headers.get('validatemfa')),
+    validate_mfa: validateMfaHeader(request.headers.get('validatemfa')) ?? null,
     now: Math.floor(Date.now() / 1000),
   };
 }
 
-/** Partner Center's `ValidateMfa` request header: `true` in any case asks
- * the 2026 rules for `isMfaCompliant` on an allowed API call; any other
- * value (or none) leaves it unset. */
-function validateMfa(value) {
-  return value !== null && value.toLowerCase() === 'true' ? true : null;
-}
-
 /** The decision's own HTTP answer (401, 403, 302, 400...). */
 function answer(d) {
-  const headers = new Headers(d.http.headers);
-  if (d.http.body && !headers.has('content-type')) headers.set('content-type', 'application/json; charset=utf-8');
-  headers.set('cache-control', 'no-store');
+  // Every header of the answer comes from the core: the challenge, Location,
+  // Content-Type for a body, Cache-Control: no-store.
+  const headers = new Headers(d.http.response_headers);
   return new Response(d.http.body || null, { status: d.http.status, statusText: d.http.status_text, headers });
 }
 

@@ -281,10 +281,7 @@ impl RequestSpec {
     ) -> Result<RequestSpec, Error> {
         use serde_json::Value;
         let Value::Object(map) = value else {
-            return Err(invalid(
-                format!("a request must be an object, not {}", json_type(value)),
-                HINT,
-            ));
+            return Err(RequestSpec::not_an_object(json_type(value)));
         };
         let fields = map.iter().map(|(k, v)| {
             let f = match v {
@@ -301,6 +298,15 @@ impl RequestSpec {
             (k.as_str(), f)
         });
         RequestSpec::from_fields(fields, clock)
+    }
+
+    /// The refusal of a request that is not an object at all, with the
+    /// runtime's name of what it was (`"a string"`, `"null"`).
+    pub fn not_an_object(type_name: &str) -> Error {
+        invalid(
+            format!("a request must be an object, not {type_name}"),
+            HINT,
+        )
     }
 
     /// The borrowed request the gate decides on.

@@ -1,6 +1,10 @@
-// The conformance-vector runner (docs/bindings.md), the same code in Node,
-// Chromium and workerd. `api` is the mfagate-wasm module; `files` are
-// [{ name, text }] of every tests/vectors/*.json file except index.json.
+// The conformance-vector runner (docs/bindings.md): one file for every
+// JavaScript runtime, the Node binding and the WebAssembly build in Node,
+// Chromium and workerd. `api` is the module (it has `Gate` and
+// `MfagateError`); `files` are [{ name, text }] of every tests/vectors/*.json
+// file except index.json. Comparison rules are the Rust matcher's
+// (core/src/conformance.rs): numbers by value, a boolean only equals a
+// boolean, a missing key counts as null.
 
 export const VECTOR_FORMAT = 'mfagate-vectors/1';
 
@@ -18,7 +22,8 @@ function deepEqual(a, b) {
 
 /** Where `actual` differs from the subset `expected`, or null. Objects match
  * when every expected key matches (a missing key counts as null); arrays
- * element by element and in length; anything else by equality. */
+ * element by element and in length; anything else by strict equality (JS
+ * numbers compare by value; `true` never equals `1`). */
 export function subsetMismatch(expected, actual, at = 'decision') {
   if (isObj(expected) && isObj(actual)) {
     for (const [k, ev] of Object.entries(expected)) {
@@ -92,5 +97,65 @@ export async function runVectors(api, files) {
   }
   for (const { id, why } of out.failed) out.lines.push(`FAIL ${id}: ${why}`);
   out.lines.push(`${out.passed} passed, ${out.failed.length} failed`);
+  return out;
+}
+
+/** Cases the matcher must reject and accept: proof it can fail. Returns the
+ * cases it got wrong (empty when it is sound). */
+export function matcherSelfTest() {
+  const differs = [
+    [{ outcome: 'allow' }, { outcome: 'deny' }],
+    [{ http: { status: 401 } }, { http: { status: 403 } }],
+    [{ roles: ['a'] }, { roles: ['a', 'b'] }],
+    [{ roles: ['a', 'b'] }, { roles: ['b', 'a'] }],
+    [{ redirect: { location: '/x' } }, { redirect: null }],
+    [{ missing: 1 }, {}],
+    [{ flag: true }, { flag: 1 }],
+    [{ flag: false }, { flag: 0 }],
+    [{ flag: false }, { flag: null }],
+    [{ n: 0 }, { n: null }],
+    [{ s: '1' }, { s: 1 }],
+    [[], {}],
+  ];
+  const same = [
+    [{ a: 1 }, { a: 1, b: 2 }],
+    [{ a: null }, {}],
+    [{ n: 1 }, { n: 1.0 }],
+    [{ x: [{ k: 1 }] }, { x: [{ k: 1, j: 2 }] }],
+  ];
+  const wrong = [];
+  for (const [e, a] of differs) if (subsetMismatch(e, a) === null) wrong.push(`accepted ${JSON.stringify(a)} for ${JSON.stringify(e)}`);
+  for (const [e, a] of same) if (subsetMismatch(e, a) !== null) wrong.push(`rejected ${JSON.stringify(a)} for ${JSON.stringify(e)}`);
+  return wrong;
+}
+
+export const REQUEST_CHECKS_FORMAT = 'mfagate-request-checks/1';
+
+/** Runs tests/requests/checks.json: `evaluate(request)` must throw an
+ * MfagateError `request_invalid` whose message (and hint) hold the expected
+ * text, or decide when `error` is null. Returns { passed, failed, lines }. */
+export async function runRequestChecks(api, text, evaluate) {
+  const out = { passed: 0, failed: [], lines: [] };
+  const f = JSON.parse(text);
+  if (f.format !== REQUEST_CHECKS_FORMAT || !Array.isArray(f.cases)) {
+    out.failed.push({ id: 'checks.json', why: `format is not ${REQUEST_CHECKS_FORMAT}` });
+  }
+  for (const c of f.cases ?? []) {
+    let why = null;
+    try {
+      const d = await evaluate(c.request);
+      if (c.error !== null) why = `accepted (${d?.reason}), wanted ${JSON.stringify(c.error)}`;
+    } catch (e) {
+      if (c.error === null) why = `refused: [${e?.code}] ${e?.message}`;
+      else if (!(e instanceof api.MfagateError) || !(e instanceof Error)) why = `not an MfagateError: ${e}`;
+      else if (e.code !== 'request_invalid') why = `code ${e.code}`;
+      else if (!e.message.includes(c.error)) why = `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(c.error)}`;
+      else if (c.hint && !String(e.hint).includes(c.hint)) why = `hint ${JSON.stringify(e.hint)} lacks ${JSON.stringify(c.hint)}`;
+    }
+    if (why) out.failed.push({ id: c.id, why });
+    else out.passed++;
+  }
+  for (const { id, why } of out.failed) out.lines.push(`FAIL ${id}: ${why}`);
+  out.lines.push(`request checks: ${out.passed} passed, ${out.failed.length} failed`);
   return out;
 }
