@@ -8,10 +8,13 @@ use mfagate::{Error, ErrorCode, Policy, Reason, RequestSpec};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyInt, PyMapping, PyString, PyTuple};
 use serde_json::Value;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-/// Duck-typed protocol of `mfagate.JwksCache` (see python/mfagate/jwks.py).
-const SNAPSHOT: &str = "_mfagate_snapshot";
+/// Duck-typed protocol of `mfagate.JwksCache` (see python/mfagate/jwks.py):
+/// `_mfagate_keys() -> (version, KeySet)` keeps the keys fresh and hands over
+/// the refresher's shared key set; `_mfagate_key_not_found(version) ->
+/// KeySet | None` gives newer keys after a `key_not_found` decision, if any.
+const KEYS: &str = "_mfagate_keys";
 const KEY_NOT_FOUND: &str = "_mfagate_key_not_found";
 
 fn policy_err(py: Python<'_>, message: String) -> PyErr {
@@ -119,6 +122,13 @@ pub struct KeySet {
     inner: Arc<mfagate::KeySet>,
 }
 
+impl KeySet {
+    /// A key set shared with its owner (a refresher), not copied.
+    pub(crate) fn shared(inner: Arc<mfagate::KeySet>) -> KeySet {
+        KeySet { inner }
+    }
+}
+
 #[pymethods]
 impl KeySet {
     #[new]
@@ -164,10 +174,9 @@ impl KeySet {
 
 enum Source {
     Fixed(Arc<mfagate::Gate>),
-    Cache {
-        cache: Py<PyAny>,
-        current: RwLock<Option<(u64, Arc<mfagate::Gate>)>>,
-    },
+    /// A JwksCache: a core gate per evaluation on the cache's shared key set
+    /// (two reference counts, no parsing).
+    Cache(Py<PyAny>),
 }
 
 /// A policy and the keys that verify tokens for it. Build it once and share
@@ -188,6 +197,25 @@ fn opt_str(py: Python<'_>, v: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult
                 py,
                 format!("{name} must be a str or None, not {}", type_name(v)),
                 "pass header values as str",
+            )),
+        },
+    }
+}
+
+fn opt_bool(
+    py: Python<'_>,
+    v: Option<&Bound<'_, PyAny>>,
+    name: &str,
+    hint: &str,
+) -> PyResult<Option<bool>> {
+    match v.filter(|v| !v.is_none()) {
+        None => Ok(None),
+        Some(v) => match v.cast::<PyBool>() {
+            Ok(b) => Ok(Some(b.is_true())),
+            Err(_) => Err(errors::usage(
+                py,
+                format!("{name} must be a bool or None, not {}", type_name(v)),
+                hint,
             )),
         },
     }
@@ -227,13 +255,10 @@ impl Gate {
                 source: Source::Fixed(core),
             });
         }
-        if jwks.hasattr(SNAPSHOT)? {
+        if jwks.hasattr(KEYS)? {
             return Ok(Gate {
                 policy,
-                source: Source::Cache {
-                    cache: jwks.clone().unbind(),
-                    current: RwLock::new(None),
-                },
+                source: Source::Cache(jwks.clone().unbind()),
             });
         }
         let text = jwks_text(py, jwks)?;
@@ -249,37 +274,9 @@ impl Gate {
         }
     }
 
-    /// The core gate for the cache's current keys, rebuilt when they change.
-    fn cached_gate(
-        &self,
-        py: Python<'_>,
-        cache: &Py<PyAny>,
-        current: &RwLock<Option<(u64, Arc<mfagate::Gate>)>>,
-    ) -> PyResult<(u64, Arc<mfagate::Gate>)> {
-        let (version, json, why, retry_after): (u64, Option<Bound<'_, PyAny>>, String, u32) =
-            cache.bind(py).call_method0(SNAPSHOT)?.extract()?;
-        let Some(json) = json else {
-            // No good key set yet: the core answers keys_unavailable (503).
-            let keys = mfagate::KeySet::unavailable(why, retry_after);
-            return Ok((
-                version,
-                Arc::new(mfagate::Gate::new(self.policy.clone(), keys)),
-            ));
-        };
-        {
-            let guard = current.read().unwrap_or_else(|p| p.into_inner());
-            if let Some((v, g)) = guard.as_ref() {
-                if *v == version {
-                    return Ok((version, g.clone()));
-                }
-            }
-        }
-        let json = jwks_text(py, &json)?;
-        let keys = parse_keys(py, &json)?;
-        let g = Arc::new(mfagate::Gate::new(self.policy.clone(), keys));
-        let mut guard = current.write().unwrap_or_else(|p| p.into_inner());
-        *guard = Some((version, g.clone()));
-        Ok((version, g))
+    /// The core gate for a key set of the cache.
+    fn gate_on(&self, keys: &Bound<'_, KeySet>) -> mfagate::Gate {
+        mfagate::Gate::with_shared_keys(self.policy.clone(), keys.get().inner.clone())
     }
 }
 
@@ -348,12 +345,12 @@ impl Gate {
     fn jwks_cache(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         match &self.source {
             Source::Fixed(_) => None,
-            Source::Cache { cache, .. } => Some(cache.clone_ref(py)),
+            Source::Cache(cache) => Some(cache.clone_ref(py)),
         }
     }
 
     /// Decides a request. `now` is Unix seconds (the system clock when None).
-    #[pyo3(signature = (path, *, method=None, host=None, authorization=None, token=None, now=None, mfa_registered=None))]
+    #[pyo3(signature = (path, *, method=None, host=None, authorization=None, token=None, now=None, mfa_registered=None, validate_mfa=None))]
     #[allow(clippy::too_many_arguments)]
     fn evaluate(
         &self,
@@ -365,6 +362,7 @@ impl Gate {
         token: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
         mfa_registered: Option<&Bound<'_, PyAny>>,
+        validate_mfa: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
         let path = match path.cast::<PyString>() {
             Ok(s) => s.to_cow()?.into_owned(),
@@ -397,22 +395,18 @@ impl Gate {
                 )
             })?,
         };
-        let mfa_registered = match mfa_registered.filter(|m| !m.is_none()) {
-            None => None,
-            Some(m) => match m.cast::<PyBool>() {
-                Ok(b) => Some(b.is_true()),
-                Err(_) => {
-                    return Err(errors::usage(
-                        py,
-                        format!(
-                            "mfa_registered must be a bool or None, not {}",
-                            type_name(m)
-                        ),
-                        "pass True, False or None when unknown",
-                    ))
-                }
-            },
-        };
+        let mfa_registered = opt_bool(
+            py,
+            mfa_registered,
+            "mfa_registered",
+            "pass True, False or None when unknown",
+        )?;
+        let validate_mfa = opt_bool(
+            py,
+            validate_mfa,
+            "validate_mfa",
+            "pass True when the request's ValidateMfa header says true, else leave it out",
+        )?;
         let req = RequestSpec {
             method,
             path,
@@ -421,29 +415,28 @@ impl Gate {
             token: opt_str(py, token, "token")?,
             now,
             mfa_registered,
-            validate_mfa: None,
+            validate_mfa,
         };
         match &self.source {
             Source::Fixed(core) => {
                 let d = decide(py, core, &req);
                 Ok(Decision::new(d))
             }
-            Source::Cache { cache, current } => {
-                let (version, core) = self.cached_gate(py, cache, current)?;
-                let d = decide(py, &core, &req);
+            Source::Cache(cache) => {
+                let cache = cache.bind(py);
+                let (version, keys): (u64, Bound<'_, KeySet>) =
+                    cache.call_method0(KEYS)?.extract()?;
+                let d = decide(py, &self.gate_on(&keys), &req);
                 if d.reason != Reason::KeyNotFound {
                     return Ok(Decision::new(d));
                 }
-                let refreshed: bool = cache
-                    .bind(py)
-                    .call_method1(KEY_NOT_FOUND, (version,))?
-                    .extract()?;
-                if !refreshed {
-                    return Ok(Decision::new(d));
-                }
-                let (_, core) = self.cached_gate(py, cache, current)?;
-                let d = decide(py, &core, &req);
-                Ok(Decision::new(d))
+                // An unknown kid: decide once more if newer keys came.
+                let newer: Option<Bound<'_, KeySet>> =
+                    cache.call_method1(KEY_NOT_FOUND, (version,))?.extract()?;
+                Ok(Decision::new(match newer {
+                    Some(keys) => decide(py, &self.gate_on(&keys), &req),
+                    None => d,
+                }))
             }
         }
     }
@@ -451,7 +444,7 @@ impl Gate {
     fn __repr__(&self) -> String {
         let keys = match &self.source {
             Source::Fixed(core) => format!("{} keys", core.keys().len()),
-            Source::Cache { .. } => "a JwksCache".to_owned(),
+            Source::Cache(_) => "a JwksCache".to_owned(),
         };
         format!("Gate(policy={:?}, {keys})", self.policy.name())
     }

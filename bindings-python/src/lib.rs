@@ -5,6 +5,7 @@ mod convert;
 mod decision;
 mod errors;
 mod gate;
+mod refresher;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -27,6 +28,8 @@ fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(session_cookie, m)?)?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
+    m.add_class::<refresher::Refresher>()?;
+    m.add_class::<refresher::Fetch>()?;
     m.add_class::<decision::Decision>()?;
     m.add_class::<decision::MfaReport>()?;
     m.add_class::<decision::HttpAnswer>()?;

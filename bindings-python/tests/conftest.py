@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 KEYS_DIR = REPO / "tests" / "keys"
 
 TENANT = "6c6c0c8e-2f3e-4b8a-9d55-0a1b2c3d4e5f"
+OTHER_TENANT = "0d5b3c2a-1111-4222-8333-444455556666"  # a customer's, or anyone's
 APP_ID = "1950a258-227b-4e31-a9cf-717495945fc2"
 OID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 AUD = "https://api.partnercenter.microsoft.com"
@@ -80,6 +81,19 @@ def claims(now: Optional[int] = None, **extra: Any) -> Dict[str, Any]:
     return {k: v for k, v in c.items() if v is not None}
 
 
+def app_only_claims(now: Optional[int] = None, **extra: Any) -> Dict[str, Any]:
+    """An App-only Partner Center API token (client credentials): oid = sub,
+    no user claims, an application role."""
+    c = claims(now, upn=None, scp=None, amr=None, sub=OID, roles=["Partner.ReadWrite.All"], appidacr="1")
+    c.update(extra)
+    return {k: v for k, v in c.items() if v is not None}
+
+
+def tenant_claims(tenant: str, now: Optional[int] = None, **extra: Any) -> Dict[str, Any]:
+    """An App+User token (v1, MFA done) of `tenant`."""
+    return claims(now, **{"tid": tenant, "iss": f"https://sts.windows.net/{tenant}/", **extra})
+
+
 def id_token_claims(now: Optional[int] = None, **extra: Any) -> Dict[str, Any]:
     """An ID token of a partner user in the AdminAgents group."""
     c = claims(now, **{"groups": [ADMIN_AGENTS], **extra})
@@ -101,7 +115,9 @@ def free_port() -> int:
 class JwksServer:
     """A local JWKS endpoint whose behaviour the test sets: ok, slow,
     garbage, error, huge, raw (answers `body` as it is), redirect (302 to
-    `location`); `stop()` takes it down (connection refused)."""
+    `location`), drip (the key set, one byte per `delay` seconds),
+    drip-headers (the status line, then header bytes one per `delay`
+    seconds); `stop()` takes it down (connection refused)."""
 
     def __init__(self) -> None:
         self.doc: Any = JWKS
@@ -110,11 +126,34 @@ class JwksServer:
         self.hits = 0
         self.body = b""
         self.location = ""
+        self.stopped = threading.Event()
         owner = self
+
+        def drip(out: Any, data: bytes) -> None:
+            for i in range(len(data)):
+                if owner.stopped.wait(owner.delay):
+                    return
+                out.write(data[i : i + 1])
+                out.flush()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 owner.hits += 1
+                if owner.mode in ("drip", "drip-headers"):
+                    body = json.dumps(owner.doc).encode()
+                    head = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n"
+                    head += b"Content-Length: %d\r\n\r\n" % len(body)
+                    try:
+                        if owner.mode == "drip":
+                            self.wfile.write(head)
+                            self.wfile.flush()
+                            drip(self.wfile, body)
+                        else:
+                            self.wfile.write(b"HTTP/1.0 200 OK\r\n")
+                            drip(self.wfile, b"X-Padding: " + b"x" * 60000 + b"\r\n" + head[17:] + body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
                 if owner.mode == "slow":
                     time.sleep(owner.delay)
                 if owner.mode == "error":
@@ -151,8 +190,60 @@ class JwksServer:
         self.thread.start()
 
     def stop(self) -> None:
+        self.stopped.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class DocServer:
+    """A local HTTP server of documents by path, like Entra's OpenID
+    configurations and key sets: `docs[path]` is JSON-able (or bytes), any
+    other path answers 404; `hits[path]` counts the GETs; each answer waits
+    `delay` seconds first."""
+
+    def __init__(self) -> None:
+        self.docs: Dict[str, Any] = {}
+        self.hits: Dict[str, int] = {}
+        self.delay = 0.0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                owner.hits[self.path] = owner.hits.get(self.path, 0) + 1
+                time.sleep(owner.delay)
+                doc = owner.docs.get(self.path)
+                if doc is None:
+                    body, status = b'{"error":"not found"}', 404
+                else:
+                    body, status = (doc if isinstance(doc, bytes) else json.dumps(doc).encode()), 200
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def doc_server() -> Iterator[DocServer]:
+    s = DocServer()
+    yield s
+    s.stop()
 
 
 @pytest.fixture

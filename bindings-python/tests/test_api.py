@@ -20,6 +20,7 @@ from conftest import (
     HS_SECRET,
     JWKS,
     ROTATED,
+    app_only_claims,
     claims,
     id_token_claims,
     mint,
@@ -151,7 +152,7 @@ def test_an_unusable_key_is_skipped_not_fatal() -> None:
 def test_usage_errors() -> None:
     g = mfagate.Gate("partner-center")
     for kwargs in ({"now": "yesterday"}, {"now": True}, {"now": 2**70}, {"authorization": b"Bearer x"},
-                   {"mfa_registered": "no"}, {"method": 1}):
+                   {"mfa_registered": "no"}, {"method": 1}, {"validate_mfa": "true"}, {"validate_mfa": 1}):
         with pytest.raises(mfagate.UsageError) as e:
             g.evaluate("/v1/x", **kwargs)  # type: ignore[arg-type]
         assert e.value.code == "request_invalid"
@@ -162,6 +163,27 @@ def test_usage_errors() -> None:
     # A bad request is a decision, not an error.
     d = g.evaluate("v1/no-leading-slash", now=NOW)
     assert (d.reason, d.http.status) == ("request_invalid", 400)
+
+
+def test_validate_mfa_answers_is_mfa_compliant_under_the_2026_rules() -> None:
+    g = mfagate.Gate("partner-center-2026", JWKS)
+
+    def headers(c: dict, **kw: object) -> tuple:
+        d = g.evaluate("/v1/customers", authorization="Bearer " + mint(c), now=NOW, **kw)  # type: ignore[arg-type]
+        assert d.allowed, d
+        return d.http.headers
+
+    assert headers(claims(NOW), validate_mfa=True) == (("isMfaCompliant", "true"),)
+    assert headers(app_only_claims(NOW), validate_mfa=True) == (("isMfaCompliant", "false"),)
+    assert headers(claims(NOW)) == headers(claims(NOW), validate_mfa=False) == ()
+    assert headers(claims(NOW), validate_mfa=None) == ()
+    # A refusal carries no isMfaCompliant; the 2020 rules do not answer it.
+    d = g.evaluate("/v1/customers", authorization="Bearer " + mint(claims(NOW, amr=["pwd"])), now=NOW,
+                   validate_mfa=True)
+    assert not d.allowed and "isMfaCompliant" not in dict(d.http.headers)
+    d2020 = mfagate.Gate("partner-center", JWKS).evaluate(
+        "/v1/customers", authorization="Bearer " + mint(claims(NOW)), now=NOW, validate_mfa=True)
+    assert d2020.allowed and d2020.http.headers == ()
 
 
 def test_decision_is_immutable(gate: mfagate.Gate) -> None:

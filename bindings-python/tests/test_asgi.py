@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import mfagate
-from conftest import ADMIN_AGENTS, JWKS, TENANT, ROTATED, ROTATED_JWKS, ROTATED_KID, JwksServer, claims, id_token_claims, mint, uvicorn_server
+from conftest import (ADMIN_AGENTS, JWKS, TENANT, ROTATED, ROTATED_JWKS, ROTATED_KID, JwksServer, app_only_claims, claims,
+                      id_token_claims, mint, uvicorn_server)
 from mfagate.asgi import MfagateMiddleware, decision_of
 
 POLICY = {
@@ -37,8 +38,10 @@ def session_cookie(scope: Dict[str, Any]) -> Optional[str]:
 
 async def echo(request: Any) -> JSONResponse:
     d = decision_of(request.scope)
+    # An app that answers isMfaCompliant itself (the gate's answer wins).
+    own = {"isMfaCompliant": "app-says-so"} if request.url.path.endswith("/self-declared") else None
     return JSONResponse({"path": request.url.path, "reason": d.reason if d else None,
-                         "roles": list(d.roles) if d else None})
+                         "roles": list(d.roles) if d else None}, headers=own)
 
 
 def starlette_app(gate: mfagate.Gate) -> Any:
@@ -59,6 +62,11 @@ def fastapi_app(gate: mfagate.Gate) -> Any:
     @app.get("/commerce/{rest:path}")
     def commerce(rest: str, request: Request) -> Dict[str, Any]:
         return {"reason": request.scope["mfagate.decision"].reason}
+
+    @app.get("/v1/self-declared")
+    def self_declared(request: Request) -> JSONResponse:
+        return JSONResponse({"reason": request.scope["mfagate.decision"].reason},
+                            headers={"isMfaCompliant": "app-says-so"})
 
     return app
 
@@ -291,3 +299,50 @@ def test_a_path_rewritten_by_an_outer_middleware_is_decided_as_rewritten() -> No
         assert (r.status_code, r.json()["reason"], seen) == (401, "mfa_required", [])
         r = client.get("/legacy/customers", headers={"Authorization": "Bearer " + mint(claims())})
         assert r.status_code == 200 and seen == ["/v1/customers"]
+
+
+# --- ValidateMfa: isMfaCompliant on allowed API calls (2026 rules) ----------------
+
+POLICY_2026 = {"builtin": "partner-center-2026", "overrides": POLICY["overrides"]}
+
+
+@pytest.fixture(scope="module", params=["starlette", "fastapi"])
+def served_2026(request: Any) -> Iterator[httpx.Client]:
+    gate = mfagate.Gate(POLICY_2026, JWKS)
+    app = starlette_app(gate) if request.param == "starlette" else fastapi_app(gate)
+    with uvicorn_server(app) as url:
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=10) as client:
+            yield client
+
+
+def _bearer(c: Dict[str, Any]) -> str:
+    return "Bearer " + mint(c)
+
+
+def test_validate_mfa_true_answers_is_mfa_compliant(served_2026: httpx.Client) -> None:
+    for value in ("true", "TRUE", "True"):
+        r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(claims()), "ValidateMfa": value})
+        assert r.status_code == 200 and r.json()["reason"] == "mfa_satisfied"
+        assert r.headers.get_list("isMfaCompliant") == ["true"], value
+    r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(app_only_claims()), "ValidateMfa": "true"})
+    assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["false"]
+
+
+def test_without_validate_mfa_true_there_is_no_is_mfa_compliant(served_2026: httpx.Client) -> None:
+    for headers in ({}, {"ValidateMfa": "false"}, {"ValidateMfa": "yes"}, {"ValidateMfa": "1"}):
+        r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(claims()), **headers})
+        assert r.status_code == 200 and "ismfacompliant" not in r.headers, headers
+    # Two ValidateMfa lines are not one "true".
+    r = served_2026.get("/v1/customers", headers=[("Authorization", _bearer(claims())), ("ValidateMfa", "true"),
+                                                  ("ValidateMfa", "true")])
+    assert r.status_code == 200 and "ismfacompliant" not in r.headers
+    # A refusal says it with its 401, without isMfaCompliant.
+    r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(claims(amr=["pwd"])), "ValidateMfa": "true"})
+    assert r.status_code == 401 and "ismfacompliant" not in r.headers
+
+
+def test_the_gates_is_mfa_compliant_replaces_the_apps(served_2026: httpx.Client) -> None:
+    r = served_2026.get("/v1/self-declared", headers={"Authorization": _bearer(app_only_claims()), "ValidateMfa": "true"})
+    assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["false"]
+    r = served_2026.get("/v1/self-declared", headers={"Authorization": _bearer(app_only_claims())})
+    assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["app-says-so"]

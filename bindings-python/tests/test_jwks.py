@@ -114,12 +114,13 @@ def test_a_key_set_without_usable_keys_is_refused(jwks_server: JwksServer) -> No
     with pytest.raises(mfagate.JwksError):
         cache.refresh()
     jwks_server.doc = {"keys": JWKS["keys"] * 1}
-    small = mfagate.JwksCache(jwks_server.url, max_keys=1)
+    # refresh() obeys min_refresh_interval like any fetch (the core's rule).
+    small = mfagate.JwksCache(jwks_server.url, max_keys=1, min_refresh_interval=0)
     assert len(small.refresh()) == 1
     jwks_server.doc = {"keys": JWKS["keys"] + ROTATED_JWKS["keys"]}
     with pytest.raises(mfagate.JwksError) as e:
         small.refresh()
-    assert "max_keys" in e.value.message
+    assert "2 usable keys, more than the limit of 1" in e.value.message
 
 
 def test_slow_endpoint_times_out(jwks_server: JwksServer) -> None:
@@ -164,10 +165,10 @@ def test_defaults_are_the_rules_shared_by_every_runtime() -> None:
 def test_a_document_over_256_kib_is_a_failed_fetch_by_default(jwks_server: JwksServer) -> None:
     jwks_server.mode = "raw"
     jwks_server.body = json.dumps(JWKS).encode()[:-1] + b" " * 262144 + b"}"
-    cache = mfagate.JwksCache(jwks_server.url)
+    cache = mfagate.JwksCache(jwks_server.url, min_refresh_interval=0)
     with pytest.raises(mfagate.JwksError) as e:
         cache.refresh()
-    assert e.value.code == "jwks_fetch_failed" and "max_bytes=262144" in e.value.message
+    assert e.value.code == "jwks_fetch_failed" and "larger than 262144 bytes" in e.value.message
     jwks_server.body = json.dumps(JWKS).encode()[:-1] + b" " * (262144 - 2000) + b"}"
     assert len(cache.refresh()) == 1
 
@@ -258,8 +259,8 @@ def _mfagate_warnings(caplog: pytest.LogCaptureFixture) -> list:
     return [r for r in caplog.records if r.name == "mfagate"]
 
 
-@pytest.mark.parametrize("mode,reason", [("error", "answered 500"), ("garbage", "did not answer a usable JWK Set"),
-                                         ("huge", "max_bytes=262144"), ("redirect", "answered 302"),
+@pytest.mark.parametrize("mode,reason", [("error", "answered 500"), ("garbage", "did not answer a JWK Set"),
+                                         ("huge", "larger than 262144 bytes"), ("redirect", "answered 302"),
                                          ("down", "failed")])
 def test_a_failed_fetch_is_logged_with_the_url_and_the_reason(
         jwks_server: JwksServer, caplog: pytest.LogCaptureFixture, mode: str, reason: str) -> None:
@@ -313,3 +314,52 @@ def test_the_log_never_holds_key_material(jwks_server: JwksServer, caplog: pytes
     assert logged.count(jwks_server.url) == 5
     for s in secrets:
         assert s not in logged
+
+
+@pytest.mark.parametrize("mode", ["drip", "drip-headers"])
+def test_the_timeout_bounds_the_whole_fetch(jwks_server: JwksServer, mode: str) -> None:
+    # Every byte comes well within the socket's timeout: only a deadline for
+    # the whole fetch (connection, headers and body) stops a server this slow.
+    jwks_server.mode = mode
+    jwks_server.delay = 0.05
+    cache = mfagate.JwksCache(jwks_server.url, timeout=0.5)
+    t0 = time.monotonic()
+    d = _eval(_gate(cache), mint(claims(NOW)))
+    elapsed = time.monotonic() - t0
+    assert d.reason == "keys_unavailable"
+    assert 0.4 < elapsed < 1.5, elapsed
+    err = cache.last_error
+    assert err is not None and err.code == "jwks_fetch_failed"
+    assert "no answer within 0.5 s" in err.message and jwks_server.url in err.message
+
+
+def test_refresh_obeys_the_minimum_refresh_interval(jwks_server: JwksServer) -> None:
+    # The core's rule: at most one fetch per min_refresh_interval, refresh() included.
+    clock = FakeClock()
+    cache = mfagate.JwksCache(jwks_server.url, min_refresh_interval=60, clock=clock)
+    assert cache.refresh().kids == ("rsa-signing-1",) and jwks_server.hits == 1
+    jwks_server.doc = ROTATED_JWKS
+    clock.advance(59)
+    assert ROTATED_KID not in cache.refresh() and jwks_server.hits == 1
+    clock.advance(1)
+    assert ROTATED_KID in cache.refresh() and (jwks_server.hits, cache.version) == (2, 2)
+    jwks_server.mode = "error"
+    clock.advance(60)
+    with pytest.raises(mfagate.JwksError) as e:
+        cache.refresh()
+    assert "answered 500" in e.value.message
+    keys = cache.keys
+    assert keys is not None and ROTATED_KID in keys  # the last good keys stay in use
+
+
+def test_gates_on_one_cache_share_its_keys(jwks_server: JwksServer) -> None:
+    cache = mfagate.JwksCache(jwks_server.url, min_refresh_interval=0)
+    a = mfagate.Gate("partner-center", cache)
+    b = mfagate.Gate("partner-center-2026", cache)
+    tok = mint(claims(NOW))
+    assert _eval(a, tok).allowed and _eval(b, tok).allowed and jwks_server.hits == 1
+    jwks_server.doc = ROTATED_JWKS
+    rotated = mint(claims(NOW), key=ROTATED, kid=ROTATED_KID)
+    assert _eval(a, rotated).allowed and jwks_server.hits == 2  # a's unknown kid refetched
+    assert _eval(b, rotated).allowed and jwks_server.hits == 2  # b has the new keys already
+    assert cache.version == 2

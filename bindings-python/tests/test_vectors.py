@@ -78,7 +78,10 @@ def run_case(keys: Any, case: Any) -> Tuple[bool, str]:
         return False, "the gate built, but an error was expected"
     if "expect" not in case:
         return False, "the case has neither expect nor expect_error"
-    decision = gate.evaluate(**case["request"])
+    try:
+        decision = gate.evaluate(**case["request"])
+    except Exception as e:  # a request the binding cannot pass on is a failed case, counted as one
+        return False, f"evaluate raised {e!r}"
     why = subset_mismatch(case["expect"], decision.to_dict(), "decision")
     return why is None, why or ""
 
@@ -95,6 +98,13 @@ def test_vector(path: Path, keys: Any, case: Any, load_error: Optional[str]) -> 
 
 def test_there_are_vectors() -> None:
     assert _files(), f"no vector files in {VECTOR_DIRS}"
+
+
+def test_a_request_the_binding_rejects_is_a_failed_case() -> None:
+    # Counted in "N passed, M failed", not an error outside the count.
+    ok, why = run_case({"keys": []}, {"policy": "partner-center", "expect": {"outcome": "deny"},
+                                      "request": {"path": "/v1/x", "now": 1, "no_such_key": True}})
+    assert not ok and "no_such_key" in why
 
 
 def test_runner_detects_mismatches() -> None:

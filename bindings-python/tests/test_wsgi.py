@@ -10,7 +10,7 @@ import pytest
 from flask import Flask, jsonify, request
 
 import mfagate
-from conftest import ADMIN_AGENTS, JWKS, TENANT, claims, id_token_claims, mint, wsgi_server
+from conftest import ADMIN_AGENTS, JWKS, TENANT, app_only_claims, claims, id_token_claims, mint, wsgi_server
 from mfagate.wsgi import MfagateMiddleware, decision_of
 
 POLICY = {
@@ -34,7 +34,10 @@ def flask_app(gate: mfagate.Gate) -> Any:
     @app.route("/<path:rest>", methods=["GET", "POST"])
     def echo(rest: str) -> Any:
         d = decision_of(request.environ)
-        return jsonify(reason=d.reason if d else None, user=d.subject.user if d and d.subject else None)
+        resp = jsonify(reason=d.reason if d else None, user=d.subject.user if d and d.subject else None)
+        if rest.endswith("self-declared"):  # an app that answers isMfaCompliant itself
+            resp.headers["isMfaCompliant"] = "app-says-so"
+        return resp
 
     app.wsgi_app = MfagateMiddleware(app.wsgi_app, gate, session_token=session_cookie)  # type: ignore[method-assign]
     return app
@@ -61,7 +64,10 @@ def _django_view(req: Any) -> Any:
 
     DJANGO_SEEN.append(req.path_info)
     d = req.META.get("mfagate.decision")
-    return JsonResponse({"reason": d.reason if d else None, "user": d.subject.user if d and d.subject else None})
+    resp = JsonResponse({"reason": d.reason if d else None, "user": d.subject.user if d and d.subject else None})
+    if req.path_info.endswith("self-declared"):  # an app that answers isMfaCompliant itself
+        resp["isMfaCompliant"] = "app-says-so"
+    return resp
 
 
 def _urls() -> Any:
@@ -174,3 +180,46 @@ def test_host_header_is_passed() -> None:
     assert mw.decide(env).rule == "api"
     env["HTTP_HOST"] = "other.example.com"
     assert mw.decide(env).rule == "default"
+
+
+# --- ValidateMfa: isMfaCompliant on allowed API calls (2026 rules) ----------------
+
+POLICY_2026 = {"builtin": "partner-center-2026", "overrides": POLICY["overrides"]}
+
+
+@pytest.fixture(scope="module", params=["flask+waitress", "flask+wsgiref", "django+waitress"])
+def served_2026(request: Any) -> Iterator[httpx.Client]:
+    gate = mfagate.Gate(POLICY_2026, JWKS)
+    framework, server = request.param.split("+")
+    app = flask_app(gate) if framework == "flask" else django_app(gate)
+    with wsgi_server(app, server) as url:
+        with httpx.Client(base_url=url, follow_redirects=False, timeout=10) as client:
+            yield client
+
+
+def _bearer(c: Dict[str, Any]) -> str:
+    return "Bearer " + mint(c)
+
+
+def test_validate_mfa_true_answers_is_mfa_compliant(served_2026: httpx.Client) -> None:
+    for value in ("true", "TRUE", "True"):
+        r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(claims()), "ValidateMfa": value})
+        assert r.status_code == 200 and r.json()["reason"] == "mfa_satisfied"
+        assert r.headers.get_list("isMfaCompliant") == ["true"], value
+    r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(app_only_claims()), "ValidateMfa": "true"})
+    assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["false"]
+
+
+def test_without_validate_mfa_true_there_is_no_is_mfa_compliant(served_2026: httpx.Client) -> None:
+    for headers in ({}, {"ValidateMfa": "false"}, {"ValidateMfa": "yes"}, {"ValidateMfa": "1"}):
+        r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(claims()), **headers})
+        assert r.status_code == 200 and "ismfacompliant" not in r.headers, headers
+    r = served_2026.get("/v1/customers", headers={"Authorization": _bearer(claims(amr=["pwd"])), "ValidateMfa": "true"})
+    assert r.status_code == 401 and "ismfacompliant" not in r.headers
+
+
+def test_the_gates_is_mfa_compliant_replaces_the_apps(served_2026: httpx.Client) -> None:
+    r = served_2026.get("/v1/self-declared", headers={"Authorization": _bearer(app_only_claims()), "ValidateMfa": "true"})
+    assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["false"]
+    r = served_2026.get("/v1/self-declared", headers={"Authorization": _bearer(app_only_claims())})
+    assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["app-says-so"]

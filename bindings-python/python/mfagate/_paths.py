@@ -83,6 +83,14 @@ def asgi_route_path(path: str, root_path: str, raw: object) -> str:
     return raw_path(route) or "/"
 
 
+def validate_mfa(value: Optional[str]) -> Optional[bool]:
+    """The request's ``ValidateMfa`` header for the gate: ``true``, in any
+    case, is True; anything else (or no header) is not set."""
+    if value is not None and value.strip(" \t").lower() == "true":
+        return True
+    return None
+
+
 def response_headers(headers: "tuple[tuple[str, str], ...]", body: bytes) -> "list[tuple[str, str]]":
     """The decision's headers, plus the entity headers of its JSON body."""
     out = list(headers)

@@ -1,7 +1,8 @@
 """ASGI middleware (Starlette, FastAPI, any ASGI 3 app).
 
-On allow, the app runs with the decision in ``scope["mfagate.decision"]``.
-Otherwise the middleware answers with the decision's HTTP answer: its status,
+On allow, the app runs with the decision in ``scope["mfagate.decision"]``,
+and its response carries the decision's headers (``isMfaCompliant`` when the
+request asked with ``ValidateMfa: true``, under the 2026 rules). Otherwise the middleware answers with the decision's HTTP answer: its status,
 its headers in order, its JSON body (a 302 to the sign-in URL for pages).
 ASGI cannot carry a reason phrase: the server sends the standard one for the
 status (the WSGI middleware sends the decision's ``status_text``).
@@ -11,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Awaitable, Callable, Dict, MutableMapping, Optional
+from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Optional, Tuple
 
 from ._mfagate import Decision, Gate
-from ._paths import asgi_route_path, response_headers
+from ._paths import asgi_route_path, response_headers, validate_mfa
 
 Scope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]
@@ -26,17 +27,33 @@ SCOPE_KEY = "mfagate.decision"
 
 
 def _headers(scope: Scope) -> Dict[str, str]:
-    """Host (first value, as frameworks read it) and Authorization (all
-    values joined, so that two credentials never pass as one)."""
+    """Host (first value, as frameworks read it), Authorization and
+    ValidateMfa (all values joined, so that two credentials never pass as
+    one, and two ValidateMfa lines are not "true")."""
     out: Dict[str, str] = {}
     for name, value in scope.get("headers") or ():
-        n = name.lower()
-        if n == b"authorization":
-            v = value.decode("latin-1")
-            out["authorization"] = out["authorization"] + ", " + v if "authorization" in out else v
+        n = bytes(name).lower()
+        if n in (b"authorization", b"validatemfa"):
+            key, v = n.decode("ascii"), bytes(value).decode("latin-1")
+            out[key] = out[key] + ", " + v if key in out else v
         elif n == b"host" and "host" not in out:
-            out["host"] = value.decode("latin-1")
+            out["host"] = bytes(value).decode("latin-1")
     return out
+
+
+def _adding_headers(send: Send, extra: "tuple[tuple[str, str], ...]") -> Send:
+    """``send`` that puts the decision's headers on the app's response
+    (replacing the app's own of the same names)."""
+    names = {n.lower().encode("latin-1") for n, _ in extra}
+    encoded: List[Tuple[bytes, bytes]] = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in extra]
+
+    async def send_with_headers(message: ASGIMessage) -> None:
+        if message.get("type") == "http.response.start":
+            kept = [(bytes(k), bytes(v)) for k, v in message.get("headers") or () if bytes(k).lower() not in names]
+            message = dict(message, headers=kept + encoded)
+        await send(message)
+
+    return send_with_headers
 
 
 class MfagateMiddleware:
@@ -78,6 +95,7 @@ class MfagateMiddleware:
             authorization=headers.get("authorization"),
             token=self.session_token(scope) if self.session_token else None,
             mfa_registered=self.mfa_registered(scope) if self.mfa_registered else None,
+            validate_mfa=validate_mfa(headers.get("validatemfa")),
         )
 
     async def _decide(self, scope: Scope) -> Decision:
@@ -100,7 +118,8 @@ class MfagateMiddleware:
         if decision.allowed:
             scope = dict(scope)
             scope[SCOPE_KEY] = decision
-            await self.app(scope, receive, send)
+            extra = decision.http.headers
+            await self.app(scope, receive, _adding_headers(send, extra) if extra and kind == "http" else send)
             return
         http = decision.http
         body = http.body.encode("utf-8")

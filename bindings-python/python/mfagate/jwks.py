@@ -1,65 +1,85 @@
-"""A JWK Set fetched over HTTP(S) and cached, with the standard library only."""
+"""A JWK Set kept fresh over HTTP(S), with the standard library only.
+
+Every rule (when to fetch, the rate limits, the URL rules, the limits, what
+a document means, OpenID discovery) is the core's, in its sans-IO refresher
+(``mfagate._mfagate._Refresher``, core/src/refresh.rs). This module only
+performs the GETs it asks for (urllib: the timeout for the whole fetch, the
+size limit while reading, no redirects), the thread idiom, and the logging.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
-from typing import Callable, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
-from ._errors import JwksError, MfagateError, UsageError
-from ._mfagate import KeySet
+from ._errors import JwksError, MfagateError
+from ._mfagate import KeySet, _Fetch, _Refresher
 
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-_EMPTY = '{"keys":[]}'
 _log = logging.getLogger("mfagate")
-# A JSON parser's message may quote the string it choked on: that string
-# may be key material, which must not reach an error message or a log.
-_QUOTED_STRING = re.compile(r'string "(?:[^"\\]|\\.)*"')
 
-
-def _redact(message: str) -> str:
-    return _QUOTED_STRING.sub('string "<redacted>"', message)
+# What a GET gave: (status, body), or why it got no answer.
+_Answer = Union[Tuple[int, bytes], str]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        return None
+        return None  # a 3xx answer reaches the refresher as it is
 
 
-def _why_status(status: int) -> str:
-    if 300 <= status < 400:
-        return " (redirects are not followed: configure the final https URL)"
-    return ""
-
-
-def _fetch_error(message: str) -> JwksError:
-    return JwksError(
-        message,
-        code="jwks_fetch_failed",
-        hint="the last good keys stay in use; check the jwks_uri, the network and the timeout",
-    )
+def _get(opener: urllib.request.OpenerDirector, fetch: _Fetch, headers: Mapping[str, str]) -> _Answer:
+    """One GET: redirects are not followed, reading stops past
+    ``fetch.max_bytes`` and at the deadline (the caller stops waiting then)."""
+    deadline = time.monotonic() + fetch.timeout
+    request = urllib.request.Request(fetch.url, headers=dict(headers))
+    try:
+        with opener.open(request, timeout=fetch.timeout) as resp:
+            body = bytearray()
+            while len(body) <= fetch.max_bytes:
+                if time.monotonic() > deadline:
+                    return f"no answer within {fetch.timeout:g} s"
+                chunk = resp.read1(fetch.max_bytes + 1 - len(body))
+                if not chunk:
+                    break
+                body += chunk
+            if len(body) > fetch.max_bytes:
+                return f"the document is larger than {fetch.max_bytes} bytes"
+            return int(resp.status), bytes(body)
+    except urllib.error.HTTPError as e:  # a status urllib does not pass on, 3xx included
+        e.close()
+        return int(e.code), b""
+    except urllib.error.URLError as e:
+        return f"GET failed: {e.reason}"
+    except Exception as e:  # the network, or an answer that is not HTTP
+        return f"GET failed: {e or type(e).__name__}"
 
 
 class JwksCache:
-    """The JWK Set at ``url``, fetched lazily and kept for ``ttl`` seconds.
+    """The JWK Set of ``url``, fetched lazily and kept fresh.
 
-    * a token with an unknown ``kid`` triggers a refresh, at most once per
-      ``min_refresh_interval`` seconds (key rotation);
-    * a failed fetch (down, slow, garbage, too large, no usable key) keeps the
-      last good keys and is retried at most once per ``min_refresh_interval``;
-    * one fetch takes at most ``timeout`` seconds in all;
-    * the document may hold at most ``max_bytes`` bytes and ``max_keys`` keys;
-    * redirects are never followed (a 3xx answer is a failed fetch);
-    * the URL is https; plain http only for 127.0.0.1, ::1 and localhost;
-    * a failed fetch is logged on the ``mfagate`` logger at WARNING (the URL
-      and why; never key material) and kept in ``last_error``;
-    * it is safe to share between threads: one thread fetches, the others keep
-      using the keys they have (or wait when there are none yet).
+    ``url`` is a JWK Set URL, an OpenID configuration URL
+    (``.../.well-known/openid-configuration``) or an authority
+    (``https://login.microsoftonline.com/{tenant}/v2.0``): for the last two
+    the configuration gives the key set's URL and the issuer tokens must
+    carry. The rules are the core's, the same in every runtime
+    (docs/bindings.md, "JWKS caches"):
+
+    * keys are kept ``ttl`` seconds; a token with an unknown ``kid`` triggers
+      a refetch (key rotation);
+    * at most one fetch per ``min_refresh_interval`` seconds after a failure,
+      for an unknown ``kid``, and before the first good set;
+    * a failed fetch (down, slower than ``timeout`` in all, a status other
+      than 200, redirects included, larger than ``max_bytes``, not a JWK Set,
+      more than ``max_keys`` keys or none usable) keeps the last good keys;
+    * the URL is https; plain http only for 127.0.0.1, ::1 and localhost.
+
+    A failed fetch is logged on the ``mfagate`` logger at WARNING (the URL
+    and why; never key material) and kept in ``last_error``. It is safe to
+    share between threads: one fetch is in flight at a time; callers without
+    keys wait for it, callers with keys go on with them.
 
     Pass it to :class:`mfagate.Gate` in place of a JWK Set.
     """
@@ -76,199 +96,179 @@ class JwksCache:
         headers: Optional[Mapping[str, str]] = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        parsed = urllib.parse.urlsplit(url)
-        loopback = parsed.scheme == "http" and (parsed.hostname or "") in _LOOPBACK
-        if not (parsed.scheme == "https" and parsed.hostname) and not loopback:
-            raise UsageError(
-                f"the JWKS URL {url!r} is not an https URL"
-                " (plain http is accepted only for 127.0.0.1, ::1 and localhost)",
-                code="jwks_url_invalid",
-                hint="use the https jwks_uri of your tenant, e.g."
-                " https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys",
-            )
-        if ttl <= 0 or min_refresh_interval < 0 or timeout <= 0 or max_bytes <= 0 or max_keys <= 0:
-            raise UsageError(
-                "ttl, timeout, max_bytes and max_keys must be positive and min_refresh_interval not negative",
-                code="request_invalid",
-                hint="the defaults are ttl=3600, min_refresh_interval=60, timeout=5",
-            )
-        self.url = url
-        self.ttl = float(ttl)
-        self.min_refresh_interval = float(min_refresh_interval)
-        self.timeout = float(timeout)
-        self.max_bytes = int(max_bytes)
-        self.max_keys = int(max_keys)
-        self._headers = {"Accept": "application/json", "User-Agent": "mfagate-python"}
+        self._refresher = _Refresher(
+            url,
+            ttl=ttl,
+            min_refresh_interval=min_refresh_interval,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            max_keys=max_keys,
+        )
+        self._headers: Dict[str, str] = {"Accept": "application/json", "User-Agent": "mfagate-python"}
         self._headers.update(headers or {})
         self._clock = clock
         self._opener = urllib.request.build_opener(_NoRedirect())
-        self._lock = threading.Lock()
-        # (version, json text, key set, monotonic time of the good fetch); swapped whole.
-        self._state: Tuple[int, str, Optional[KeySet], Optional[float]] = (0, _EMPTY, None, None)
-        self._last_attempt: Optional[float] = None
-        self._last_error: Optional[MfagateError] = None
-        self.fetches = 0
+        # Threads without keys wait on it for the fetch in flight to end.
+        self._cond = threading.Condition()
 
     # -- public ---------------------------------------------------------------
 
     @property
+    def url(self) -> str:
+        """The source: a JWK Set URL, an OpenID configuration or an authority."""
+        return self._refresher.url
+
+    @property
+    def ttl(self) -> float:
+        return self._refresher.ttl
+
+    @property
+    def min_refresh_interval(self) -> float:
+        return self._refresher.min_refresh_interval
+
+    @property
+    def timeout(self) -> float:
+        return self._refresher.timeout
+
+    @property
+    def max_bytes(self) -> int:
+        return self._refresher.max_bytes
+
+    @property
+    def max_keys(self) -> int:
+        return self._refresher.max_keys
+
+    @property
+    def jwks_url(self) -> Optional[str]:
+        """The key set's URL: ``url`` itself, or the configuration's
+        ``jwks_uri`` once fetched (None before)."""
+        return self._refresher.jwks_url
+
+    @property
+    def issuer(self) -> Optional[str]:
+        """The OpenID configuration's ``issuer`` once fetched (None for a
+        JWK Set URL): tokens must carry it."""
+        return self._refresher.issuer
+
+    @property
     def keys(self) -> Optional[KeySet]:
         """The current keys, or None when no fetch has succeeded yet."""
-        return self._state[2]
+        return self._refresher.key_set(self._now()) if self._refresher.has_keys else None
 
     @property
     def version(self) -> int:
         """Increases by one with every successful fetch."""
-        return self._state[0]
+        return self._refresher.version
 
     @property
     def last_error(self) -> Optional[MfagateError]:
         """Why the last fetch failed (None after a success)."""
-        return self._last_error
+        return self._refresher.last_error
+
+    @property
+    def fetches(self) -> int:
+        """Fetches started (a configuration and its key set count as one)."""
+        return self._refresher.fetches
 
     def refresh(self) -> KeySet:
-        """Fetches now, whatever the TTL says. Raises JwksError (code
-        ``jwks_fetch_failed``) on failure; the last good
-        keys stay in use."""
-        with self._lock:
-            self._fetch_locked()
-            err = self._last_error
+        """Fetches now, whatever the TTL says, unless a fetch was tried less
+        than ``min_refresh_interval`` ago (or waits for the one in flight).
+        Raises JwksError (code ``jwks_fetch_failed``) when the last fetch
+        failed; the last good keys stay in use."""
+        self._refresher.unknown_kid(self._now())
+        self._drive(wait=True)
+        err = self._refresher.last_error
+        keys = self.keys
         if err is not None:
             raise err
-        keys = self._state[2]
-        if keys is None:  # pragma: no cover - a success always sets keys
-            raise _fetch_error("no keys after a successful fetch")
+        if keys is None:  # pragma: no cover - a finished fetch sets keys or last_error
+            raise JwksError(f"no JWK Set was fetched from {self.url} yet", code="jwks_fetch_failed")
         return keys
 
-    # -- protocol used by mfagate.Gate ---------------------------------------
+    # -- protocol used by mfagate.Gate (bindings-python/src/gate.rs) -----------
 
-    def _mfagate_snapshot(self) -> Tuple[int, Optional[str], str, int]:
-        """(version, JWK Set text or None when no good set was ever fetched,
-        why not, seconds until the next fetch may be tried)."""
-        version, text, keys, fetched_at = self._state
-        if keys is not None and fetched_at is not None and self._clock() - fetched_at < self.ttl:
-            return version, text, "", 0
-        if keys is not None:
-            # Stale keys: one thread refetches (rate-limited); the others do
-            # not wait and keep using the keys they have.
-            if self._may_attempt(self._clock()) and self._lock.acquire(blocking=False):
+    def _mfagate_keys(self) -> Tuple[int, KeySet]:
+        """(version, the keys to decide with), after the fetch now due, if
+        any. Before the first good set the keys refuse every token with
+        ``keys_unavailable``."""
+        self._drive(wait=not self._refresher.has_keys)
+        return self._refresher.snapshot(self._now())
+
+    def _mfagate_key_not_found(self, version: int) -> Optional[KeySet]:
+        """A token named a kid the keys of ``version`` lack: newer keys to
+        decide once more with (fetched now, by the fetch in flight, or
+        already), or None."""
+        r = self._refresher
+        if r.version == version:
+            if not r.unknown_kid(self._now()):
+                return None
+            self._drive(wait=True)
+        now_version, keys = r.snapshot(self._now())
+        return keys if now_version != version else None
+
+    # -- the idiom ------------------------------------------------------------
+
+    def _now(self) -> int:
+        """The clock, in the refresher's milliseconds."""
+        return max(0, round(self._clock() * 1000))
+
+    def _drive(self, wait: bool) -> None:
+        """Performs the fetch the refresher asks for now, on this thread; or,
+        when one is in flight and ``wait``, waits until it ends."""
+        r = self._refresher
+        step = r.next(self._now())
+        if isinstance(step, _Fetch):
+            self._run(step)
+        elif step is not None and wait:  # "in_flight"
+            with self._cond:
+                # A fetch ends within its timeout (a configuration and its
+                # key set: two); the bound is only a safety net.
+                self._cond.wait_for(lambda: not r.fetching, timeout=2 * r.timeout + 1)
+
+    def _run(self, fetch: Optional[_Fetch]) -> None:
+        """Fetches and reports, then the key set a configuration names."""
+        try:
+            while fetch is not None:
+                answer = self._bounded_get(fetch)
+                now = self._now()
+                if isinstance(answer, str):
+                    self._warn(self._refresher.failed(fetch.id, now, answer))
+                    return
                 try:
-                    if self._stale() and self._may_attempt(self._clock()):
-                        self._fetch_locked()
-                finally:
-                    self._lock.release()
-            return self._state[0], self._state[1], "", 0
-        # No keys yet: wait for a fetch in flight, or fetch.
-        if self._lock.acquire(timeout=self.timeout + 1):
-            try:
-                if self._state[2] is None and self._may_attempt(self._clock()):
-                    self._fetch_locked()
-            finally:
-                self._lock.release()
-        if self._state[2] is not None:
-            return self._state[0], self._state[1], "", 0
-        err = self._last_error
-        why = err.message if err is not None else f"no JWK Set was fetched from {self.url} yet"
-        return self._state[0], None, why, self._retry_after()
-
-    def _retry_after(self) -> int:
-        """Whole seconds until the next fetch may be tried (at least 1)."""
-        last = self._last_attempt
-        if last is None:
-            return 1
-        left = self.min_refresh_interval - (self._clock() - last)
-        return max(1, int(left + 0.999))
-
-    def _mfagate_key_not_found(self, version: int) -> bool:
-        """A token named a kid that the keys of ``version`` lack: refetch
-        (rate-limited). True when newer keys are there (fetched here or by
-        another thread meanwhile)."""
-        before = version
-        if not self._lock.acquire(timeout=self.timeout + 1):
-            return False
-        try:
-            if self._state[0] == before and self._may_attempt(self._clock()):
-                self._fetch_locked()
+                    step = self._refresher.fetched(fetch.id, now, answer[0], answer[1])
+                except MfagateError as e:
+                    self._warn(e)
+                    return
+                fetch = step if isinstance(step, _Fetch) else None
         finally:
-            self._lock.release()
-        return self._state[0] != before
+            with self._cond:
+                self._cond.notify_all()
 
-    # -- internals ------------------------------------------------------------
+    def _bounded_get(self, fetch: _Fetch) -> _Answer:
+        """The GET on a worker thread, so that the whole fetch (connection,
+        headers and body) takes at most ``fetch.timeout`` for the caller,
+        however slowly a server answers."""
+        box: List[_Answer] = []
+        worker = threading.Thread(
+            target=lambda: box.append(_get(self._opener, fetch, self._headers)),
+            name="mfagate-jwks-fetch",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(fetch.timeout)
+        return box[0] if box else f"no answer within {fetch.timeout:g} s"
 
-    def _stale(self) -> bool:
-        _, _, keys, fetched_at = self._state
-        return keys is None or fetched_at is None or self._clock() - fetched_at >= self.ttl
-
-    def _may_attempt(self, now: float) -> bool:
-        last = self._last_attempt
-        return last is None or now - last >= self.min_refresh_interval
-
-    def _fetch_locked(self) -> None:
-        start = self._clock()
-        self._last_attempt = start
-        self.fetches += 1
-        try:
-            text = self._download()
-            try:
-                keys = KeySet(text)
-            except MfagateError as e:  # garbage: a failed fetch, like any other
-                raise _fetch_error(
-                    f"GET {self.url} did not answer a usable JWK Set: {_redact(e.message)}"
-                ) from None
-            if len(keys) == 0:
-                why = f" ({_redact('; '.join(keys.skipped))})" if keys.skipped else ""
-                raise _fetch_error(f"GET {self.url}: the JWK Set has no usable signing key{why}")
-            if len(keys) > self.max_keys:
-                raise _fetch_error(
-                    f"GET {self.url}: the JWK Set has {len(keys)} keys, more than max_keys={self.max_keys}"
-                )
-        except MfagateError as e:
-            self._last_error = e
-            if self._state[2] is not None:
-                then = "the last good keys stay in use"
-            else:
-                then = "no good JWK Set yet, so tokens are refused"
-            _log.warning(
-                "JWKS fetch failed: %s; %s; next attempt in %g s at the earliest",
-                e.message,
-                then,
-                self.min_refresh_interval,
-            )
-            return
-        version = self._state[0] + 1
-        self._state = (version, text, keys, self._clock())
-        self._last_error = None
-
-    def _download(self) -> str:
-        deadline = time.monotonic() + self.timeout
-        req = urllib.request.Request(self.url, headers=self._headers)
-        try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                status = getattr(resp, "status", 200)
-                if status != 200:
-                    raise _fetch_error(f"GET {self.url} answered {status}{_why_status(status)}")
-                chunks = []
-                size = 0
-                while True:
-                    if time.monotonic() > deadline:
-                        raise _fetch_error(f"GET {self.url} took longer than {self.timeout} s")
-                    chunk = resp.read(65536)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise _fetch_error(f"GET {self.url}: the JWK Set is larger than max_bytes={self.max_bytes}")
-                    chunks.append(chunk)
-        except urllib.error.HTTPError as e:
-            raise _fetch_error(f"GET {self.url} answered {e.code}{_why_status(e.code)}") from None
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            raise _fetch_error(f"GET {self.url} failed: {e}") from None
-        if time.monotonic() > deadline:
-            raise _fetch_error(f"GET {self.url} took longer than {self.timeout} s")
-        try:
-            return b"".join(chunks).decode("utf-8")
-        except UnicodeDecodeError:
-            raise _fetch_error(f"GET {self.url}: the JWK Set is not UTF-8 text") from None
+    def _warn(self, error: MfagateError) -> None:
+        if self._refresher.has_keys:
+            then = "the last good keys stay in use"
+        else:
+            then = "no good JWK Set yet, so tokens are refused"
+        _log.warning(
+            "JWKS fetch failed: %s; %s; next attempt in %d s at the earliest",
+            error.message,
+            then,
+            self._refresher.retry_after(self._now()),
+        )
 
     def __repr__(self) -> str:
         return f"JwksCache({self.url!r}, version={self.version})"

@@ -1,7 +1,9 @@
 """WSGI middleware (Flask, Django, any WSGI app).
 
 On allow, the app runs with the decision in ``environ["mfagate.decision"]``
-(``request.environ`` in Flask, ``request.META`` in Django). Otherwise the
+(``request.environ`` in Flask, ``request.META`` in Django), and its response
+carries the decision's headers (``isMfaCompliant`` when the request asked
+with ``ValidateMfa: true``, under the 2026 rules). Otherwise the
 middleware answers with the decision's HTTP answer: status and reason phrase
 (``401 Unauthorized - MFA required`` where the rules say so), its headers in
 order, its JSON body (a 302 to the sign-in URL for pages).
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ._mfagate import Decision, Gate
-from ._paths import raw_path, raw_path_bytes, response_headers
+from ._paths import raw_path, raw_path_bytes, response_headers, validate_mfa
 
 Environ = Dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -30,6 +32,20 @@ def _path(environ: Environ) -> str:
     if path.isascii():
         return raw_path(path)
     return raw_path_bytes(path.encode("latin-1", "replace"))
+
+
+def _adding_headers(start_response: StartResponse, extra: List[Tuple[str, str]]) -> StartResponse:
+    """``start_response`` that puts the decision's headers on the app's
+    response (replacing the app's own of the same names)."""
+    names = {n.lower() for n, _ in extra}
+
+    def start_response_with_headers(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
+        kept = [(k, v) for k, v in headers if k.lower() not in names]
+        if exc_info is None:
+            return start_response(status, kept + extra)
+        return start_response(status, kept + extra, exc_info)
+
+    return start_response_with_headers
 
 
 class MfagateMiddleware:
@@ -64,13 +80,15 @@ class MfagateMiddleware:
             authorization=environ.get("HTTP_AUTHORIZATION"),
             token=self.session_token(environ) if self.session_token else None,
             mfa_registered=self.mfa_registered(environ) if self.mfa_registered else None,
+            validate_mfa=validate_mfa(environ.get("HTTP_VALIDATEMFA")),
         )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         decision = self.decide(environ)
         if decision.allowed:
             environ[ENVIRON_KEY] = decision
-            return self.app(environ, start_response)
+            extra = list(decision.http.headers)
+            return self.app(environ, _adding_headers(start_response, extra) if extra else start_response)
         http = decision.http
         body = http.body.encode("utf-8")
         headers: List[Tuple[str, str]] = response_headers(http.headers, body)
