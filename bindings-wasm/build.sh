@@ -45,7 +45,7 @@ echo '{ "type": "module" }' > "$PKG/web/package.json"
 echo '{ "type": "module", "sideEffects": ["./mfagate_wasm.js", "./snippets/*"] }' > "$PKG/bundler/package.json"
 echo '{ "type": "commonjs" }' > "$PKG/node/package.json"
 
-cp js/errors.js js/jwks.js js/web.js js/bundler.js js/node.cjs js/node.mjs js/index.d.ts "$PKG/"
+cp js/errors.js js/jwks.js js/web.js js/bundler.js js/node.cjs js/node.mjs js/index.d.ts js/types.d.ts "$PKG/"
 # CommonJS copies of the two shared ES modules, for require().
 to_cjs() { sed -e 's/^export class /class /; s/^export function /function /' "$1"; echo "module.exports = { $2 };"; }
 to_cjs js/errors.js "MfagateError, PolicyError, JwksError, UsageError" > "$PKG/errors.cjs"

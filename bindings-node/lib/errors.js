@@ -7,9 +7,14 @@ const native = require('../index.js');
 const ERRORS_DOC = native.errorsDoc();
 const FAMILY = new Map(native.errorFamilies());
 
-/** Base class of every mfagate error: `.code`, `.hint`, `.line`, `.docUrl`. */
+/**
+ * Base class of every mfagate error: `.code`, `.hint`, `.line`, `.docUrl`.
+ * `new MfagateError(message, { code, hint, line, docUrl, cause })`: the
+ * same signature in the WebAssembly package (tests/js/vectors-runner.js
+ * checks both).
+ */
 class MfagateError extends Error {
-  constructor(code, message, { hint = '', line = null, docUrl = `${ERRORS_DOC}#${code}`, cause } = {}) {
+  constructor(message, { code = 'mfagate_error', hint = '', line = null, docUrl = `${ERRORS_DOC}#${code}`, cause } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
     this.code = code;
@@ -41,7 +46,7 @@ const BY_FAMILY = { policy: PolicyError, key: JwksError, usage: UsageError };
 function fromNative(e, cause) {
   if (e instanceof MfagateError || !e || typeof e !== 'object' || e.mfagateNative !== true) return e;
   const Cls = BY_FAMILY[e.family] ?? BY_FAMILY[FAMILY.get(e.code)] ?? MfagateError;
-  const out = new Cls(e.code, e.message, { hint: e.hint, line: e.line ?? null, docUrl: e.docUrl, cause });
+  const out = new Cls(e.message, { code: e.code, hint: e.hint, line: e.line ?? null, docUrl: e.docUrl, cause });
   if (typeof e.stack === 'string') out.stack = `${out.name}: ${e.message}\n${e.stack.split('\n').slice(1).join('\n')}`;
   return out;
 }

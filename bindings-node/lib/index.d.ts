@@ -1,8 +1,19 @@
 // Types of the public API of the `mfagate` npm package (hand-written; the
 // generated ../index.d.ts types only the native addon).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BuiltinPolicy, Decision, GateRequest, JwksError } from './types';
 
-export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025' | 'partner-center-2026';
+// The decision and request types are generated from the Rust definitions.
+export * from './types';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The gate's decision, set by `mfagate.express()` on an allowed request. */
+      mfagate?: Decision;
+    }
+  }
+}
 
 /** A policy spec: a built-in name, `{builtin, overrides}` or `{policy, overrides}` (RFC 7396 merge patch). */
 export type PolicySpec =
@@ -13,102 +24,6 @@ export type PolicySpec =
 
 /** A JWK Set, as JSON text or as an object. */
 export type Jwks = string | { keys: Array<Record<string, unknown>> };
-
-/** A request, with the keys every runtime uses (snake_case). */
-export interface GateRequest {
-  /** Default "GET". */
-  method?: string;
-  /** The request path; a query string is ignored for routing. */
-  path: string;
-  host?: string | null;
-  /** The Authorization header value, "Bearer <jwt>". */
-  authorization?: string | null;
-  /** A raw session token (e.g. an ID token). */
-  token?: string | null;
-  /** Unix seconds; the system clock when omitted. */
-  now?: number;
-  mfa_registered?: boolean | null;
-  /**
-   * The request's `ValidateMfa` header said `true`: under the 2026 rules an
-   * allowed API call then carries `isMfaCompliant: true|false` in `http.headers`.
-   */
-  validate_mfa?: boolean | null;
-}
-
-export type Outcome = 'allow' | 'deny' | 'step_up';
-export type TokenKind = 'app_only' | 'app_user' | 'delegated_admin' | 'id_token' | 'unrecognized';
-export type Role = 'admin_agent' | 'sales_agent' | 'helpdesk_agent' | 'global_admin' | 'billing_admin' | 'security_admin' | (string & {});
-
-export interface MfaReport {
-  required: boolean;
-  satisfied: boolean;
-  evidence: 'amr' | 'federated' | 'exception' | null;
-  amr: string[] | null;
-  auth_time: number | null;
-  max_age: number | null;
-}
-export interface TechnicalException {
-  tenant: string;
-  user: string | null;
-  reason: string;
-  expires: number;
-  reference: string | null;
-}
-export interface Message {
-  en: string;
-  fr: string;
-  'pt-BR': string;
-}
-export interface HttpAnswer {
-  status: number;
-  status_text: string;
-  /** Headers to set, in order. */
-  headers: Array<[string, string]>;
-  /** A JSON body, empty for allow and 302. */
-  body: string;
-}
-export interface Redirect {
-  location: string;
-  params: Array<[string, string]>;
-  register_first: boolean;
-}
-export interface Subject {
-  tenant: string | null;
-  object_id: string | null;
-  user: string | null;
-  app_id: string | null;
-  home_tenant: string | null;
-}
-/** A decision: a plain object of exactly the core's JSON form. */
-export interface Decision {
-  outcome: Outcome;
-  /** A stable reason code, e.g. "mfa_required". */
-  reason: string;
-  token_kind: TokenKind | null;
-  kind_evidence: string | null;
-  rule: string | null;
-  roles: Role[];
-  mfa: MfaReport;
-  exception: TechnicalException | null;
-  message: Message;
-  http: HttpAnswer;
-  redirect: Redirect | null;
-  detail: string | null;
-  subject: Subject | null;
-}
-
-export declare class MfagateError extends Error {
-  constructor(code: string, message: string, extra?: { hint?: string; line?: number | null; docUrl?: string; cause?: unknown });
-  /** The core's stable error code, e.g. "policy_invalid"; "jwks_fetch_failed" and "jwks_url_invalid" from a JwksGate. */
-  readonly code: string;
-  readonly hint: string;
-  readonly line: number | null;
-  readonly docUrl: string;
-  readonly doc_url: string;
-}
-export declare class PolicyError extends MfagateError {}
-export declare class JwksError extends MfagateError {}
-export declare class UsageError extends MfagateError {}
 
 export declare const BUILTIN_POLICIES: readonly string[];
 

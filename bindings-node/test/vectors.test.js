@@ -40,5 +40,10 @@ test('the request checks: the core refuses the same requests with the same messa
 
 test('the subset comparison can fail', async () => {
   const { matcherSelfTest } = await runner;
-  assert.deepEqual(matcherSelfTest(), []);
+  assert.deepEqual(matcherSelfTest(fs.readFileSync(path.join(ROOT, 'matcher/cases.json'), 'utf8')), []);
+});
+
+test('the error classes: one constructor, real Error subclasses', async () => {
+  const { errorContract } = await runner;
+  assert.deepEqual(errorContract(api), []);
 });

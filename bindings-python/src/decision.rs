@@ -115,6 +115,12 @@ impl HttpAnswer {
     fn body(&self) -> &str {
         &self.inner.body
     }
+    /// Every header to send with a refusal (the core's list: `headers`, then
+    /// Content-Type for a body and Cache-Control: no-store).
+    #[getter]
+    fn response_headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        pairs_tuple(py, &self.inner.response_headers())
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let h = &self.inner;
         let d = PyDict::new(py);
@@ -122,6 +128,7 @@ impl HttpAnswer {
         d.set_item("status_text", h.status_text)?;
         d.set_item("headers", pairs_list(py, &h.headers)?)?;
         d.set_item("body", h.body.as_str())?;
+        d.set_item("response_headers", pairs_list(py, &h.response_headers())?)?;
         Ok(d)
     }
     fn __repr__(&self) -> String {

@@ -1,7 +1,7 @@
 //! Core errors to the Python exception classes of `mfagate._errors`, picked
 //! by `ErrorCode::family()`.
 
-use mfagate::{Error, ErrorCode};
+use mfagate::Error;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -32,9 +32,4 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     kw.set_item("doc_url", e.code.doc_url())?;
     let inst = cls.call((e.message.as_str(),), Some(&kw))?;
     Ok(PyErr::from_value(inst))
-}
-
-/// A usage error (`request_invalid`) raised by the binding's own argument checks.
-pub fn usage(py: Python<'_>, message: impl Into<String>, hint: &str) -> PyErr {
-    to_py(py, &Error::new(ErrorCode::RequestInvalid, message, hint))
 }

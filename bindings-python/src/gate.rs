@@ -4,10 +4,9 @@
 use crate::convert::{to_value, type_name};
 use crate::decision::Decision;
 use crate::errors;
-use mfagate::{Error, ErrorCode, Policy, Reason, RequestSpec};
+use mfagate::{Error, ErrorCode, Field, Policy, Reason, RequestSpec};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyInt, PyMapping, PyString, PyTuple};
-use serde_json::Value;
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyMapping, PyString, PyTuple};
 use std::sync::Arc;
 
 /// Duck-typed protocol of `mfagate.JwksCache` (see python/mfagate/jwks.py):
@@ -39,31 +38,26 @@ fn jwks_err(py: Python<'_>, message: String) -> PyErr {
     )
 }
 
-fn is_policy_file_name(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    lower.ends_with(".toml") || lower.ends_with(".json")
-}
-
 fn policy_from_file(py: Python<'_>, path: &str) -> PyResult<Policy> {
     let path = std::path::PathBuf::from(path);
     py.detach(|| Policy::from_file(&path))
         .map_err(|e| errors::to_py(py, &e))
 }
 
-/// A policy from what Python passed: a built-in name, a policy file path
-/// (`os.PathLike`, or a str ending in .toml/.json), or a spec mapping.
+/// A policy from what Python passed: a str (a built-in name, JSON text or a
+/// policy file's path, by the core's `Policy::from_spec_str`), an
+/// `os.PathLike` policy file, or a spec mapping.
 fn policy_from(
     py: Python<'_>,
     spec: &Bound<'_, PyAny>,
     overrides: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Policy> {
     let base = if let Ok(s) = spec.cast::<PyString>() {
-        let s = s.to_cow()?;
-        if is_policy_file_name(&s) {
-            policy_from_file(py, &s)?
-        } else {
-            Policy::from_spec(&Value::String(s.into_owned())).map_err(|e| errors::to_py(py, &e))?
-        }
+        // The core's one rule for a spec string: a built-in name, JSON text
+        // or a policy file's path (read without the GIL).
+        let s = s.to_cow()?.into_owned();
+        py.detach(|| Policy::from_spec_str(&s))
+            .map_err(|e| errors::to_py(py, &e))?
     } else if spec.hasattr("__fspath__")? {
         let p = py.import("os")?.getattr("fspath")?.call1((spec,))?;
         let p: String = p
@@ -187,38 +181,95 @@ pub struct Gate {
     source: Source,
 }
 
-fn opt_str(py: Python<'_>, v: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
-    match v {
-        None => Ok(None),
-        Some(v) if v.is_none() => Ok(None),
-        Some(v) => match v.cast::<PyString>() {
-            Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
-            Err(_) => Err(errors::usage(
-                py,
-                format!("{name} must be a str or None, not {}", type_name(v)),
-                "pass header values as str",
-            )),
-        },
+/// A request field as Python gave it, owned so that the core's [`Field`]
+/// can borrow it: every check is the core's (`RequestSpec::from_fields`).
+enum Owned {
+    Absent,
+    Text(String),
+    Bool(bool),
+    Integer(i64),
+    Number(f64),
+    Other(String),
+}
+
+impl Owned {
+    fn of(v: &Bound<'_, PyAny>) -> PyResult<Owned> {
+        if v.is_none() {
+            return Ok(Owned::Absent);
+        }
+        if let Ok(s) = v.cast::<PyString>() {
+            return Ok(Owned::Text(s.to_cow()?.into_owned()));
+        }
+        // bool before int: True is an int in Python.
+        if let Ok(b) = v.cast::<PyBool>() {
+            return Ok(Owned::Bool(b.is_true()));
+        }
+        if v.cast::<PyInt>().is_ok() {
+            return Ok(match v.extract::<i64>() {
+                Ok(i) => Owned::Integer(i),
+                Err(_) => Owned::Number(v.extract::<f64>().unwrap_or(f64::INFINITY)),
+            });
+        }
+        if let Ok(f) = v.cast::<PyFloat>() {
+            return Ok(Owned::Number(f.value()));
+        }
+        Ok(Owned::Other(type_phrase(v)))
+    }
+
+    fn field(&self) -> Field<'_> {
+        match self {
+            Owned::Absent => Field::Absent,
+            Owned::Text(s) => Field::Text(s),
+            Owned::Bool(b) => Field::Bool(*b),
+            Owned::Integer(i) => Field::Integer(*i),
+            Owned::Number(n) => Field::Number(*n),
+            Owned::Other(t) => Field::Other(t),
+        }
     }
 }
 
-fn opt_bool(
-    py: Python<'_>,
-    v: Option<&Bound<'_, PyAny>>,
-    name: &str,
-    hint: &str,
-) -> PyResult<Option<bool>> {
-    match v.filter(|v| !v.is_none()) {
-        None => Ok(None),
-        Some(v) => match v.cast::<PyBool>() {
-            Ok(b) => Ok(Some(b.is_true())),
-            Err(_) => Err(errors::usage(
-                py,
-                format!("{name} must be a bool or None, not {}", type_name(v)),
-                hint,
-            )),
-        },
+/// What a value is, for the core's messages: the contract's words for the
+/// JSON types ("a string", "a number", "a boolean"), else the Python type
+/// with an article ("a list", "an object").
+fn type_phrase(v: &Bound<'_, PyAny>) -> String {
+    if v.is_none() {
+        return "None".into();
     }
+    if v.cast::<PyString>().is_ok() {
+        return "a string".into();
+    }
+    if v.cast::<PyBool>().is_ok() {
+        return "a boolean".into();
+    }
+    if v.cast::<PyInt>().is_ok() || v.cast::<PyFloat>().is_ok() {
+        return "a number".into();
+    }
+    let t = type_name(v);
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {t}")
+}
+
+/// The request from `(key, value)` pairs as Python passed them, through
+/// the core's one constructor, with the system clock for a missing `now`.
+fn request_of<'a>(
+    py: Python<'_>,
+    fields: impl IntoIterator<Item = (&'a str, Option<&'a Bound<'a, PyAny>>)>,
+) -> PyResult<RequestSpec> {
+    let mut owned = Vec::with_capacity(8);
+    for (k, v) in fields {
+        if let Some(v) = v {
+            owned.push((k, Owned::of(v)?));
+        }
+    }
+    RequestSpec::from_fields(
+        owned.iter().map(|(k, v)| (*k, v.field())),
+        Some(&mfagate::system_now),
+    )
+    .map_err(|e| errors::to_py(py, &e))
 }
 
 /// Whether releasing the GIL around `evaluate` pays: yes when a key needs
@@ -364,81 +415,45 @@ impl Gate {
         mfa_registered: Option<&Bound<'_, PyAny>>,
         validate_mfa: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
-        let path = match path.cast::<PyString>() {
-            Ok(s) => s.to_cow()?.into_owned(),
-            Err(_) => {
-                return Err(errors::usage(
-                    py,
-                    format!("path must be a str, not {}", type_name(path)),
-                    "pass the request path, like \"/v1/customers\"",
-                ))
-            }
-        };
-        let method = opt_str(py, method, "method")?.unwrap_or_else(|| "GET".to_owned());
-        let now = match now.filter(|n| !n.is_none()) {
-            None => mfagate::system_now(),
-            Some(n) if n.cast::<PyBool>().is_ok() || n.cast::<PyInt>().is_err() => {
-                return Err(errors::usage(
-                    py,
-                    format!(
-                        "now must be an int (Unix seconds) or None, not {}",
-                        type_name(n)
-                    ),
-                    "pass int(time.time()) or leave it out",
-                ))
-            }
-            Some(n) => n.extract::<i64>().map_err(|_| {
-                errors::usage(
-                    py,
-                    "now is out of range for Unix seconds",
-                    "pass int(time.time()) or leave it out",
-                )
-            })?,
-        };
-        let mfa_registered = opt_bool(
+        let req = request_of(
             py,
-            mfa_registered,
-            "mfa_registered",
-            "pass True, False or None when unknown",
+            [
+                ("path", Some(path)),
+                ("method", method),
+                ("host", host),
+                ("authorization", authorization),
+                ("token", token),
+                ("now", now),
+                ("mfa_registered", mfa_registered),
+                ("validate_mfa", validate_mfa),
+            ],
         )?;
-        let validate_mfa = opt_bool(
-            py,
-            validate_mfa,
-            "validate_mfa",
-            "pass True when the request's ValidateMfa header says true, else leave it out",
-        )?;
-        let req = RequestSpec {
-            method,
-            path,
-            host: opt_str(py, host, "host")?,
-            authorization: opt_str(py, authorization, "authorization")?,
-            token: opt_str(py, token, "token")?,
-            now,
-            mfa_registered,
-            validate_mfa,
+        self.decide_request(py, &req)
+    }
+
+    /// Decides a request given as a mapping with the request keys of every
+    /// runtime (`{"path": ..., "authorization": ...}`): an unknown key, a
+    /// value of the wrong type or a millisecond `now` raise `UsageError`
+    /// `request_invalid` with the core's message.
+    fn evaluate_request(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Decision> {
+        let Ok(map) = request.cast::<PyMapping>() else {
+            return Err(errors::to_py(
+                py,
+                &RequestSpec::not_an_object(&type_phrase(request)),
+            ));
         };
-        match &self.source {
-            Source::Fixed(core) => {
-                let d = decide(py, core, &req);
-                Ok(Decision::new(d))
-            }
-            Source::Cache(cache) => {
-                let cache = cache.bind(py);
-                let (version, keys): (u64, Bound<'_, KeySet>) =
-                    cache.call_method0(KEYS)?.extract()?;
-                let d = decide(py, &self.gate_on(&keys), &req);
-                if d.reason != Reason::KeyNotFound {
-                    return Ok(Decision::new(d));
-                }
-                // An unknown kid: decide once more if newer keys came.
-                let newer: Option<Bound<'_, KeySet>> =
-                    cache.call_method1(KEY_NOT_FOUND, (version,))?.extract()?;
-                Ok(Decision::new(match newer {
-                    Some(keys) => decide(py, &self.gate_on(&keys), &req),
-                    None => d,
-                }))
-            }
+        let items = map.items()?;
+        let mut pairs: Vec<(String, Bound<'_, PyAny>)> = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            let key = match k.cast::<PyString>() {
+                Ok(s) => s.to_cow()?.into_owned(),
+                Err(_) => format!("{k}"),
+            };
+            pairs.push((key, v));
         }
+        let req = request_of(py, pairs.iter().map(|(k, v)| (k.as_str(), Some(v))))?;
+        self.decide_request(py, &req)
     }
 
     fn __repr__(&self) -> String {
@@ -447,5 +462,32 @@ impl Gate {
             Source::Cache(_) => "a JwksCache".to_owned(),
         };
         format!("Gate(policy={:?}, {keys})", self.policy.name())
+    }
+}
+
+impl Gate {
+    fn decide_request(&self, py: Python<'_>, req: &RequestSpec) -> PyResult<Decision> {
+        match &self.source {
+            Source::Fixed(core) => {
+                let d = decide(py, core, req);
+                Ok(Decision::new(d))
+            }
+            Source::Cache(cache) => {
+                let cache = cache.bind(py);
+                let (version, keys): (u64, Bound<'_, KeySet>) =
+                    cache.call_method0(KEYS)?.extract()?;
+                let d = decide(py, &self.gate_on(&keys), req);
+                if d.reason != Reason::KeyNotFound {
+                    return Ok(Decision::new(d));
+                }
+                // An unknown kid: decide once more if newer keys came.
+                let newer: Option<Bound<'_, KeySet>> =
+                    cache.call_method1(KEY_NOT_FOUND, (version,))?.extract()?;
+                Ok(Decision::new(match newer {
+                    Some(keys) => decide(py, &self.gate_on(&keys), req),
+                    None => d,
+                }))
+            }
+        }
     }
 }

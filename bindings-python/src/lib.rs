@@ -19,6 +19,15 @@ fn session_cookie(cookie_header: Option<&str>, name: &str) -> Option<String> {
     mfagate::session_cookie(cookie_header.unwrap_or(""), name)
 }
 
+/// Partner Center's `ValidateMfa` request header as the request's
+/// `validate_mfa`: "true" in any case is True, another value False, no
+/// header None (the core's reading).
+#[pyfunction]
+#[pyo3(signature = (value))]
+fn validate_mfa_header(value: Option<&str>) -> Option<bool> {
+    mfagate::validate_mfa_header(value)
+}
+
 #[pymodule]
 fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -26,6 +35,7 @@ fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BUILTIN_NAMES", PyTuple::new(py, mfagate::BUILTIN_NAMES)?)?;
     m.add("ERRORS_DOC", mfagate::error::ERRORS_DOC)?;
     m.add_function(wrap_pyfunction!(session_cookie, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_mfa_header, m)?)?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
     m.add_class::<refresher::Refresher>()?;

@@ -79,7 +79,7 @@ def run_case(keys: Any, case: Any) -> Tuple[bool, str]:
     if "expect" not in case:
         return False, "the case has neither expect nor expect_error"
     try:
-        decision = gate.evaluate(**case["request"])
+        decision = gate.evaluate_request(case["request"])
     except Exception as e:  # a request the binding cannot pass on is a failed case, counted as one
         return False, f"evaluate raised {e!r}"
     why = subset_mismatch(case["expect"], decision.to_dict(), "decision")
@@ -108,11 +108,33 @@ def test_a_request_the_binding_rejects_is_a_failed_case() -> None:
 
 
 def test_runner_detects_mismatches() -> None:
-    # The comparison itself must be able to fail.
-    assert subset_mismatch({"a": 1}, {"a": 2}, "d")
-    assert subset_mismatch({"a": [1, 2]}, {"a": [1]}, "d")
-    assert subset_mismatch({"a": None}, {"a": 0}, "d")
-    assert subset_mismatch({"a": True}, {"a": 1}, "d")
-    assert subset_mismatch({"a": {"b": 1}}, {}, "d")
-    assert subset_mismatch({"a": None}, {}, "d") is None
-    assert subset_mismatch({"a": [{"b": 1}]}, {"a": [{"b": 1, "c": 2}]}, "d") is None
+    # tests/matcher/cases.json: the pairs every runtime's matcher must reject
+    # and accept (the Rust and JavaScript runners read the same file).
+    f = json.loads((REPO / "tests" / "matcher" / "cases.json").read_text(encoding="utf-8"))
+    assert f["format"] == "mfagate-matcher/1" and len(f["differs"]) >= 10
+    for e, a in f["differs"]:
+        assert subset_mismatch(e, a, "d"), f"accepted {a!r} for {e!r}"
+    for e, a in f["same"]:
+        assert subset_mismatch(e, a, "d") is None, f"rejected {a!r} for {e!r}"
+
+
+def _request_checks() -> List[Any]:
+    doc = json.loads((REPO / "tests" / "requests" / "checks.json").read_text(encoding="utf-8"))
+    assert doc["format"] == "mfagate-request-checks/1"
+    return [pytest.param(c, id=c["id"]) for c in doc["cases"]]
+
+
+@pytest.mark.parametrize("check", _request_checks())
+def test_request_checks(check: Any) -> None:
+    """tests/requests/checks.json: the core's one request constructor refuses
+    the same requests with the same messages as in every other runtime."""
+    gate = mfagate.Gate("partner-center", {"keys": []})
+    if check["error"] is None:
+        gate.evaluate_request(check["request"])
+        return
+    with pytest.raises(mfagate.UsageError) as e:
+        gate.evaluate_request(check["request"])
+    assert e.value.code == "request_invalid"
+    assert check["error"] in e.value.message, e.value.message
+    if check.get("hint"):
+        assert check["hint"] in e.value.hint, e.value.hint

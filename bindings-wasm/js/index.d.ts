@@ -1,7 +1,8 @@
 // Types of mfagate-wasm. Decisions are plain objects of exactly the core's
-// JSON form (snake_case); see docs/bindings.md.
-
-export type BuiltinPolicy = 'partner-center' | 'partner-center-2019' | 'partner-center-2020' | 'partner-center-2025' | 'partner-center-2026';
+// JSON form (snake_case); see docs/bindings.md. The decision and request
+// types are generated from the Rust definitions (./types.d.ts).
+import type { BuiltinPolicy, Decision, GateRequest, Message, Role, TechnicalException, TokenKind } from './types';
+export * from './types';
 
 /** A policy spec: a built-in name, or a built-in or whole policy with an RFC 7396 merge patch. */
 export type PolicySpec =
@@ -13,71 +14,10 @@ export type PolicySpec =
 export interface Jwk { kty: string; kid?: string; [member: string]: unknown }
 export interface JwkSet { keys: Jwk[] }
 
-export interface MfagateRequest {
-  /** Any case; "GET" when omitted. */
-  method?: string;
-  /** The request path (a query string is ignored). */
-  path: string;
-  host?: string | null;
-  /** The Authorization header: "Bearer <jwt>". */
-  authorization?: string | null;
-  /** A raw session token (for example the ID token a page signed in with). */
-  token?: string | null;
-  /** Unix seconds; the host's clock (Date.now()) when omitted. */
-  now?: number;
-  /** false: the user has no MFA method yet (a redirect asks to register first). */
-  mfa_registered?: boolean | null;
-  /** Partner Center's `ValidateMfa: true` request header: under the 2026 rules an allowed API call then carries `isMfaCompliant` in `http.headers`. */
-  validate_mfa?: boolean | null;
-}
-
-export type Outcome = 'allow' | 'deny' | 'step_up';
-export type TokenKind = 'app_only' | 'app_user' | 'delegated_admin' | 'id_token' | 'unrecognized';
-export type Role = 'admin_agent' | 'sales_agent' | 'helpdesk_agent' | 'global_admin' | 'billing_admin' | 'security_admin';
-
-export interface MfaReport {
-  required: boolean;
-  satisfied: boolean;
-  /** "amr", "federated" or "exception". */
-  evidence: string | null;
-  amr: string[] | null;
-  auth_time: number | null;
-  max_age: number | null;
-}
-export interface Message { en: string; fr: string; 'pt-BR': string }
-export interface HttpAnswer {
-  status: number;
-  status_text: string;
-  /** [name, value] pairs, in order; on an allow, to add to the application's answer (isMfaCompliant). */
-  headers: [string, string][];
-  body: string;
-}
-export interface Redirect { location: string; params: [string, string][]; register_first: boolean }
-export interface Exception { tenant: string; user: string | null; reason: string; /** Unix seconds. */ expires: number; reference: string | null }
-export interface Subject {
-  tenant: string | null;
-  object_id: string | null;
-  user: string | null;
-  app_id: string | null;
-  home_tenant: string | null;
-}
-
-export interface Decision {
-  outcome: Outcome;
-  /** A stable reason code, for example "mfa_required". */
-  reason: string;
-  token_kind: TokenKind | null;
-  kind_evidence: string | null;
-  rule: string | null;
-  roles: Role[];
-  mfa: MfaReport;
-  exception: Exception | null;
-  message: Message;
-  http: HttpAnswer;
-  redirect: Redirect | null;
-  detail: string | null;
-  subject: Subject | null;
-}
+/** The request (generated `GateRequest`), by its name in this package. */
+export type MfagateRequest = GateRequest;
+/** A technical exception (generated `TechnicalException`), by its name in this package. */
+export type Exception = TechnicalException;
 
 /** A policy and a JWK Set, built once. */
 export class Gate {
@@ -96,18 +36,6 @@ export class Gate {
   /** Frees the module memory now (optional; a FinalizationRegistry does it otherwise). */
   free(): void;
 }
-
-export interface ErrorDetails { code?: string; hint?: string; line?: number | null; doc_url?: string | null }
-export class MfagateError extends Error {
-  constructor(message: string, details?: ErrorDetails);
-  readonly code: string;
-  readonly hint: string;
-  readonly line: number | null;
-  readonly doc_url: string | null;
-}
-export class PolicyError extends MfagateError {}
-export class JwksError extends MfagateError {}
-export class UsageError extends MfagateError {}
 
 /** Checks a JWK Set with the core; throws JwksError. */
 export function parseJwks(jwks: JwkSet | string): { keys: number; kids: string[]; skipped: string[] };

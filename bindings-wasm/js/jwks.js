@@ -154,11 +154,9 @@ export function bindJwks({ Gate, Refresher, JwksError }) {
 
     #unavailable() {
       const last = this.#r.lastError;
-      const e = new JwksError(`no JWK Set could be fetched from ${this.#url} yet${last ? `: ${last.message}` : ''}`, {
-        code: 'jwks_fetch_failed', hint: last?.hint, doc_url: last?.doc_url, line: null,
+      return new JwksError(`no JWK Set could be fetched from ${this.#url} yet${last ? `: ${last.message}` : ''}`, {
+        code: 'jwks_fetch_failed', hint: last?.hint, docUrl: last?.docUrl, line: null, cause: last ?? undefined,
       });
-      if (last) e.cause = last;
-      return e;
     }
 
     /** Starts the fetch the refresher asks for and waits for it; waits for

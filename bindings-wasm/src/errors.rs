@@ -1,5 +1,5 @@
 //! Errors: real `Error` objects of the package's classes, with `.code`,
-//! `.hint`, `.line` and `.doc_url`, all from the core's catalogue.
+//! `.hint`, `.line` and `.docUrl` (also `.doc_url`), all from the core's catalogue.
 
 use js_sys::{Array, Function, Object, Reflect};
 use mfagate::ErrorCode;
@@ -40,7 +40,7 @@ pub(crate) fn set(obj: &JsValue, k: &str, v: &JsValue) {
 
 /// A thrown error: an instance of the class for `family` when the entry
 /// module registered them, else a plain `Error`; `.code`, `.hint`, `.line`
-/// and `.doc_url` set either way.
+/// and `.docUrl` set either way.
 pub(crate) fn js_error(
     family: &str,
     code: &str,
@@ -60,7 +60,7 @@ pub(crate) fn js_error(
     );
     set(
         d,
-        "doc_url",
+        "docUrl",
         &doc_url.map_or(JsValue::NULL, |u| JsValue::from_str(&u)),
     );
     let built = CLASSES.with(|c| {
@@ -79,10 +79,13 @@ pub(crate) fn js_error(
         Some(e) => e,
         None => {
             let e: JsValue = js_sys::Error::new(message).into();
-            for k in ["code", "hint", "line", "doc_url"] {
+            for k in ["code", "hint", "line", "docUrl"] {
                 if let Ok(v) = Reflect::get(d, &JsValue::from_str(k)) {
                     set(&e, k, &v);
                 }
+            }
+            if let Ok(v) = Reflect::get(d, &JsValue::from_str("docUrl")) {
+                set(&e, "doc_url", &v);
             }
             e
         }

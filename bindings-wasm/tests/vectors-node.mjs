@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as api from '../pkg/node.mjs';
-import { runVectors, runRequestChecks, matcherSelfTest } from '../../tests/js/vectors-runner.js';
+import { runVectors, runRequestChecks, matcherSelfTest, errorContract } from '../../tests/js/vectors-runner.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dir = resolve(process.env.MFAGATE_VECTORS || join(here, '..', '..', 'tests', 'vectors'));
@@ -19,8 +19,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = await runVectors(api, vectorFiles());
   console.log(`vectors (node, ${dir}):`);
   for (const l of r.lines) console.log(l);
-  const wrong = matcherSelfTest();
-  for (const w of wrong) console.log(`FAIL matcher: ${w}`);
+  const wrong = [...matcherSelfTest(readFileSync(join(here, '..', '..', 'tests', 'matcher', 'cases.json'), 'utf8')), ...errorContract(api)];
+  for (const w of wrong) console.log(`FAIL: ${w}`);
   const gate = new api.Gate('partner-center', '{"keys":[]}');
   const checks = await runRequestChecks(api, readFileSync(join(here, '..', '..', 'tests', 'requests', 'checks.json'), 'utf8'), (req) => gate.evaluate(req));
   for (const l of checks.lines) console.log(l);

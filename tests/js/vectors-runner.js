@@ -100,32 +100,15 @@ export async function runVectors(api, files) {
   return out;
 }
 
-/** Cases the matcher must reject and accept: proof it can fail. Returns the
- * cases it got wrong (empty when it is sound). */
-export function matcherSelfTest() {
-  const differs = [
-    [{ outcome: 'allow' }, { outcome: 'deny' }],
-    [{ http: { status: 401 } }, { http: { status: 403 } }],
-    [{ roles: ['a'] }, { roles: ['a', 'b'] }],
-    [{ roles: ['a', 'b'] }, { roles: ['b', 'a'] }],
-    [{ redirect: { location: '/x' } }, { redirect: null }],
-    [{ missing: 1 }, {}],
-    [{ flag: true }, { flag: 1 }],
-    [{ flag: false }, { flag: 0 }],
-    [{ flag: false }, { flag: null }],
-    [{ n: 0 }, { n: null }],
-    [{ s: '1' }, { s: 1 }],
-    [[], {}],
-  ];
-  const same = [
-    [{ a: 1 }, { a: 1, b: 2 }],
-    [{ a: null }, {}],
-    [{ n: 1 }, { n: 1.0 }],
-    [{ x: [{ k: 1 }] }, { x: [{ k: 1, j: 2 }] }],
-  ];
+/** tests/matcher/cases.json (its text): pairs the matcher must reject and
+ * accept, the same file the Rust and Python matchers run. Returns the pairs
+ * it got wrong (empty when it is sound). */
+export function matcherSelfTest(text) {
+  const f = JSON.parse(text);
   const wrong = [];
-  for (const [e, a] of differs) if (subsetMismatch(e, a) === null) wrong.push(`accepted ${JSON.stringify(a)} for ${JSON.stringify(e)}`);
-  for (const [e, a] of same) if (subsetMismatch(e, a) !== null) wrong.push(`rejected ${JSON.stringify(a)} for ${JSON.stringify(e)}`);
+  if (f.format !== 'mfagate-matcher/1' || !Array.isArray(f.differs) || f.differs.length === 0) wrong.push('not a matcher file');
+  for (const [e, a] of f.differs ?? []) if (subsetMismatch(e, a) === null) wrong.push(`accepted ${JSON.stringify(a)} for ${JSON.stringify(e)}`);
+  for (const [e, a] of f.same ?? []) if (subsetMismatch(e, a) !== null) wrong.push(`rejected ${JSON.stringify(a)} for ${JSON.stringify(e)}`);
   return wrong;
 }
 
@@ -158,4 +141,30 @@ export async function runRequestChecks(api, text, evaluate) {
   for (const { id, why } of out.failed) out.lines.push(`FAIL ${id}: ${why}`);
   out.lines.push(`request checks: ${out.passed} passed, ${out.failed.length} failed`);
   return out;
+}
+
+/** The error classes' one contract (the same in the Node and WebAssembly
+ * packages): `new MfagateError(message, { code, hint, line, docUrl, cause })`,
+ * real `Error` subclasses. Returns what is wrong (empty when sound). */
+export function errorContract(api) {
+  const wrong = [];
+  const cause = new Error('underneath');
+  for (const Cls of [api.MfagateError, api.PolicyError, api.JwksError, api.UsageError]) {
+    const e = new Cls('what was wrong', { code: 'policy_invalid', hint: 'what to do', line: 3, docUrl: 'https://x/errors.md#policy_invalid', cause });
+    const checks = {
+      'is an Error': e instanceof Error,
+      'is an MfagateError': e instanceof api.MfagateError,
+      name: e.name === Cls.name,
+      message: e.message === 'what was wrong',
+      code: e.code === 'policy_invalid',
+      hint: e.hint === 'what to do',
+      line: e.line === 3,
+      docUrl: e.docUrl === 'https://x/errors.md#policy_invalid',
+      doc_url: e.doc_url === e.docUrl,
+      cause: e.cause === cause,
+      stack: typeof e.stack === 'string',
+    };
+    for (const [what, ok] of Object.entries(checks)) if (!ok) wrong.push(`${Cls.name}: ${what}`);
+  }
+  return wrong;
 }

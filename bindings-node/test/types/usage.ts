@@ -3,6 +3,7 @@
 import express from 'express';
 import Fastify from 'fastify';
 import * as mfagate from '../../lib/index.js';
+import mfagateFastify from '../../lib/fastify.js';
 import type { Decision, GateRequest, PolicySpec } from '../../lib/index.js';
 
 const spec: PolicySpec = { builtin: 'partner-center', overrides: { token: { audiences: ['api://my-api'] } } };
@@ -31,7 +32,7 @@ try {
   if (e instanceof mfagate.PolicyError || e instanceof mfagate.JwksError || e instanceof mfagate.UsageError) {
     const code: string = e.code;
     const line: number | null = e.line;
-    const url: string = e.docUrl;
+    const url: string | null = e.docUrl;
     void [code, line, url, e.hint];
   }
 }
@@ -56,12 +57,21 @@ const app = express();
 app.use(mfagate.express({ gate, token: (req) => req.headers.cookie ?? null, onDecision: (dec) => void dec.reason }));
 app.use(mfagate.express({ gate: remote, async: true }));
 app.get('/v1/customers', (req, res) => {
-  const seen = (req as typeof req & { mfagate?: Decision }).mfagate;
+  // Declaration merging: req.mfagate is typed, no cast.
+  const seen: Decision | undefined = req.mfagate;
   res.json({ reason: seen?.reason });
 });
 
 const f = Fastify();
 f.register(mfagate.fastify, { gate });
+f.register(mfagateFastify, { gate });
+f.get('/v1/customers', async (request) => {
+  // Declaration merging (mfagate/fastify): request.mfagate is typed, no cast.
+  const decided: Decision | null = request.mfagate;
+  return { reason: decided?.reason ?? null, compliant: decided?.http.headers ?? [] };
+});
+// @ts-expect-error request.mfagate is a Decision, not a string
+void ((r: import('fastify').FastifyRequest): string => r.mfagate);
 
 const handle = mfagate.handler({ gate });
 const res: Response | null = handle(new Request('http://localhost/v1/customers'));

@@ -21,6 +21,7 @@ from ._mfagate import (
     TechnicalException,
     __version__,
     session_cookie,
+    validate_mfa_header,
 )
 from .jwks import JwksCache
 
@@ -42,4 +43,5 @@ __all__ = [
     "UsageError",
     "__version__",
     "session_cookie",
+    "validate_mfa_header",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "_Refresher",
     "__version__",
     "session_cookie",
+    "validate_mfa_header",
 ]
 
 __version__: str
@@ -31,6 +32,7 @@ BUILTIN_NAMES: Tuple[str, ...]
 ERRORS_DOC: str
 
 def session_cookie(cookie_header: Optional[str], name: str) -> Optional[str]: ...
+def validate_mfa_header(value: Optional[str]) -> Optional[bool]: ...
 
 _PolicySpec: TypeAlias = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 _JwksSource: TypeAlias = Union[str, bytes, Mapping[str, Any], "KeySet", JwksCache]
@@ -61,6 +63,8 @@ class HttpAnswer:
     def headers(self) -> Tuple[Tuple[str, str], ...]: ...
     @property
     def body(self) -> str: ...
+    @property
+    def response_headers(self) -> Tuple[Tuple[str, str], ...]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
@@ -189,6 +193,7 @@ class Gate:
         mfa_registered: Optional[bool] = None,
         validate_mfa: Optional[bool] = None,
     ) -> Decision: ...
+    def evaluate_request(self, request: Mapping[str, Any]) -> Decision: ...
 
 # The core's JWKS refresher, for mfagate.JwksCache (private).
 @final

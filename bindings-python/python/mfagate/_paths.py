@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 from urllib.parse import quote, unquote
+from ._mfagate import validate_mfa_header
 
 # Characters a request path may carry as they are (RFC 3986 pchar without '%').
 _PLAIN = re.compile(r"[A-Za-z0-9/._~!$&'()*+,;=:@-]*")
@@ -84,17 +85,15 @@ def asgi_route_path(path: str, root_path: str, raw: object) -> str:
 
 
 def validate_mfa(value: Optional[str]) -> Optional[bool]:
-    """The request's ``ValidateMfa`` header for the gate: ``true``, in any
-    case, is True; anything else (or no header) is not set."""
-    if value is not None and value.strip(" \t").lower() == "true":
-        return True
-    return None
+    """The request's ``ValidateMfa`` header for the gate, read by the core:
+    ``true``, in any case, asks for ``isMfaCompliant``."""
+    return validate_mfa_header(value)
 
 
 def response_headers(headers: "tuple[tuple[str, str], ...]", body: bytes) -> "list[tuple[str, str]]":
-    """The decision's headers, plus the entity headers of its JSON body."""
+    """The core's headers of a refusal (``http.response_headers``: the
+    challenge, Content-Type, Cache-Control), and the length of the body as
+    this server encodes it."""
     out = list(headers)
-    if body:
-        out.append(("Content-Type", "application/json; charset=utf-8"))
     out.append(("Content-Length", str(len(body))))
     return out

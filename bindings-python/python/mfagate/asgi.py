@@ -124,7 +124,7 @@ class MfagateMiddleware:
         http = decision.http
         body = http.body.encode("utf-8")
         headers = [
-            (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response_headers(http.headers, body)
+            (n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response_headers(http.response_headers, body)
         ]
         if kind == "http":
             await send({"type": "http.response.start", "status": http.status, "headers": headers})

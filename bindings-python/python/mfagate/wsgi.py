@@ -91,7 +91,7 @@ class MfagateMiddleware:
             return self.app(environ, _adding_headers(start_response, extra) if extra else start_response)
         http = decision.http
         body = http.body.encode("utf-8")
-        headers: List[Tuple[str, str]] = response_headers(http.headers, body)
+        headers: List[Tuple[str, str]] = response_headers(http.response_headers, body)
         start_response(f"{http.status} {http.status_text}", headers)
         if environ.get("REQUEST_METHOD") == "HEAD":
             return [b""]
