@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the built-in defaults: the seed's scenarios evaluated
+# The main job on the built-in defaults: the scenarios of Microsoft's MFA page evaluated
 # against the built-in Partner Center policy, printed as decisions.
 # Usage: scripts/demo.sh [--json]
 set -euo pipefail

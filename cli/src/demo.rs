@@ -1,4 +1,4 @@
-//! `mfagate demo`: the seed's scenarios against the built-in Partner Center
+//! `mfagate demo`: the MFA page's scenarios against the built-in Partner Center
 //! policy, printed as decisions. Claims are taken as verified (this shows the
 //! rules; signature checks are covered by the conformance vectors).
 
@@ -12,8 +12,8 @@ const CLIENT_ID: &str = "23ec45a3-5127-4185-9eff-c8887839e6ab";
 const ADMIN_AGENTS: &str = "a1a1a1a1-0000-4000-8000-000000000001";
 const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
 
-/// The seed's sample App+User token, with `amr` replaced.
-fn seed_token(amr: Option<&[&str]>) -> Value {
+/// The MFA page's sample App+User token, with `amr` replaced.
+fn page_token(amr: Option<&[&str]>) -> Value {
     let mut v = json!({
         "aud": "https://api.partnercenter.microsoft.com",
         "iss": format!("https://sts.windows.net/{CONTOSO}/"),
@@ -52,7 +52,7 @@ fn scenarios() -> Vec<Scenario> {
         claims,
         mfa_registered,
     };
-    let mut delegated = seed_token(Some(&["pwd"]));
+    let mut delegated = page_token(Some(&["pwd"]));
     if let Some(o) = delegated.as_object_mut() {
         o.insert(
             "iss".into(),
@@ -66,7 +66,7 @@ fn scenarios() -> Vec<Scenario> {
     }
     // A client-credentials token as Entra issues it: no scp, no user claims,
     // oid = sub (the app's service principal), no roles (none granted).
-    let mut app_only = seed_token(None);
+    let mut app_only = page_token(None);
     if let Some(o) = app_only.as_object_mut() {
         o.remove("scp");
         o.remove("upn");
@@ -124,21 +124,21 @@ fn scenarios() -> Vec<Scenario> {
             None,
         ),
         s(
-            "API: the seed's sample token (amr pwd, mfa)",
+            "API: the page's sample token (amr pwd, mfa)",
             "/v1/customers",
-            seed_token(Some(&["pwd", "mfa"])),
+            page_token(Some(&["pwd", "mfa"])),
             None,
         ),
         s(
             "API: App+User token with amr [pwd]",
             "/v1/customers",
-            seed_token(Some(&["pwd"])),
+            page_token(Some(&["pwd"])),
             None,
         ),
         s(
             "API: App+User token without amr (v2-style)",
             "/v1/customers",
-            seed_token(None),
+            page_token(None),
             None,
         ),
         s("API: App-only token", "/v1/customers", app_only, None),
@@ -163,7 +163,7 @@ pub fn run(json_out: bool) -> Result<(), String> {
     let gate = Gate::new(policy, KeySet::empty());
     if !json_out {
         println!(
-            "The seed's scenarios against the built-in policy \"{}\"",
+            "The scenarios of Microsoft's MFA page (Mandating MFA for your partner tenant) against the built-in policy \"{}\"",
             gate.policy().name()
         );
         println!("(deployment overrides: the app's client ID as an audience, the partner tenant, the AdminAgents group ID)\n");

@@ -34,7 +34,7 @@ fn vector_token(file: &str, id: &str) -> (String, i64) {
 }
 
 #[test]
-fn demo_prints_the_seed_scenarios() {
+fn demo_prints_the_mfa_page_scenarios() {
     let (code, out, _) = run(&["demo"]);
     assert_eq!(code, 0);
     assert!(out.contains("Example 3: John opens Customers, first time"));
