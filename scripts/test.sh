@@ -13,7 +13,13 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 # The WebAssembly build of the core has no aws-lc: lint that configuration too.
 cargo clippy -q -p mfagate --no-default-features --features rust-hmac --all-targets -- -D warnings
 
-step "generated files are current (vectors, public JWK Sets, policy schema)"
+step "licenses, bans and sources of every dependency (cargo deny)"
+"$(ensure_cargo_deny)" check licenses bans sources
+
+step "API docs build without warnings (cargo doc)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p mfagate --no-deps
+
+step "generated files are current (vectors, public JWK Sets, policy schema, TypeScript types)"
 cargo run -q -p mfagate-vectorgen -- --check
 cargo run -q -p mfagate-cli -- policy schema | diff -u docs/policy.schema.json - \
   || { echo "docs/policy.schema.json is stale: run 'cargo run -p mfagate-cli -- policy schema > docs/policy.schema.json'"; exit 1; }
