@@ -1,7 +1,7 @@
 // Types of mfagate-wasm. Decisions are plain objects of exactly the core's
 // JSON form (snake_case); see docs/bindings.md. The decision and request
 // types are generated from the Rust definitions (./types.d.ts).
-import type { BuiltinPolicy, Decision, GateRequest, Message, Role, TechnicalException, TokenKind } from './types';
+import type { BuiltinPolicy, Decision, GateRequest, JwksError, Message, Role, TechnicalException, TokenKind } from './types';
 export * from './types';
 
 /** A policy spec: a built-in name, or a built-in or whole policy with an RFC 7396 merge patch. */
