@@ -15,6 +15,9 @@ pub const RETRY_AFTER: &str = "Retry-After";
 pub const IS_MFA_COMPLIANT: &str = "isMfaCompliant";
 /// Partner Center's reason phrase for its MFA refusal (seed, "Partner Center API").
 pub const PARTNER_CENTER_STATUS_TEXT: &str = "Unauthorized - MFA required";
+/// `authorization_uri` of a claims challenge in the public cloud, where
+/// clients get the token with the claims asked for; other clouds use
+/// [`Cloud::claims_authorization_uri`](crate::Cloud::claims_authorization_uri).
 pub const CLAIMS_AUTHORIZATION_URI: &str =
     "https://login.microsoftonline.com/common/oauth2/authorize";
 

@@ -6,9 +6,13 @@ use serde::Serialize;
 
 /// A message in every supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Message {
+    /// English, the fallback for any language not listed here.
     pub en: &'static str,
+    /// French.
     pub fr: &'static str,
+    /// Brazilian Portuguese (`pt-BR` in JSON), also used for plain `pt`.
     #[serde(rename = "pt-BR")]
     pub pt_br: &'static str,
 }
