@@ -11,12 +11,14 @@ use std::collections::HashMap;
 
 /// One verification key.
 pub struct Key {
+    /// The JWK's `kid`, which tokens name in their header to pick it.
     pub kid: Option<String>,
     /// The JWK's `alg`, when it binds the key to one algorithm.
     pub alg: Option<Algorithm>,
     /// The JWK's `issuer` (Entra's multi-tenant keys carry one, templated
     /// `{tenantid}`): the key may sign only for that issuer.
     pub issuer: Option<String>,
+    /// The public key (or secret) itself, as the JWK gave it.
     pub material: KeyMaterial,
     pub(crate) prepared: Prepared,
 }
@@ -32,6 +34,8 @@ impl std::fmt::Debug for Key {
 }
 
 impl Key {
+    /// The key's type for people ("RSA", "EC P-256", "oct"), in logs and
+    /// `Debug` output that must not print the key itself.
     pub fn type_name(&self) -> &'static str {
         match self.material {
             KeyMaterial::Rsa { .. } => "RSA",
@@ -346,14 +350,20 @@ impl KeySet {
         Ok(set)
     }
 
+    /// The usable keys, in the set's order; [`Pending::key_index`] indexes
+    /// this.
+    ///
+    /// [`Pending::key_index`]: crate::Pending::key_index
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
 
+    /// How many keys are usable (skipped ones not counted).
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// True when no key is usable: every signed token is then refused.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

@@ -18,6 +18,7 @@
 //! assert_eq!(d.http.headers, vec![("WWW-Authenticate", "Bearer".to_string())]);
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod answer;
 pub mod claims;

@@ -40,6 +40,8 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// The algorithm to verify with: the token's, already checked against
+    /// the policy's pinned list and the key.
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
@@ -86,6 +88,8 @@ struct Facts {
 }
 
 impl Gate {
+    /// A gate that owns its keys. Build it once at start-up: the policy is
+    /// compiled and the keys prepared already, so each decision only reads.
     pub fn new(policy: Policy, keys: KeySet) -> Gate {
         Gate {
             policy,
@@ -99,10 +103,14 @@ impl Gate {
         Gate { policy, keys }
     }
 
+    /// The policy it decides with (cheap to clone, to build a gate over
+    /// other keys).
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// The keys it verifies with (for hosts that verify signatures
+    /// themselves, by [`Pending::key_index`]).
     pub fn keys(&self) -> &KeySet {
         &self.keys
     }

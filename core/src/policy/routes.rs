@@ -290,6 +290,7 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
 
 /// The canonical segments of a request path (see [`parse_path`]), so that
 /// `/x/Commerce//a` is `/x/commerce/a`.
+#[cfg(test)]
 pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
     parse_path(path).map(|p| p.segs)
 }
@@ -531,6 +532,7 @@ impl RouteTable {
 
     /// The most specific route for canonical segments, if any (`None`: the
     /// default rule). For OPTIONS, the first of the routes that govern it.
+    #[cfg(test)]
     pub fn lookup(&self, segs: &[Cow<'_, str>], method: &str, host: Option<&str>) -> Option<usize> {
         let q = Query { method, host };
         if method.eq_ignore_ascii_case("OPTIONS") {
