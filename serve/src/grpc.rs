@@ -113,11 +113,6 @@ impl Check {
             reject(&self.shared, Protocol::EnvoyGrpc, &r);
             return denied(&Answer::of_rejection(&r), r.message);
         };
-        if !http.path.starts_with('/') {
-            let r = Rejection::path("attributes.request.http.path");
-            reject(&self.shared, Protocol::EnvoyGrpc, &r);
-            return denied(&Answer::of_rejection(&r), r.message);
-        }
         let headers = headers_of(http);
         let cookie = self.shared.checked.settings.session_cookie.as_deref();
         let (authorization, token, validate_mfa) = crate::extract::credentials(&headers, cookie);

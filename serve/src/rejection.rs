@@ -45,7 +45,7 @@ impl Rejection {
         Rejection {
             why: Rejected::PathInvalid,
             status: 400,
-            message: format!("{what} is not a path starting with /"),
+            message: format!("{what} is not under the prefix"),
         }
     }
 

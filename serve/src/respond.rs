@@ -7,7 +7,7 @@ use crate::rejection::Rejection;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
@@ -108,30 +108,21 @@ pub fn allow(d: &Decision) -> Response<Body> {
 }
 
 /// nginx relays only 401 and 403 from `auth_request` (anything else
-/// becomes 500), and sends its own body. So a refusal is answered 401 (with
-/// its `WWW-Authenticate`, which nginx passes on by itself) or 403, with
-/// the exact answer encoded in `X-Mfagate-Answer`; the `error_page`
-/// location of docs/serve.md hands it back to [`nginx_render`], which
-/// answers it exactly.
+/// becomes 500), with its own body. So every refusal is answered 403, with
+/// the exact answer encoded in `X-Mfagate-Answer`; the gated location's
+/// `error_page 403` (docs/serve.md) hands it back to [`nginx_render`],
+/// which answers it exactly. Not 401: nginx would copy `WWW-Authenticate`
+/// onto the client's answer by itself, and the rendered one would repeat it.
+/// Without the `error_page`, the client gets nginx's plain 403: still a
+/// refusal.
 pub fn nginx_refused(a: &Answer<'_>) -> Response<Body> {
     let Ok(json) = serde_json::to_vec(a) else {
         return broken();
     };
     let blob = URL_SAFE_NO_PAD.encode(json);
     let mut r = Response::new(full(Bytes::new()));
-    *r.status_mut() = if a.status == 401 {
-        StatusCode::UNAUTHORIZED
-    } else {
-        StatusCode::FORBIDDEN
-    };
+    *r.status_mut() = StatusCode::FORBIDDEN;
     let h = r.headers_mut();
-    if a.status == 401 {
-        for (k, v) in &a.headers {
-            if k.eq_ignore_ascii_case(WWW_AUTHENTICATE.as_str()) && !append(h, k, v) {
-                return broken();
-            }
-        }
-    }
     if !append(h, X_MFAGATE_ANSWER, &blob) {
         return broken();
     }
