@@ -267,7 +267,7 @@ fn spoofing(proxy: &str, ports: &[u16], groups: &[Group], app: &Recorder) -> Tal
         g.cases.iter().find_map(|c| {
             let d = core_decision(g, c, Some("127.0.0.1"));
             (d.is_allowed() && d.reason == Reason::AppOnlyExempt && c.request.host.is_none())
-                .then(|| (*p, c))
+                .then_some((*p, c))
         })
     });
     let (port, c) = app_only.expect("an allowed app-only case");

@@ -305,9 +305,11 @@ impl Tally {
 
 /// An application behind the proxy that records the headers of every
 /// request it receives, by the client's `X-Test-Id`.
+pub type Headers = Vec<(String, String)>;
+
 #[derive(Clone, Default)]
 pub struct Recorder {
-    pub seen: Arc<Mutex<HashMap<String, Vec<(String, String)>>>>,
+    pub seen: Arc<Mutex<HashMap<String, Headers>>>,
 }
 
 impl Recorder {
