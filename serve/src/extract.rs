@@ -137,8 +137,10 @@ pub fn envoy<'a>(
         .path_and_query()
         .map_or(parts.uri.path(), |pq| pq.as_str());
     let prefix = prefix.trim_end_matches('/');
+    // Envoy appends the client's path, which starts with `/`.
     let path = target
         .strip_prefix(prefix)
+        .filter(|rest| rest.starts_with('/'))
         .ok_or_else(|| Rejection::path("the check request's path"))?;
     let host = match parts.uri.authority() {
         Some(a) => Some(a.as_str()),
