@@ -38,7 +38,7 @@ TOML
 "$BIN" --config "$dir/serve.toml" --testing >/dev/null 2>"$dir/serve.log" &
 pids+=($!)
 
-site="$(sed -e 's/127.0.0.1:8080/127.0.0.1:19181/' -e 's/127.0.0.1:8000/127.0.0.1:19182/' serve/proxies/nginx.conf)"
+site="$(sed -e 's/127.0.0.1:9180/127.0.0.1:19180/' -e 's/127.0.0.1:8080/127.0.0.1:19181/' -e 's/127.0.0.1:8000/127.0.0.1:19182/' serve/proxies/nginx.conf)"
 cat > "$dir/nginx.conf" <<NGINX
 worker_processes 1;
 pid $dir/nginx.pid;

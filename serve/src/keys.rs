@@ -67,6 +67,7 @@ impl Keys {
     /// decided again.
     pub async fn fresher(&self) -> bool {
         let Keys::Url(u) = self else { return false };
+        // Subscribed before asking, so the attempt that follows cannot be missed.
         let mut seen = u.attempts.subscribe();
         let (due, timeout_ms) = {
             let mut r = u.lock();
@@ -78,7 +79,6 @@ impl Keys {
         if !due {
             return false;
         }
-        seen.mark_unchanged();
         u.wake.notify_one();
         let wait = Duration::from_millis(timeout_ms.saturating_add(1000));
         matches!(tokio::time::timeout(wait, seen.changed()).await, Ok(Ok(())))

@@ -206,6 +206,13 @@ fn metrics_count_rejections_and_the_histogram() {
     assert_eq!(r.status, 413);
     // Not an endpoint.
     assert_eq!(send(addr, "GET", "/envoyx", &[]).status, 404);
+    // Request heads over the limits are never decided.
+    let huge = vec![("X-Big".to_owned(), "a".repeat(40_000))];
+    assert_eq!(send(addr, "GET", "/auth/forward", &huge).status, 431);
+    let many: Vec<(String, String)> = (0..120)
+        .map(|i| (format!("X-H{i}"), "1".to_owned()))
+        .collect();
+    assert_eq!(send(addr, "GET", "/auth/forward", &many).status, 431);
     let m = send(addr, "GET", "/metrics", &[]).text();
     for line in [
         "mfagate_rejected_total{protocol=\"forward\",error=\"forwarded_header_missing\"} 1",
@@ -455,6 +462,81 @@ fn audit_lines_carry_no_credentials_and_follow_sampling() {
         assert_eq!(v["protocol"], "forward");
         assert!(!l.contains(&token[7..]) && !l.contains("s3cr3t"), "{l}");
     }
+}
+
+#[test]
+fn serves_tls_with_rustls() {
+    let dir = temp_dir("tls");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        assert!(
+            std::env::var_os("MFAGATE_PROXY_TESTS").is_none(),
+            "openssl is needed to make a test certificate"
+        );
+        println!("openssl not installed: skipped");
+        return;
+    }
+    let mut s = settings(
+        "partner-center",
+        repo().join("tests/keys/jwks.json").to_str().unwrap(),
+    );
+    s.tls = Some(mfagate_serve::config::TlsFiles {
+        cert: cert.clone(),
+        key,
+    });
+    let rt = runtime();
+    let running = rt.block_on(start(s.check(true).unwrap()));
+    for proto in ["--http1.1", "--http2"] {
+        let out = Command::new("curl")
+            .args([
+                "-sS",
+                proto,
+                "-o",
+                "-",
+                "-w",
+                " %{http_version}",
+                "--cacert",
+            ])
+            .arg(&cert)
+            .arg(format!("https://127.0.0.1:{}/healthz", running.addr.port()))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with("ok"),
+            "{proto}: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Plain HTTP on the TLS port gets no answer.
+    let mut plain = TcpStream::connect(running.addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut buf = Vec::new();
+    let _ = plain.read_to_end(&mut buf);
+    assert!(!String::from_utf8_lossy(&buf).contains("200"), "{buf:?}");
+    running.stopper.stop();
+    rt.block_on(running.task).unwrap();
 }
 
 #[test]
