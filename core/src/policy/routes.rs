@@ -73,7 +73,7 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Percent-decodes and lower-cases one segment, borrowing when it can.
 /// Path parameters (`;jsessionid=…`) are dropped, as servers that honour them
-/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`) or NUL is refused, since servers
+/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`), `;` (`%3B`) or NUL is refused, since servers
 /// disagree on what it means.
 fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
     let seg = seg.split(';').next().unwrap_or("");
@@ -93,12 +93,12 @@ fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    // An escaped `/` or `\` moves segment boundaries, and an escaped `?`
-    // or `#` ends the path, for any proxy or router that decodes before it
-    // splits: refused, like NUL.
+    // An escaped `/` or `\` moves segment boundaries, an escaped `?` or
+    // `#` ends the path and an escaped `;` starts parameters, for any proxy
+    // or router that decodes before it splits: refused, like NUL.
     if out
         .iter()
-        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | 0))
+        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | b';' | 0))
     {
         return None;
     }
@@ -180,12 +180,12 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    // An escaped `/` or `\` moves segment boundaries, and an escaped `?`
-    // or `#` ends the path, for any proxy or router that decodes before it
-    // splits: refused, like NUL.
+    // An escaped `/` or `\` moves segment boundaries, an escaped `?` or
+    // `#` ends the path and an escaped `;` starts parameters, for any proxy
+    // or router that decodes before it splits: refused, like NUL.
     if out
         .iter()
-        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | 0))
+        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | b';' | 0))
     {
         return None;
     }
@@ -193,7 +193,7 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
 }
 
 /// Splits a request path for matching. Refused (the `Err` says why): a raw
-/// `#`, a path not starting with `/`, a bad percent-escape, an escaped `/`, `\`, `?`, `#` or NUL,
+/// `#`, a path not starting with `/`, a bad percent-escape, an escaped `/`, `\`, `?`, `#`, `;` or NUL,
 /// a `.` or `..` segment (even escaped: clients send normalised paths and
 /// servers disagree on resolving them, so the gate could decide for another
 /// page than the app serves), more than [`MAX_SEGMENTS`] segments.
@@ -259,7 +259,7 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
     for raw in path.split(['/', '\\']) {
         let seg = canonical_segment(raw).ok_or_else(|| {
             format!(
-                "path segment {raw:?} has a bad percent-escape or an escaped /, \\, ?, # or NUL"
+                "path segment {raw:?} has a bad percent-escape or an escaped /, \\, ?, #, ; or NUL"
             )
         })?;
         match &*seg {
