@@ -45,5 +45,8 @@ bash tests/soak/run.sh 1000000
 step "fuzzing: every target of fuzz/ for 45 s (scripts/fuzz.sh; long runs in docs/security.md)"
 bash scripts/fuzz.sh 45
 
+step "JWKS chaos under load: a flapping endpoint against the Python, Node, serve and WebAssembly caches (about 2.5 min)"
+bash tests/chaos/run.sh
+
 echo
 echo "all tests passed in $(( $(date +%s) - start )) s"
