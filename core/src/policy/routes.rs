@@ -71,12 +71,45 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// Whether `;params` a router drops hold nothing a decoding proxy would
+/// turn into structure: an escaped `/`, `\`, `?`, `#`, `;` or NUL there
+/// becomes a separator before the router drops the parameters, so
+/// `/;x%2F..%2Fcommerce` would be read as a path (found by fuzzing).
+fn params_are_inert(params: &str) -> bool {
+    if !params.contains('%') {
+        return true;
+    }
+    let b = params.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let byte = match (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(h), Some(l)) => (h << 4) | l,
+                _ => return false,
+            };
+            if matches!(byte, b'/' | b'\\' | b'?' | b'#' | b';' | 0) {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
 /// Percent-decodes and lower-cases one segment, borrowing when it can.
 /// Path parameters (`;jsessionid=…`) are dropped, as servers that honour them
 /// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`), `;` (`%3B`) or NUL is refused, since servers
 /// disagree on what it means.
 fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
-    let seg = seg.split(';').next().unwrap_or("");
+    let (seg, params) = seg.split_once(';').unwrap_or((seg, ""));
+    if !params_are_inert(params) {
+        return None;
+    }
     if !seg.bytes().any(|b| b == b'%' || b.is_ascii_uppercase()) {
         return Some(Cow::Borrowed(seg));
     }
@@ -163,7 +196,10 @@ impl<'p> RequestPath<'p> {
 
 /// Percent-decodes one segment (case kept, `;params` dropped).
 fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
-    let seg = seg.split(';').next().unwrap_or("");
+    let (seg, params) = seg.split_once(';').unwrap_or((seg, ""));
+    if !params_are_inert(params) {
+        return None;
+    }
     if !seg.contains('%') {
         return Some(Cow::Borrowed(seg));
     }

@@ -143,6 +143,9 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
         Case::new("path-escaped-semicolon", SF, "/dashboard/billing%3b/x: a proxy that decodes before it drops ;params reads /dashboard/billing/x (Billing): refused (400), never the default rule")
             .page("/dashboard/billing%3b/x", &agent_pwd)
             .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new("path-escaped-separator-in-params", SF, "/;U%2F%5ccommerce/customers: the ;params hide an escaped / and \\ that a decoding proxy turns into /;U/\\commerce/customers (Customers): refused (400)")
+            .page("/;U%2F%5ccommerce/customers", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
         // Found by fuzzing: a raw `#` never reaches a server from a client
         // (RFC 9112 §3.2: no fragment in a request-target), but a router
         // that keeps it and drops `;params` reads this as /commerce/customers.
