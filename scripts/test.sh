@@ -36,5 +36,8 @@ for binding in $(cat scripts/bindings.txt); do
   bash "$binding/test.sh"
 done
 
+step "release artifacts: scripts/dist.sh, then each installed outside the checkout (tests/dist/test.sh)"
+bash tests/dist/test.sh
+
 echo
 echo "all tests passed in $(( $(date +%s) - start )) s"
