@@ -174,6 +174,127 @@ fn route_scaling(c: &mut Criterion) {
     g.finish();
 }
 
+/// The verified-token cache: one token repeated (a client reusing its
+/// access token), and a realistic mix of 1,000 distinct RS256 tokens drawn
+/// with a Zipf(1) law, with and without the cache.
+fn token_cache(c: &mut Criterion) {
+    use mfagate::{CacheOptions, TokenCache};
+    use std::sync::Arc;
+    let (gate, token, now, case) = vector("api.json", "api-seed-sample-mfa");
+    let auth = format!("Bearer {token}");
+    let req = Request::new("/v1/customers", now).authorization(&auth);
+    let cache = Arc::new(TokenCache::new(CacheOptions::default()));
+    let cached = gate.clone().with_cache(Arc::clone(&cache));
+    assert_eq!(cached.evaluate(&req).outcome, Outcome::Allow);
+    assert_eq!(
+        cached.evaluate(&req).to_value(),
+        gate.evaluate(&req).to_value()
+    );
+
+    // 1,000 distinct tokens: the vector's claims with another oid each,
+    // signed with the test RSA key.
+    use base64::Engine as _;
+    let pem = std::fs::read_to_string(root().join("tests/keys/rsa-signing-1.pem")).expect("pem");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("pem body");
+    let key = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).expect("rsa key");
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let head = token.split('.').next().expect("header").to_owned();
+    let sign = |claims: &serde_json::Value| {
+        let input = format!("{head}.{}", b64.encode(claims.to_string()));
+        let mut sig = vec![0u8; key.public_modulus_len()];
+        key.sign(
+            &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            input.as_bytes(),
+            &mut sig,
+        )
+        .expect("sign");
+        format!("{input}.{}", b64.encode(sig))
+    };
+    let p = token.split('.').nth(1).expect("payload");
+    let bytes =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).expect("b64");
+    let base: serde_json::Value = serde_json::from_slice(&bytes).expect("claims");
+    let auths: Vec<String> = (0..1000)
+        .map(|i| {
+            let mut claims = base.clone();
+            claims["oid"] = serde_json::json!(format!("4988e250-5aee-482a-9136-{i:012}"));
+            format!("Bearer {}", sign(&claims))
+        })
+        .collect();
+    // Zipf(1) over the 1,000 tokens, from a fixed LCG: the same mix every run.
+    let weights: Vec<f64> = (1..=auths.len()).map(|r| 1.0 / r as f64).collect();
+    let total: f64 = weights.iter().sum();
+    let mut cdf = Vec::with_capacity(weights.len());
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / total;
+        cdf.push(acc);
+    }
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix: Vec<usize> = (0..10_000)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            cdf.partition_point(|&c| c < u).min(auths.len() - 1)
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<usize> = mix.iter().copied().collect();
+    let reqs: Vec<Request<'_>> = auths
+        .iter()
+        .map(|a| Request::new("/v1/customers", now).authorization(a))
+        .collect();
+    let mix_cache = Arc::new(TokenCache::new(CacheOptions::default()));
+    let mix_gate = gate.clone().with_cache(Arc::clone(&mix_cache));
+    for r in &reqs {
+        assert_eq!(mix_gate.evaluate(r).outcome, Outcome::Allow, "{}", case.id);
+    }
+    let full = mix_cache.stats();
+    eprintln!(
+        "token cache: the mix draws {} distinct tokens of 1000 in 10000 requests; 1000 tokens take {} bytes ({} per token) in the cache",
+        distinct.len(),
+        full.bytes,
+        full.bytes / full.entries.max(1)
+    );
+    let bound = Arc::new(TokenCache::new(CacheOptions {
+        max_entries: 10_000,
+        max_bytes: 16 << 20,
+    }));
+    let filled = gate.clone().with_cache(Arc::clone(&bound));
+    for i in 0..10_000 {
+        let r = &reqs[i % reqs.len()];
+        let _ = filled.evaluate(r);
+    }
+
+    let mut g = c.benchmark_group("cache");
+    g.bench_function("rs256_repeated_token_cached", |b| {
+        b.iter(|| black_box(cached.evaluate(black_box(&req))))
+    });
+    g.bench_function("rs256_repeated_token_uncached", |b| {
+        b.iter(|| black_box(gate.evaluate(black_box(&req))))
+    });
+    let mut i = 0;
+    g.bench_function("zipf_1000_tokens_cached", |b| {
+        b.iter(|| {
+            i = (i + 1) % mix.len();
+            black_box(mix_gate.evaluate(black_box(&reqs[mix[i]])))
+        })
+    });
+    let mut j = 0;
+    g.bench_function("zipf_1000_tokens_uncached", |b| {
+        b.iter(|| {
+            j = (j + 1) % mix.len();
+            black_box(gate.evaluate(black_box(&reqs[mix[j]])))
+        })
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .measurement_time(Duration::from_secs(4))
@@ -181,5 +302,5 @@ fn config() -> Criterion {
         .sample_size(60)
 }
 
-criterion_group! { name = benches; config = config(); targets = rs256, hs256, verified_claims, route_scaling }
+criterion_group! { name = benches; config = config(); targets = rs256, hs256, verified_claims, route_scaling, token_cache }
 criterion_main!(benches);

@@ -13,8 +13,11 @@ pub const RETRY_AFTER: &str = "Retry-After";
 /// Partner Center's response header for `ValidateMfa: true` (2025-2026
 /// guidance; the spelling every client library uses).
 pub const IS_MFA_COMPLIANT: &str = "isMfaCompliant";
-/// Partner Center's reason phrase for its MFA refusal (seed, "Partner Center API").
+/// Partner Center's reason phrase for its MFA refusal (Microsoft's MFA page, "Partner Center API").
 pub const PARTNER_CENTER_STATUS_TEXT: &str = "Unauthorized - MFA required";
+/// `authorization_uri` of a claims challenge in the public cloud, where
+/// clients get the token with the claims asked for; other clouds use
+/// [`Cloud::claims_authorization_uri`](crate::Cloud::claims_authorization_uri).
 pub const CLAIMS_AUTHORIZATION_URI: &str =
     "https://login.microsoftonline.com/common/oauth2/authorize";
 

@@ -277,10 +277,12 @@ impl<'de> de::Visitor<'de> for ClaimNamesVisitor {
 pub enum OneOrMany<'a> {
     /// A single string (the common case: no allocation for a list).
     One(Cow<'a, str>),
+    /// An array of strings, as written.
     Many(Vec<Cow<'a, str>>),
 }
 
 impl<'a> OneOrMany<'a> {
+    /// Every value in order, one or many alike, so callers need not match.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         match self {
             OneOrMany::One(s) => std::slice::from_ref(s).iter(),
@@ -288,6 +290,7 @@ impl<'a> OneOrMany<'a> {
         }
         .map(|c| &**c)
     }
+    /// Whether any value is exactly `v` (claim values are case-sensitive).
     pub fn contains(&self, v: &str) -> bool {
         self.iter().any(|x| x == v)
     }
@@ -313,40 +316,102 @@ const PRESENCE_MARKERS: [&str; 4] = ["name", "given_name", "family_name", "email
 /// spelling of its name), makes the token `claim_invalid` with a detail that
 /// names the claim. Claims the engine does not read are ignored, whatever
 /// their type.
+///
+/// Each field is named after its claim. Entra describes them in the
+/// [access-token claims reference][at] (cited below as "access-token
+/// claims") and the [optional claims reference][opt] ("optional claims");
+/// `iss`, `aud`, `exp`, `nbf`, `iat` and `sub` are RFC 7519's registered
+/// claims. Times are NumericDates (seconds since the Unix epoch).
+///
+/// [at]: https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference
+/// [opt]: https://learn.microsoft.com/en-us/entra/identity-platform/optional-claims-reference
 #[derive(Debug, Clone, Default)]
 pub struct Claims<'a> {
+    /// `iss`: the token service that issued the token, tenant included;
+    /// must be an Entra issuer of the policy's cloud, for the token's `tid`
+    /// (access-token claims).
     pub iss: Option<Cow<'a, str>>,
+    /// `aud`: whom the token is for; must be one of the policy's audiences,
+    /// so a token minted for another API is refused (access-token claims).
     pub aud: Option<OneOrMany<'a>>,
+    /// `exp`: the token is refused after this time, beyond the clock skew.
     pub exp: Option<f64>,
+    /// `nbf`: the token is refused before this time, beyond the clock skew.
     pub nbf: Option<f64>,
+    /// `iat`: when the token was issued; one issued in the future is refused.
     pub iat: Option<f64>,
+    /// `auth_time`: when the user last authenticated, which MFA freshness
+    /// (`max_age`) is measured from (optional claims).
     pub auth_time: Option<f64>,
+    /// `tid`: the tenant the token was issued in; roles are read only when
+    /// it is a partner tenant (access-token claims).
     pub tid: Option<Cow<'a, str>>,
+    /// `ver`: the token format, "1.0" or "2.0"; `iss` must have that
+    /// version's shape (access-token claims).
     pub ver: Option<Cow<'a, str>>,
+    /// `idtyp`: "app" or "user", Microsoft's own word on whether a person is
+    /// behind the token; present only when the API asks for it (optional
+    /// claims).
     pub idtyp: Option<Cow<'a, str>>,
+    /// `scp`: the delegated scopes; only a token obtained for a user carries
+    /// it, so it marks an App+User token (access-token claims).
     pub scp: Option<Cow<'a, str>>,
+    /// `roles`: the app roles granted to the app or user, which
+    /// `roles.app_roles` maps to Partner Center roles (access-token claims).
     pub roles: Option<Vec<Cow<'a, str>>>,
+    /// `wids`: the user's directory-role template IDs, which
+    /// `roles.directory` maps to admin roles (access-token claims).
     pub wids: Option<Vec<Cow<'a, str>>>,
+    /// `groups`: the user's security-group object IDs, which `roles.groups`
+    /// maps to agent roles (access-token claims).
     pub groups: Option<Vec<Cow<'a, str>>>,
     /// `hasgroups` is present (documented as `true`; seen as `"true"` too):
     /// any value means the groups did not fit in the token.
     pub hasgroups: bool,
     /// `_claim_names` redirects `groups` to a claim source (overage).
     claim_names_groups: bool,
+    /// `appid` (v1 tokens): the client application; with `scp` absent, its
+    /// presence is what makes a token an app's rather than an ID token
+    /// (access-token claims).
     pub appid: Option<Cow<'a, str>>,
+    /// `azp` (v2 tokens): the client application, in place of `appid`
+    /// (access-token claims).
     pub azp: Option<Cow<'a, str>>,
+    /// `amr`: how the user authenticated (`pwd`, `mfa`...); an accepted
+    /// value here (Partner Center: exactly "mfa") proves MFA
+    /// (access-token claims).
     pub amr: Option<Vec<Cow<'a, str>>>,
+    /// The [`FEDERATED_AMR_CLAIM`]: AD FS-style identity providers put
+    /// [`FEDERATED_MFA_VALUE`] here instead of `mfa` in `amr`; it counts only
+    /// when the policy sets `mfa.accept_federated`.
     pub federated_amr: Option<OneOrMany<'a>>,
+    /// `idp`: the identity provider that authenticated the user, when it is
+    /// not the token's tenant; a partner tenant here marks delegated admin
+    /// (DAP or GDAP) (access-token claims).
     pub idp: Option<Cow<'a, str>>,
+    /// `oid`: the user's or service principal's object ID, the same for every
+    /// app; an exception for one user names it (or the user's name)
+    /// (access-token claims).
     pub oid: Option<Cow<'a, str>>,
+    /// `sub`: the subject, unique per user and app; it equals `oid` in an
+    /// app-only token, Microsoft's test when `idtyp` is absent
+    /// (access-token claims).
     pub sub: Option<Cow<'a, str>>,
+    /// `upn`: the user principal name, the first choice for the user's name
+    /// in a decision; also marks a token as a user's (optional claims).
     pub upn: Option<Cow<'a, str>>,
+    /// `unique_name` (v1 tokens): the user's name when `upn` is absent
+    /// (access-token claims).
     pub unique_name: Option<Cow<'a, str>>,
+    /// `preferred_username` (v2 tokens): the user's sign-in name when neither
+    /// `upn` nor `unique_name` is present (access-token claims).
     pub preferred_username: Option<Cow<'a, str>>,
     /// `aai` is present (GDAP: names the partner user).
     pub aai: bool,
     /// `aai` when it is a string.
     aai_text: Option<Cow<'a, str>>,
+    /// `xms_cc`: the client's capabilities; `cp1` says it can answer a
+    /// claims challenge, so the `claims` style sends it one (optional claims).
     pub xms_cc: Option<OneOrMany<'a>>,
     /// Which of [`PRESENCE_MARKERS`] are present (bit i for marker i).
     markers: u8,
@@ -523,7 +588,7 @@ impl<'a> Claims<'a> {
         self.appid.as_deref().or(self.azp.as_deref())
     }
 
-    pub fn has_aai(&self) -> bool {
+    pub(crate) fn has_aai(&self) -> bool {
         self.aai
     }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Cloud {
     /// Microsoft Entra ID, the global service (`login.microsoftonline.com`).
     #[default]
@@ -33,6 +34,7 @@ const V1_CHINA: &str = "https://sts.chinacloudapi.cn/";
 
 /// Where an issuer string comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Issuer<'a> {
     /// The tenant GUID in it, as written.
     pub tenant: &'a str,
@@ -44,8 +46,10 @@ pub struct Issuer<'a> {
 }
 
 impl Cloud {
+    /// Every cloud, for tables and tests that must cover each one.
     pub const ALL: [Cloud; 3] = [Cloud::Public, Cloud::UsGovernment, Cloud::China];
 
+    /// The name a policy uses for the cloud (`token.cloud`).
     pub fn as_str(self) -> &'static str {
         match self {
             Cloud::Public => "public",

@@ -9,25 +9,37 @@ use serde_json::Value;
 /// The format tag every vector file carries.
 pub const VECTOR_FORMAT: &str = "mfagate-vectors/1";
 
+/// One vector file: cases that share a JWK Set (see tests/vectors/README.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VectorFile {
+    /// Always [`VECTOR_FORMAT`]; [`load`] refuses any other, so a runner
+    /// never misreads a file of a later format.
     pub format: String,
+    /// What the file's cases cover, for people.
     pub description: String,
     /// The JWK Set every case of the file verifies with.
     pub keys: Value,
+    /// The cases, run in order.
     pub cases: Vec<Case>,
 }
 
+/// One conformance case: a policy and a request, with the decision (or the
+/// build error) every runtime must produce.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Case {
+    /// The case's name: failures are reported by it.
     pub id: String,
-    /// Where the expected outcome comes from (seed, brief scenario, RFC).
+    /// Where the expected outcome comes from (a Microsoft page, an RFC section, an issue).
     pub source: String,
+    /// What the case checks, for people.
     pub description: String,
     /// A policy spec: see [`Policy::from_spec`].
     pub policy: Value,
+    /// The request to decide, in the form every binding accepts.
     pub request: RequestSpec,
     /// Fields the decision's JSON must contain (a subset match).
     #[serde(default)]
@@ -123,11 +135,16 @@ pub fn files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
 
 /// Result of running every vector of a directory.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Summary {
+    /// How many cases gave the expected result.
     pub passed: usize,
+    /// The cases that did not, as `(case id, why)`.
     pub failed: Vec<(String, String)>,
 }
 
+/// Runs every vector file of `dir` (as [`files`] lists them); a file that
+/// cannot be read or parsed is an error, a failing case is not.
 pub fn run_dir(dir: &std::path::Path) -> Result<Summary> {
     let mut s = Summary::default();
     for path in files(dir)? {

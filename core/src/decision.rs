@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 /// The MFA part of a decision.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct MfaReport {
     /// Whether this route required MFA of this token.
     pub required: bool,
@@ -30,6 +31,7 @@ pub struct MfaReport {
 
 /// Who the token is about (from verified claims).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Subject {
     /// `tid`: the tenant the token was issued in.
     pub tenant: Option<String>,
@@ -49,6 +51,7 @@ pub struct Subject {
 /// Its JSON form also carries `response_headers`: every header to send, so
 /// middleware copies one list and adds nothing of its own.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct HttpAnswer {
     /// The status code.
     pub status: u16,
@@ -98,20 +101,24 @@ impl Serialize for HttpAnswer {
 
 /// For pages: where to send the user to do MFA.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Redirect {
     /// The sign-in URL with the parameters below appended.
     pub location: String,
     /// The parameters that force MFA at the identity provider.
     pub params: Vec<(&'static str, String)>,
     /// True when the caller said the user has no MFA method yet: they must
-    /// register one before verifying (seed example 3).
+    /// register one before verifying (example 3 of Microsoft's MFA page).
     pub register_first: bool,
 }
 
 /// What to do with a request, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Decision {
+    /// What to do: allow, deny or step up.
     pub outcome: Outcome,
+    /// Why, as a stable code for logs, metrics and tests.
     pub reason: Reason,
     /// The token's kind, once it is known (after signature and claims checks).
     pub token_kind: Option<TokenKind>,
@@ -121,18 +128,25 @@ pub struct Decision {
     pub rule: Option<Arc<str>>,
     /// The caller's roles, as resolved from `wids`, `groups` and `roles`.
     pub roles: RoleSet,
+    /// Whether MFA was required and proven, and by what.
     pub mfa: MfaReport,
     /// The technical exception that was applied, if any.
     pub exception: Option<Arc<Exception>>,
+    /// What to tell the user, in every supported language.
     pub message: Message,
+    /// The answer to send when the request is refused (for an allow, only
+    /// headers to add).
     pub http: HttpAnswer,
+    /// For a step-up on a page: where to send the user to do MFA.
     pub redirect: Option<Redirect>,
     /// A technical detail for logs (never shown to end users).
     pub detail: Option<String>,
+    /// Who the token is about, once its claims are verified.
     pub subject: Option<Subject>,
 }
 
 impl Decision {
+    /// True only for [`Outcome::Allow`]: the one test a gate's caller needs.
     pub fn is_allowed(&self) -> bool {
         self.outcome == Outcome::Allow
     }

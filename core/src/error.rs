@@ -44,6 +44,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, so tests can check each is documented and mapped.
     pub const ALL: [ErrorCode; 12] = [
         ErrorCode::PolicySyntax,
         ErrorCode::PolicyInvalid,
@@ -59,6 +60,7 @@ impl ErrorCode {
         ErrorCode::VectorInvalid,
     ];
 
+    /// The stable snake_case code, the same in every runtime.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::PolicySyntax => "policy_syntax",
@@ -93,6 +95,8 @@ impl ErrorCode {
         }
     }
 
+    /// Where this code is explained, to put in front of the person who must
+    /// act on it.
     pub fn doc_url(self) -> String {
         format!("{ERRORS_DOC}#{}", self.as_str())
     }
@@ -106,7 +110,9 @@ impl fmt::Display for ErrorCode {
 
 /// An error a person can act on: what was wrong, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Error {
+    /// The stable code to branch on (messages may change).
     pub code: ErrorCode,
     /// What was wrong.
     pub message: String,
@@ -117,6 +123,8 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error with no line; `hint` may be empty when there is nothing
+    /// better to say than the message.
     pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
         Error {
             code,
@@ -126,7 +134,7 @@ impl Error {
         }
     }
 
-    pub fn at_line(mut self, line: Option<usize>) -> Self {
+    pub(crate) fn at_line(mut self, line: Option<usize>) -> Self {
         self.line = line;
         self
     }
@@ -147,4 +155,5 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The crate's result: fallible calls fail with an [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -19,43 +19,66 @@ pub const UNMATCHED_PATH: &str = "/mfagate-inspect/any-other-page";
 
 /// What the token says about MFA, before any policy.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MfaClaims {
+    /// The token's `amr` values; `None` when the claim is absent (often a
+    /// v2 token, which then cannot prove MFA).
     pub amr: Option<Vec<String>>,
     /// Whether `amr` contains exactly "mfa" (Partner Center's check).
     pub amr_has_mfa: bool,
     /// Whether the federated claim says `multipleauthn`.
     pub federated_mfa: bool,
+    /// The token's `auth_time`, which freshness (`max_age`) is measured from.
     pub auth_time: Option<f64>,
 }
 
 /// One rule of the policy, decided on the token's claims.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RuleVerdict {
+    /// The route id, or "default".
     pub rule: String,
+    /// The route's description from the policy.
     pub description: String,
     /// The sample request path used (from the rule's first pattern).
     pub path: String,
+    /// What the gate would decide there, were the signature good.
     pub decision: Decision,
 }
 
+/// What [`inspect`] found in a token: what it is, what it proves, and what
+/// each rule of the policy would make of it. Serializes to the JSON that
+/// `mfagate inspect --json` and the inspector page show.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Inspection {
     /// Always false: nothing here checked the signature.
     pub verified: bool,
+    /// The JOSE header, as sent.
     pub header: Value,
+    /// Every claim of the payload, as sent (also those the engine ignores).
     pub claims: Value,
+    /// The token's `ver`, if any.
     pub version: Option<String>,
+    /// The kind the claims make it.
     pub kind: TokenKind,
+    /// What decided the kind, for people.
     pub kind_evidence: &'static str,
+    /// The roles its `wids`, `groups` and `roles` grant under the policy.
     pub roles: RoleSet,
+    /// `groups` was replaced by an overage marker: group-based roles are
+    /// unknown, and routes that need them refuse.
     pub groups_overage: bool,
+    /// What the token says about MFA, before any policy.
     pub mfa: MfaClaims,
+    /// The name of the policy the rules come from.
     pub policy: String,
     /// The token's own tenant, taken as the partner tenant because the
     /// policy names none (`token.partner_tenants`).
     pub assumed_partner_tenant: Option<String>,
     /// The time the rules were evaluated at (Unix seconds).
     pub evaluated_at: i64,
+    /// One verdict per enabled route (by id), then the default rule's.
     pub rules: Vec<RuleVerdict>,
 }
 

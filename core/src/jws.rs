@@ -10,13 +10,22 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: what Entra signs its tokens with.
     RS256,
+    /// RSASSA-PSS with SHA-256, with an RSA key (for issuers other than Entra,
+    /// which uses RS256).
     PS256,
+    /// ECDSA with SHA-256, with an EC P-256 key (signatures in the 64-byte
+    /// `r‖s` form of RFC 7518 §3.4).
     ES256,
+    /// HMAC with SHA-256 over a shared secret (an `oct` key): whoever can
+    /// verify can also sign, so `policy lint` warns when it is pinned.
     HS256,
 }
 
 impl Algorithm {
+    /// The algorithm a JOSE `alg` names, exactly (case-sensitive, as RFC
+    /// 7518 has it); `None` for any other, `none` included.
     pub fn from_name(name: &str) -> Option<Algorithm> {
         match name {
             "RS256" => Some(Algorithm::RS256),
@@ -27,6 +36,7 @@ impl Algorithm {
         }
     }
 
+    /// The JOSE `alg` name.
     pub fn as_str(self) -> &'static str {
         match self {
             Algorithm::RS256 => "RS256",
@@ -51,12 +61,12 @@ struct RawHeader<'a> {
 
 /// The parts of a token needed to verify it.
 #[derive(Debug)]
-pub struct Jws<'t> {
-    pub alg: Algorithm,
+pub(crate) struct Jws<'t> {
+    pub(crate) alg: Algorithm,
     /// `header.payload`, the bytes the signature covers.
-    pub signing_input: &'t str,
-    pub payload: Vec<u8>,
-    pub signature: Vec<u8>,
+    pub(crate) signing_input: &'t str,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
 }
 
 /// Strict base64url without padding (RFC 7515 §2), SIMD-accelerated: it is
@@ -76,7 +86,7 @@ fn b64(segment: &str, what: &str) -> Result<Vec<u8>, Refusal> {
 /// policy's pinned list of algorithms; `select` picks the key for the
 /// header's `kid` and algorithm (called while the header is still borrowed,
 /// so nothing is copied). Returns the token's parts and the key's index.
-pub fn parse<'t>(
+pub(crate) fn parse<'t>(
     token: &'t str,
     max_bytes: usize,
     allowed: &[Algorithm],
@@ -166,7 +176,7 @@ pub fn parse<'t>(
 }
 
 /// Decodes header and payload without checking anything: for `inspect`.
-pub fn decode_unverified(token: &str) -> Result<(serde_json::Value, Vec<u8>), Refusal> {
+pub(crate) fn decode_unverified(token: &str) -> Result<(serde_json::Value, Vec<u8>), Refusal> {
     let mut parts = token.split('.');
     let (Some(h), Some(p)) = (parts.next(), parts.next()) else {
         return Err(Refusal::new(

@@ -11,12 +11,14 @@ use std::collections::HashMap;
 
 /// One verification key.
 pub struct Key {
+    /// The JWK's `kid`, which tokens name in their header to pick it.
     pub kid: Option<String>,
     /// The JWK's `alg`, when it binds the key to one algorithm.
     pub alg: Option<Algorithm>,
     /// The JWK's `issuer` (Entra's multi-tenant keys carry one, templated
     /// `{tenantid}`): the key may sign only for that issuer.
     pub issuer: Option<String>,
+    /// The public key (or secret) itself, as the JWK gave it.
     pub material: KeyMaterial,
     pub(crate) prepared: Prepared,
 }
@@ -32,6 +34,8 @@ impl std::fmt::Debug for Key {
 }
 
 impl Key {
+    /// The key's type for people ("RSA", "EC P-256", "oct"), in logs and
+    /// `Debug` output that must not print the key itself.
     pub fn type_name(&self) -> &'static str {
         match self.material {
             KeyMaterial::Rsa { .. } => "RSA",
@@ -96,6 +100,16 @@ pub struct KeySet {
     /// The issuer of the OpenID configuration these keys came from
     /// (templated `{tenantid}` for multi-tenant authorities).
     issuer: Option<String>,
+    /// Unique per set built in this process: a verified-token cache keeps
+    /// entries only for the set that verified them.
+    generation: u64,
+}
+
+/// A fresh [`KeySet`] generation (never 0, never reused in a process).
+fn next_generation() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn jwks_err(msg: impl Into<String>) -> Error {
@@ -222,7 +236,10 @@ fn parse_jwk(jwk: &Jwk) -> Result<(Option<Algorithm>, KeyMaterial), String> {
 impl KeySet {
     /// An empty set: every signed token is then refused with `key_not_found`.
     pub fn empty() -> KeySet {
-        KeySet::default()
+        KeySet {
+            generation: next_generation(),
+            ..KeySet::default()
+        }
     }
 
     /// No key set is available yet (for example every fetch of the JWKS
@@ -232,6 +249,7 @@ impl KeySet {
     pub fn unavailable(why: impl Into<String>, retry_after: u32) -> KeySet {
         KeySet {
             unavailable: Some((why.into(), retry_after)),
+            generation: next_generation(),
             ..KeySet::default()
         }
     }
@@ -241,7 +259,13 @@ impl KeySet {
     /// tokens must then carry that issuer, with their `tid` substituted.
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> KeySet {
         self.issuer = Some(issuer.into());
+        self.generation = next_generation();
         self
+    }
+
+    /// Which set this is: unique per set built in this process.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The OpenID configuration's issuer, if the keys came with one.
@@ -267,7 +291,10 @@ impl KeySet {
                 format!("the JWK Set is not valid JSON ({at})")
             })
         })?;
-        let mut set = KeySet::default();
+        let mut set = KeySet {
+            generation: next_generation(),
+            ..KeySet::default()
+        };
         let mut duplicates: Vec<String> = Vec::new();
         for (idx, jwk) in raw.keys.iter().enumerate() {
             let Some(jwk) = jwk.as_object() else {
@@ -346,14 +373,20 @@ impl KeySet {
         Ok(set)
     }
 
+    /// The usable keys, in the set's order; [`Pending::key_index`] indexes
+    /// this.
+    ///
+    /// [`Pending::key_index`]: crate::Pending::key_index
     pub fn keys(&self) -> &[Key] {
         &self.keys
     }
 
+    /// How many keys are usable (skipped ones not counted).
     pub fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// True when no key is usable: every signed token is then refused.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }

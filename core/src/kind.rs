@@ -3,9 +3,12 @@
 use crate::claims::Claims;
 use serde::{Deserialize, Serialize};
 
+/// What kind of token a request carries, decided from its claims: it decides
+/// whether MFA applies and which routes accept the token (a policy's `kinds`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TokenKind {
     /// An access token for an application acting as itself (client credentials).
     AppOnly,
@@ -21,6 +24,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    /// Every kind, in declaration order.
     pub const ALL: [TokenKind; 5] = [
         TokenKind::AppOnly,
         TokenKind::AppUser,
@@ -29,6 +33,7 @@ impl TokenKind {
         TokenKind::Unrecognized,
     ];
 
+    /// The snake_case name policies and decisions use.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::AppOnly => "app_only",
@@ -54,13 +59,13 @@ impl TokenKind {
 
 /// A set of token kinds a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct KindSet(u8);
+pub(crate) struct KindSet(u8);
 
 impl KindSet {
-    pub fn contains(self, k: TokenKind) -> bool {
+    pub(crate) fn contains(self, k: TokenKind) -> bool {
         self.0 & k.bit() != 0
     }
-    pub fn iter(self) -> impl Iterator<Item = TokenKind> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = TokenKind> {
         TokenKind::ALL
             .into_iter()
             .filter(move |k| self.contains(*k))
@@ -75,9 +80,9 @@ impl FromIterator<TokenKind> for KindSet {
 
 /// The kind, with the evidence that decided it (for people reading a decision).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Classification {
-    pub kind: TokenKind,
-    pub evidence: &'static str,
+pub(crate) struct Classification {
+    pub(crate) kind: TokenKind,
+    pub(crate) evidence: &'static str,
 }
 
 /// The `wids` value Entra adds to GDAP tokens, the GDAP relationship
@@ -122,7 +127,7 @@ fn classified(kind: TokenKind, evidence: &'static str) -> Classification {
 /// 6. `oid` = `sub`, both present: app-only (Microsoft's documented test; an
 ///    app granted no app roles has no `roles` claim at all).
 /// 7. Anything else: unrecognised.
-pub fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classification {
+pub(crate) fn classify(claims: &Claims<'_>, partner_tenants: &[String]) -> Classification {
     let app = claims.app_id().is_some();
     let scp = claims.scp.is_some();
     let marker = claims.user_marker();

@@ -18,8 +18,10 @@
 //! assert_eq!(d.http.headers, vec![("WWW-Authenticate", "Bearer".to_string())]);
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod answer;
+mod cache;
 pub mod claims;
 pub mod cloud;
 pub mod conformance;
@@ -45,6 +47,7 @@ mod time;
 mod validate;
 
 pub use answer::{CLAIMS_AUTHORIZATION_URI, PARTNER_CENTER_STATUS_TEXT};
+pub use cache::{CacheOptions, CacheStats, TokenCache};
 pub use claims::Claims;
 pub use cloud::Cloud;
 pub use crypto::verifies_in_process;

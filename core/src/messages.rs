@@ -1,4 +1,4 @@
-//! Messages shown to people, in the seeds' three languages: English, French
+//! Messages shown to people, in the three languages of Microsoft's MFA pages: English, French
 //! and Brazilian Portuguese. One text per reason code.
 
 use crate::reason::Reason;
@@ -6,9 +6,13 @@ use serde::Serialize;
 
 /// A message in every supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Message {
+    /// English, the fallback for any language not listed here.
     pub en: &'static str,
+    /// French.
     pub fr: &'static str,
+    /// Brazilian Portuguese (`pt-BR` in JSON), also used for plain `pt`.
     #[serde(rename = "pt-BR")]
     pub pt_br: &'static str,
 }
@@ -33,7 +37,7 @@ const fn m(en: &'static str, fr: &'static str, pt_br: &'static str) -> Message {
 }
 
 /// The message for a reason. `register_first` selects the variant that tells
-/// the user to register an MFA method before verifying (seed example 3).
+/// the user to register an MFA method before verifying (example 3 of Microsoft's MFA page).
 pub fn message(reason: Reason, register_first: bool) -> Message {
     use Reason::*;
     match reason {

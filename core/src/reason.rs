@@ -15,6 +15,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The snake_case name decisions carry in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Allow => "allow",
@@ -35,12 +36,17 @@ macro_rules! reasons {
         }
 
         impl Reason {
+            /// Every reason, in declaration order, so tests can check each is
+            /// documented and has a message.
             pub const ALL: &'static [Reason] = &[$(Reason::$variant),+];
 
+            /// The stable snake_case code.
             pub fn as_str(self) -> &'static str {
                 match self { $(Reason::$variant => $code),+ }
             }
 
+            /// The reason a code names (as [`Reason::as_str`] writes it), for
+            /// reading decisions back from logs; `None` for an unknown code.
             pub fn from_code(code: &str) -> Option<Reason> {
                 match code { $($code => Some(Reason::$variant),)+ _ => None }
             }
@@ -185,6 +191,7 @@ impl std::fmt::Display for Reason {
 /// A refusal found while reading or checking a token: the reason code and a
 /// technical detail for logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Refusal {
     /// The reason code.
     pub reason: Reason,

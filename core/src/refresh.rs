@@ -80,10 +80,14 @@ pub enum Document {
 /// A GET the binding must perform, then report with [`Refresher::fetched`]
 /// or [`Refresher::failed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Fetch {
     /// Pass it back with the result.
     pub id: u64,
+    /// What to GET; already checked (https, or http to a loopback host).
     pub url: String,
+    /// Which document the answer should be (a configuration comes first,
+    /// then the key set it names).
     pub document: Document,
     /// The whole fetch may take this long (milliseconds).
     pub timeout_ms: u64,
@@ -248,6 +252,7 @@ impl Refresher {
         })
     }
 
+    /// The options it was made with (the limits each [`Fetch`] carries).
     pub fn options(&self) -> &RefreshOptions {
         &self.opts
     }
@@ -282,6 +287,8 @@ impl Refresher {
         self.version
     }
 
+    /// True once a good key set arrived; until then [`Refresher::key_set_at`]
+    /// refuses every token with `keys_unavailable`.
     pub fn has_keys(&self) -> bool {
         self.keys.is_some()
     }
@@ -296,6 +303,7 @@ impl Refresher {
         self.fetches
     }
 
+    /// Attempts that failed, for health checks and metrics.
     pub fn failures(&self) -> u64 {
         self.failures
     }

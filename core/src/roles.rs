@@ -9,16 +9,25 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
+    /// A member of the partner tenant's AdminAgents group.
     AdminAgent,
+    /// A member of the partner tenant's SalesAgents group.
     SalesAgent,
+    /// A member of the partner tenant's HelpdeskAgents group.
     HelpdeskAgent,
+    /// The partner tenant's Global Administrator directory role (`wids`).
     GlobalAdmin,
+    /// The partner tenant's Billing Administrator directory role (`wids`).
     BillingAdmin,
+    /// The partner tenant's Security Administrator directory role (`wids`),
+    /// which the 2025 rules put in place of Global Administrator on Billing.
     SecurityAdmin,
 }
 
 impl Role {
+    /// Every role, in declaration order.
     pub const ALL: [Role; 6] = [
         Role::AdminAgent,
         Role::SalesAgent,
@@ -28,6 +37,7 @@ impl Role {
         Role::SecurityAdmin,
     ];
 
+    /// The snake_case name policies and decisions use.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::AdminAgent => "admin_agent",
@@ -49,23 +59,33 @@ impl Role {
 pub struct RoleSet(u8);
 
 impl RoleSet {
+    /// No role: what a token gets when its `tid` is not a partner tenant,
+    /// since roles are read only from those.
     pub const EMPTY: RoleSet = RoleSet(0);
 
+    /// Adds `r`.
     pub fn insert(&mut self, r: Role) {
         self.0 |= r.bit();
     }
+    /// Whether `r` is in the set.
     pub fn contains(self, r: Role) -> bool {
         self.0 & r.bit() != 0
     }
+    /// The roles of either set.
     pub fn union(self, o: RoleSet) -> RoleSet {
         RoleSet(self.0 | o.0)
     }
+    /// Whether the sets share a role: how a route's roles are checked (any
+    /// one suffices).
     pub fn intersects(self, o: RoleSet) -> bool {
         self.0 & o.0 != 0
     }
+    /// True when there is no role.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// The roles in the set, in [`Role::ALL`] order (the order decisions
+    /// list them in).
     pub fn iter(self) -> impl Iterator<Item = Role> {
         Role::ALL.into_iter().filter(move |r| self.contains(*r))
     }
@@ -89,22 +109,22 @@ impl Serialize for RoleSet {
 
 /// Lookup tables from claim values to roles, built once per policy.
 #[derive(Debug, Default, Clone)]
-pub struct RoleMap {
+pub(crate) struct RoleMap {
     /// `wids` directory-role template IDs (lower-case).
-    pub directory: HashMap<String, RoleSet>,
+    pub(crate) directory: HashMap<String, RoleSet>,
     /// `groups` object IDs (lower-case).
-    pub groups: HashMap<String, RoleSet>,
+    pub(crate) groups: HashMap<String, RoleSet>,
     /// `roles` app-role values (case-sensitive, as Entra emits them).
-    pub app_roles: HashMap<String, RoleSet>,
+    pub(crate) app_roles: HashMap<String, RoleSet>,
 }
 
 /// The roles read from a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResolvedRoles {
-    pub roles: RoleSet,
+pub(crate) struct ResolvedRoles {
+    pub(crate) roles: RoleSet,
     /// True when `groups` was replaced by an overage marker: group-based roles
     /// are then unknown.
-    pub groups_unavailable: bool,
+    pub(crate) groups_unavailable: bool,
 }
 
 fn lookup(map: &HashMap<String, RoleSet>, v: &str, fold: bool) -> RoleSet {
@@ -120,7 +140,7 @@ fn lookup(map: &HashMap<String, RoleSet>, v: &str, fold: bool) -> RoleSet {
 }
 
 impl RoleMap {
-    pub fn resolve(&self, c: &Claims<'_>) -> ResolvedRoles {
+    pub(crate) fn resolve(&self, c: &Claims<'_>) -> ResolvedRoles {
         let mut roles = RoleSet::EMPTY;
         for w in c.wids.iter().flatten() {
             roles = roles.union(lookup(&self.directory, w, true));
@@ -138,7 +158,7 @@ impl RoleMap {
     }
 
     /// The roles that can only come from groups (so an overage hides them).
-    pub fn group_roles(&self) -> RoleSet {
+    pub(crate) fn group_roles(&self) -> RoleSet {
         self.groups
             .values()
             .fold(RoleSet::EMPTY, |a, b| a.union(*b))

@@ -139,6 +139,11 @@ pub fn issuers(
     let (Some(tid), Some(iss)) = (cl.tid.as_deref(), cl.iss.as_deref()) else {
         return Ok(());
     };
+    let key_issuer = keys.keys().get(key).and_then(|k| k.issuer.as_deref());
+    if key_issuer.is_none() && keys.issuer().is_none() {
+        // Nothing names an issuer: the common case costs no allocation.
+        return Ok(());
+    }
     let cloud = c.cloud;
     // The v2 form of a v1 issuer of this tenant (and the v2 issuer itself).
     let as_v2 = if iss == cloud.v1_issuer(tid) {

@@ -4,6 +4,7 @@ mod route;
 pub(crate) mod steps;
 
 use crate::answer::{self, Answer};
+use crate::cache::{TokenCache, Verified};
 use crate::claims::Claims;
 use crate::decision::{Decision, MfaReport, Subject};
 use crate::jws::{self, Algorithm};
@@ -25,6 +26,7 @@ use std::sync::Arc;
 pub struct Gate {
     policy: Policy,
     keys: Arc<KeySet>,
+    cache: Option<Arc<TokenCache>>,
 }
 
 /// A token whose signature the host must verify (two-phase API, used where
@@ -37,9 +39,13 @@ pub struct Pending {
     signing_input: Vec<u8>,
     signature: Vec<u8>,
     payload: Vec<u8>,
+    /// The token, kept only when a cache will remember it once verified.
+    token: Option<Box<str>>,
 }
 
 impl Pending {
+    /// The algorithm to verify with: the token's, already checked against
+    /// the policy's pinned list and the key.
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
@@ -71,6 +77,15 @@ struct Front<'r> {
     route: Route,
     jws: jws::Jws<'r>,
     key: usize,
+    token: &'r str,
+}
+
+/// Where a request stands before its signature is checked.
+enum Ahead<'r> {
+    /// Its signature must be verified.
+    Verify(Front<'r>),
+    /// The cache holds what verifying this exact token proved.
+    Cached(Route, Arc<Verified>),
 }
 
 /// The parts of a decision gathered before its end.
@@ -86,23 +101,49 @@ struct Facts {
 }
 
 impl Gate {
+    /// A gate that owns its keys. Build it once at start-up: the policy is
+    /// compiled and the keys prepared already, so each decision only reads.
     pub fn new(policy: Policy, keys: KeySet) -> Gate {
         Gate {
             policy,
             keys: Arc::new(keys),
+            cache: None,
         }
     }
 
     /// A gate over a key set shared with other gates (one parsed JWK Set
     /// for several policies, or kept by a binding's key-set object).
     pub fn with_shared_keys(policy: Policy, keys: Arc<KeySet>) -> Gate {
-        Gate { policy, keys }
+        Gate {
+            policy,
+            keys,
+            cache: None,
+        }
     }
 
+    /// This gate, remembering verified tokens in `cache` (opt-in; see
+    /// [`TokenCache`]): a token seen before skips its signature check and
+    /// claims parsing, and is decided again from its verified claims. One
+    /// cache may serve every gate of a service: entries belong to the key
+    /// set that verified them.
+    pub fn with_cache(mut self, cache: Arc<TokenCache>) -> Gate {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The cache this gate remembers verified tokens in, if any.
+    pub fn cache(&self) -> Option<&Arc<TokenCache>> {
+        self.cache.as_ref()
+    }
+
+    /// The policy it decides with (cheap to clone, to build a gate over
+    /// other keys).
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// The keys it verifies with (for hosts that verify signatures
+    /// themselves, by [`Pending::key_index`]).
     pub fn keys(&self) -> &KeySet {
         &self.keys
     }
@@ -176,7 +217,7 @@ impl Gate {
 
     /// Everything up to the signature check: route, credential, JWS shape,
     /// algorithm and key.
-    fn up_to_signature<'r>(&self, req: &Request<'r>) -> Result<Front<'r>, Box<Decision>> {
+    fn up_to_signature<'r>(&self, req: &Request<'r>) -> Result<Ahead<'r>, Box<Decision>> {
         let route = self.route(req)?;
         let Some(guard) = self.guard(&route) else {
             return Err(Box::new(self.public(route.first)));
@@ -209,18 +250,29 @@ impl Gate {
             Credential::Token(token) => token,
         };
         let c = self.compiled();
+        if let Some(cache) = &self.cache {
+            if let Some(v) = cache.get(token, self.keys.generation(), req.now, c.skew) {
+                return Ok(Ahead::Cached(route, v));
+            }
+        }
         let (jws, key) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
             self.keys.select(kid, alg)
         })
         .map_err(|r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(req))))?;
-        Ok(Front { route, jws, key })
+        Ok(Ahead::Verify(Front {
+            route,
+            jws,
+            key,
+            token,
+        }))
     }
 
     /// Decides a request: verifies the token's signature in-process (native
     /// builds), then checks claims, kind, roles and MFA.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
         match self.up_to_signature(req) {
-            Ok(f) => self.verify_in_process(&f, req),
+            Ok(Ahead::Verify(f)) => self.verify_in_process(&f, req),
+            Ok(Ahead::Cached(route, v)) => self.decide_all(&route, &v.claims, req, Some(v.key)),
             Err(d) => *d,
         }
     }
@@ -242,7 +294,7 @@ impl Gate {
                 Facts::default(),
                 Some(req),
             ),
-            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req, f.key),
+            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req, f.key, Some(f.token)),
         }
     }
 
@@ -251,7 +303,15 @@ impl Gate {
     /// host to verify the signature.
     pub fn prepare(&self, req: &Request<'_>) -> Step {
         let f = match self.up_to_signature(req) {
-            Ok(x) => x,
+            Ok(Ahead::Verify(x)) => x,
+            Ok(Ahead::Cached(route, v)) => {
+                return Step::Done(Box::new(self.decide_all(
+                    &route,
+                    &v.claims,
+                    req,
+                    Some(v.key),
+                )))
+            }
             Err(d) => return Step::Done(d),
         };
         if crate::crypto::verifies_in_process(f.jws.alg) {
@@ -264,6 +324,7 @@ impl Gate {
             signature: f.jws.signature,
             payload: f.jws.payload,
             route: f.route,
+            token: self.cache.as_ref().map(|_| f.token.into()),
         })
     }
 
@@ -285,19 +346,34 @@ impl Gate {
                 Some(req),
             );
         }
-        self.after_signature(&pending.route, &pending.payload, req, pending.key_index)
+        self.after_signature(
+            &pending.route,
+            &pending.payload,
+            req,
+            pending.key_index,
+            pending.token.as_deref(),
+        )
     }
 
+    /// The signature of `token` verified with key `key`: its claims, then
+    /// the decision; a cache remembers the verified claims (only those: the
+    /// rest is decided again on every request).
     fn after_signature(
         &self,
         route: &Route,
         payload: &[u8],
         req: &Request<'_>,
         key: usize,
+        token: Option<&str>,
     ) -> Decision {
         match Claims::parse(payload) {
             Err(r) => self.refuse(self.guard(route), r, Facts::default(), Some(req)),
-            Ok(cl) => self.decide_all(route, &cl, req, Some(key)),
+            Ok(cl) => {
+                if let (Some(cache), Some(token)) = (&self.cache, token) {
+                    cache.put(token, self.keys.generation(), key, cl.clone().into_owned());
+                }
+                self.decide_all(route, &cl, req, Some(key))
+            }
         }
     }
 

@@ -14,11 +14,19 @@ pub const FORMAT_VERSION: u32 = 1;
 /// which technical-exception reasons are valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
 pub enum RulesVersion {
+    /// The 2019 rules: MFA on Customers and Support > Customer requests;
+    /// Exchange Online PowerShell is still a valid exception.
     #[serde(rename = "2019")]
     V2019,
+    /// The 2020 rules, those of the default built-in (`partner-center`): adds
+    /// Billing, with its own roles; only unrecognised third-party MFA remains a
+    /// valid exception.
     #[serde(rename = "2020")]
     V2020,
+    /// The 2025 text: as 2020, with Security admin in place of Global admin on
+    /// Billing.
     #[serde(rename = "2025")]
     V2025,
     /// MFA on every portal page and every App+User API call; API refusals in
@@ -28,6 +36,7 @@ pub enum RulesVersion {
 }
 
 impl RulesVersion {
+    /// The edition as a policy's `rules` writes it ("2019"...).
     pub fn as_str(self) -> &'static str {
         match self {
             RulesVersion::V2019 => "2019",
@@ -42,6 +51,7 @@ impl RulesVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ChallengeStyle {
     /// Partner Center's exact answer: `401 Unauthorized - MFA required` with
     /// `WWW-Authenticate: Bearer error="invalid_token"`.
@@ -58,6 +68,7 @@ pub enum ChallengeStyle {
 }
 
 impl ChallengeStyle {
+    /// The snake_case name a route's `challenge` uses.
     pub fn as_str(self) -> &'static str {
         match self {
             ChallengeStyle::PartnerCenter => "partner_center",
@@ -105,6 +116,7 @@ fn default_acr() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PolicyDoc {
     /// Version of this file format. Must be 1.
     pub format: u32,
@@ -114,14 +126,18 @@ pub struct PolicyDoc {
     /// arrays and values replace). Resolved at load; absent afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
+    /// What the policy is for, for people (`policy show`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// Edition of the Partner Center rules: "2019", "2020", "2025" or "2026".
     pub rules: RulesVersion,
+    /// Which tokens are valid at all (`[token]`).
     #[serde(default)]
     pub token: TokenDoc,
+    /// What counts as MFA, and where users are sent to do it (`[mfa]`).
     #[serde(default)]
     pub mfa: MfaDoc,
+    /// Where each role comes from in a token (`[roles]`).
     #[serde(default)]
     pub roles: RolesDoc,
     /// Routes by id. At each path segment a literal beats `*`, which beats
@@ -141,6 +157,7 @@ pub struct PolicyDoc {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TokenDoc {
     /// Accepted `aud` values (at least one). For ID tokens, your app's client ID.
     #[serde(default)]
@@ -195,6 +212,7 @@ impl Default for TokenDoc {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MfaDoc {
     /// `amr` values that prove MFA (case-sensitive). Partner Center accepts
     /// exactly "mfa".
@@ -237,6 +255,7 @@ impl Default for MfaDoc {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RolesDoc {
     /// Directory-role template IDs (`wids`) per role.
     #[serde(default)]
@@ -254,7 +273,9 @@ pub struct RolesDoc {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RouteDoc {
+    /// What the route protects, for people (`inspect`, `policy show`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     /// Path patterns: segments separated by `/`; `*` is one segment, a final
@@ -299,6 +320,7 @@ pub struct RouteDoc {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ExceptionDoc {
     /// The partner tenant ID.
     pub tenant: String,

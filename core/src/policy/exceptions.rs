@@ -1,5 +1,5 @@
 //! Technical exceptions: which reasons each edition of the rules accepts, and
-//! the seed's own answer for those it does not.
+//! Microsoft's own answer for those it does not.
 
 use super::doc::{ExceptionDoc, RulesVersion};
 use crate::error::{Error, ErrorCode, Result};
@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The reasons the seeds discuss, by stable code.
+/// The reasons Microsoft's MFA pages discuss, by stable code.
 pub const REASONS: &[&str] = &[
     "third_party_mfa_not_recognized",
     "exchange_online_powershell",
@@ -18,7 +18,7 @@ pub const REASONS: &[&str] = &[
     "legacy_authentication_protocols",
 ];
 
-/// `Ok(())` when `reason` is valid under `rules`, else the seed's answer.
+/// `Ok(())` when `reason` is valid under `rules`, else Microsoft's answer.
 pub fn check_reason(reason: &str, rules: RulesVersion) -> Result<(), String> {
     use RulesVersion::*;
     let v2019 = rules == V2019;
@@ -46,30 +46,39 @@ pub fn check_reason(reason: &str, rules: RulesVersion) -> Result<(), String> {
 
 /// A granted exception, ready to match.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Exception {
+    /// The partner tenant it was granted to, lower-case.
     pub tenant: String,
+    /// The one user it covers (object ID or UPN); `None`: every user of the
+    /// tenant.
     pub user: Option<String>,
+    /// Why it was granted, a code valid under the policy's rules.
     pub reason: String,
-    /// Unix seconds.
+    /// When it stops applying, Unix seconds.
     pub expires: i64,
+    /// Microsoft's service request number, for the audit trail.
     pub reference: Option<String>,
 }
 
 /// Exceptions by lower-case tenant ID.
 #[derive(Debug, Default)]
-pub struct ExceptionTable {
+pub(crate) struct ExceptionTable {
     by_tenant: HashMap<String, Vec<Arc<Exception>>>,
 }
 
 /// What the table says about a caller.
-pub enum ExceptionMatch<'a> {
+pub(crate) enum ExceptionMatch<'a> {
     None,
     Valid(&'a Arc<Exception>),
     Expired(&'a Arc<Exception>),
 }
 
 impl ExceptionTable {
-    pub fn build(docs: &[ExceptionDoc], rules: RulesVersion) -> Result<ExceptionTable, Vec<Error>> {
+    pub(crate) fn build(
+        docs: &[ExceptionDoc],
+        rules: RulesVersion,
+    ) -> Result<ExceptionTable, Vec<Error>> {
         let mut t = ExceptionTable::default();
         let mut errs = Vec::new();
         for (i, d) in docs.iter().enumerate() {
@@ -131,13 +140,9 @@ impl ExceptionTable {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_tenant.is_empty()
-    }
-
     /// Finds the exception for a tenant and user (object ID or name) at `now`.
     /// A valid one wins over an expired one.
-    pub fn find(&self, tenant: &str, users: &[&str], now: i64) -> ExceptionMatch<'_> {
+    pub(crate) fn find(&self, tenant: &str, users: &[&str], now: i64) -> ExceptionMatch<'_> {
         let Some(list) = self.by_tenant.get(&tenant.to_ascii_lowercase()) else {
             return ExceptionMatch::None;
         };

@@ -7,10 +7,14 @@ use crate::kind::TokenKind;
 use crate::roles::Role;
 use serde::Serialize;
 
+/// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// The policy does not load: fix it before deploying.
     Error,
+    /// The policy loads, but likely does not do what was meant (a `lint_*`
+    /// code).
     Warning,
 }
 
@@ -60,12 +64,17 @@ impl LintCode {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Problem {
+    /// Whether the policy loads despite it.
     pub severity: Severity,
     /// An error code (see docs/errors.md) or a `lint_*` warning code.
     pub code: String,
+    /// What is wrong.
     pub message: String,
+    /// 1-based line in the source the problem points at, when one is found.
     pub line: Option<usize>,
+    /// What to do about it.
     pub hint: String,
 }
 

@@ -6,7 +6,7 @@ pub mod doc;
 pub mod exceptions;
 pub mod lint;
 mod load;
-pub mod routes;
+pub(crate) mod routes;
 
 #[cfg(feature = "toml")]
 pub use load::parse_toml;
@@ -26,13 +26,19 @@ use std::sync::Arc;
 /// One compiled rule: a route, or the default.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// The route's id, or "default": what a decision's `rule` names.
     pub id: Arc<str>,
     /// No credential needed (`public = true`).
     pub public: bool,
+    /// User tokens need MFA here (delegated admin always does).
     pub mfa: bool,
-    pub kinds: KindSet,
+    pub(crate) kinds: KindSet,
+    /// Roles that may open it (any one suffices); empty: no role check.
     pub roles: RoleSet,
+    /// How a missing MFA is answered.
     pub challenge: ChallengeStyle,
+    /// The route's own MFA freshness limit, in seconds after `auth_time`;
+    /// when `None`, the policy's `mfa.max_age` applies.
     pub max_age: Option<u64>,
 }
 
@@ -70,10 +76,13 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The resolved document it was compiled from (`extends` already
+    /// merged), for showing or patching a policy.
     pub fn doc(&self) -> &PolicyDoc {
         &self.doc
     }
 
+    /// The policy's `name`, for logs.
     pub fn name(&self) -> &str {
         &self.doc.name
     }

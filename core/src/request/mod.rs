@@ -46,26 +46,36 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// With this HTTP method (routes may name methods; HEAD counts as GET).
     pub fn method(mut self, m: &'a str) -> Self {
         self.method = m;
         self
     }
+    /// With this Host header, for routes that name hosts.
     pub fn host(mut self, h: &'a str) -> Self {
         self.host = Some(h);
         self
     }
+    /// With this Authorization header value (`Bearer <token>`): how APIs
+    /// are called.
     pub fn authorization(mut self, a: &'a str) -> Self {
         self.authorization = Some(a);
         self
     }
+    /// With a raw token from the page's session (see [`session_cookie`]);
+    /// giving it as well as an Authorization header is
+    /// `credential_ambiguous`.
     pub fn token(mut self, t: &'a str) -> Self {
         self.token = Some(t);
         self
     }
+    /// Says whether the user has an MFA method registered, so a redirect
+    /// can ask for registration first.
     pub fn mfa_registered(mut self, r: bool) -> Self {
         self.mfa_registered = Some(r);
         self
     }
+    /// With the `ValidateMfa` header's value (see [`validate_mfa_header`]).
     pub fn validate_mfa(mut self, v: bool) -> Self {
         self.validate_mfa = Some(v);
         self
