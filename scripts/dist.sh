@@ -5,6 +5,8 @@
 #   dist/npm/     mfagate (lib/ + optionalDependencies on the per-platform
 #                 packages), mfagate-linux-x64-gnu, -linux-x64-musl,
 #                 -linux-arm64-gnu, and mfagate-wasm: `npm pack` tarballs
+#   dist/serve/   mfagate-serve for x86_64 and aarch64 Linux (glibc 2.17+):
+#                 the binary, its README and the licenses in a .tar.gz
 #   dist/SHA256SUMS
 # Cross builds use zig (PyPI's ziglang) through maturin --zig and
 # cargo-zigbuild, which link against glibc 2.17 and musl. The darwin and
@@ -13,7 +15,11 @@
 # Installs what it needs: rustup targets, a tool venv in target/dist-tools
 # (scripts/dist-requirements.txt), the WebAssembly tools (bindings-wasm/test.sh
 # installs those; build.sh builds). Warm runs take seconds.
-#   MFAGATE_DIST_ONLY="python node wasm"   build only some kinds (default: all)
+#   MFAGATE_DIST_ONLY="python node wasm serve"   build only some kinds (default: all)
+#   MFAGATE_DIST_TARGETS="x86_64-unknown-linux-gnu"   build the native
+#       artifacts of these Rust targets only (default: all five wheels,
+#       addons and binaries). The test command builds only what it installs
+#       and runs, to stay within CI's time (tests/dist/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -23,18 +29,31 @@ export PATH="$HOME/.cargo/bin:$PATH"
 DIST="${MFAGATE_DIST:-$ROOT/dist}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 # Own target folders: the zig-built C code (aws-lc) must not replace the
-# development builds' (another compiler), nor Python's Node's.
+# development builds' (another compiler), nor maturin's zig wrapper's
+# cargo-zigbuild's (each would rebuild aws-lc over the other's). The Node
+# addons and mfagate-serve both build with cargo-zigbuild and the same core
+# features, so they share one folder and compile aws-lc once per target.
 PY_TARGET="$TARGET/dist-build/python"
-NODE_TARGET="$TARGET/dist-build/node"
+ZIG_TARGET="$TARGET/dist-build/zigbuild"
 TOOLS="$TARGET/dist-tools"
 STAGE="$TARGET/dist-stage"
-ONLY="${MFAGATE_DIST_ONLY:-python node wasm}"
+ONLY="${MFAGATE_DIST_ONLY:-python node wasm serve}"
+ALL_TARGETS="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl"
+TARGETS="${MFAGATE_DIST_TARGETS:-$ALL_TARGETS}"
+for t in $TARGETS; do
+  [[ " $ALL_TARGETS " == *" $t "* ]] || { echo "MFAGATE_DIST_TARGETS names '$t': the targets are $ALL_TARGETS" >&2; exit 2; }
+done
+for k in $ONLY; do
+  case "$k" in python|node|wasm|serve) ;; *) echo "MFAGATE_DIST_ONLY names '$k': the kinds are python, node, wasm and serve" >&2; exit 2;; esac
+done
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 want() { [[ " $ONLY " == *" $1 "* ]]; }
+# Is this Rust target in MFAGATE_DIST_TARGETS? If not, say so.
+target_ok() { [[ " $TARGETS " == *" $1 "* ]] || { echo "-- $1: not built (MFAGATE_DIST_TARGETS=\"$TARGETS\")"; return 1; }; }
 start=$(date +%s)
 
 step "dist: tools"
-for t in x86_64-unknown-linux-musl aarch64-unknown-linux-gnu; do
+for t in $TARGETS; do
   rustup target list --installed | grep -qx "$t" || rustup target add "$t"
 done
 REQS="$(sha256sum scripts/dist-requirements.txt | cut -d' ' -f1)"
@@ -73,6 +92,7 @@ if want python; then
               "aarch64-unknown-linux-gnu manylinux2014 manylinux_2_17_aarch64" \
               "x86_64-unknown-linux-musl musllinux_1_2 musllinux_1_2_x86_64"; do
     read -r triple compat tag <<<"$spec"
+    target_ok "$triple" || continue
     echo "-- $triple ($compat)"
     whl="$(build_wheel "$triple" "$compat" "$tag")"
     [[ -f "$whl" ]] || { echo "no wheel for $triple" >&2; exit 1; }
@@ -148,11 +168,12 @@ JS
               "linux-arm64-gnu aarch64-unknown-linux-gnu.2.17 aarch64 glibc"; do
     read -r name zigtarget machine libc <<<"$spec"
     triple="${zigtarget%.2.17}"
+    target_ok "$triple" || continue
     echo "-- $name ($zigtarget)"
     # musl: a shared C library, not a static one (Rust's musl default).
-    CARGO_TARGET_DIR="$NODE_TARGET" CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static" \
+    CARGO_TARGET_DIR="$ZIG_TARGET" CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static" \
       cargo zigbuild --quiet --release -p mfagate-node --lib --target "$zigtarget" 2>&1 | quiet_cc
-    so="$NODE_TARGET/$triple/release/libmfagate_node.so"
+    so="$ZIG_TARGET/$triple/release/libmfagate_node.so"
     [[ -f "$so" ]] || { echo "no addon for $triple" >&2; exit 1; }
     dir="$STAGE/npm/mfagate-$name"
     stage_pkg "bindings-node/npm/$name" "$dir"
@@ -176,6 +197,32 @@ if want wasm; then
   bash bindings-wasm/tools.sh
   bash bindings-wasm/build.sh
   pack bindings-wasm/pkg
+fi
+
+# ---------------------------------------------------------------- serve
+# mfagate-serve is for teams without a binding (issue 13): they need the
+# binary itself, not a Rust toolchain. glibc 2.17, like the wheels and the
+# addons, and not static musl: musl's allocator is slow under tokio's
+# threads, and the container recipe of docs/serve.md is Debian anyway.
+if want serve; then
+  step "dist: mfagate-serve (cargo-zigbuild, glibc 2.17)"
+  mkdir -p "$DIST/serve"
+  for spec in "x86_64-unknown-linux-gnu x86_64" "aarch64-unknown-linux-gnu aarch64"; do
+    read -r triple machine <<<"$spec"
+    target_ok "$triple" || continue
+    echo "-- $triple"
+    CARGO_TARGET_DIR="$ZIG_TARGET" cargo zigbuild --quiet --release -p mfagate-serve --bin mfagate-serve \
+      --target "$triple.2.17" 2>&1 | quiet_cc
+    bin="$ZIG_TARGET/$triple/release/mfagate-serve"
+    [[ -f "$bin" ]] || { echo "no mfagate-serve for $triple" >&2; exit 1; }
+    elf "$bin" --machine "$machine" --libc glibc --max-glibc 2.17
+    name="mfagate-serve-$VERSION-$triple"
+    rm -rf "$STAGE/serve/$name" && mkdir -p "$STAGE/serve/$name"
+    cp "$bin" serve/README.md LICENSE-MIT LICENSE-APACHE "$STAGE/serve/$name/"
+    # Same bytes from the same binary: sorted names, no owners or times.
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$STAGE/serve" -cf - "$name" \
+      | gzip -9n > "$DIST/serve/$name.tar.gz"
+  done
 fi
 
 step "dist: artifacts"

@@ -19,8 +19,9 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
 MACHINES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64"}
-# What a Python extension or a Node addon may need from the system: the C
-# library and its parts (musl's loader answers for all of them itself).
+# What a Python extension, a Node addon or mfagate-serve may need from the
+# system: the C library and its parts (musl's loader answers for all of them
+# itself).
 ALLOWED = {
     "glibc": {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "ld-linux-x86-64.so.2",
               "ld-linux-aarch64.so.1", "libgcc_s.so.1"},
@@ -52,8 +53,9 @@ def main() -> int:
                 for _, aux in s.iter_versions():
                     glibc += [x.name[len("GLIBC_"):] for x in aux if x.name.startswith("GLIBC_")]
     newest = max(glibc, key=version_key) if glibc else "-"
+    # A position-independent executable (mfagate-serve) is ET_DYN too.
     if elf["e_type"] != "ET_DYN":
-        problems.append(f"not a shared library ({elf['e_type']})")
+        problems.append(f"not a shared library or PIE executable ({elf['e_type']})")
     if machine != a.machine:
         problems.append(f"machine {machine}, expected {a.machine}")
     extra = [n for n in needed if n not in ALLOWED[a.libc]]

@@ -37,7 +37,11 @@ for binding in $(cat scripts/bindings.txt); do
 done
 
 step "release artifacts: scripts/dist.sh, then each installed outside the checkout (tests/dist/test.sh)"
-bash tests/dist/test.sh
+# Only the x86_64 glibc artifacts, the ones installed and run here: each
+# cross build (aarch64, musl) costs minutes of a cold CI run, and the test
+# summary lists them as not run. `bash tests/dist/test.sh` builds, checks
+# and (serve, under qemu-user) runs the whole release matrix.
+MFAGATE_DIST_TARGETS=x86_64-unknown-linux-gnu bash tests/dist/test.sh
 
 echo
 echo "all tests passed in $(( $(date +%s) - start )) s"

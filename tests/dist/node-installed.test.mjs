@@ -65,7 +65,7 @@ function jwksServer() {
 async function runExample(t, file, env = {}) {
   const jwks = await jwksServer();
   t.after(() => jwks.server.close());
-  const child = spawn(process.execPath, [join(HERE, file)], { cwd: HERE, env: { ...process.env, PORT: '0', JWKS_URI: jwks.url, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(HERE, 'examples', file)], { cwd: HERE, env: { ...process.env, PORT: '0', JWKS_URI: jwks.url, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill());
   const base = await new Promise((resolve, reject) => {
     let out = '';
@@ -105,8 +105,8 @@ test('the Fastify example of docs/node.md runs from the installed package', asyn
 test('without its addon, the loader names the platform and the packages it looked for', () => {
   const run = (code) => {
     try {
-      execFileSync(process.execPath, ['-e', code], { cwd: join(HERE, 'no-addon'), encoding: 'utf8', stdio: 'pipe' });
-      return '';
+      execFileSync(process.execPath, ['-e', code], { cwd: process.env.MFAGATE_NO_ADDON, encoding: 'utf8', stdio: 'pipe' });
+      return 'the package loaded without its addon';
     } catch (e) {
       return e.stderr;
     }
