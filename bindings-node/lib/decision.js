@@ -2,7 +2,7 @@
 // Reads a decision packed by src/pack.rs into a plain object of exactly the
 // core's JSON form (same keys, same order). See the grammar in src/pack.rs.
 
-const native = require('../index.js');
+const native = require('./native.js');
 
 const MESSAGES = native.messageTable();
 const f64 = new Float64Array(1);

@@ -2,7 +2,7 @@
 // Error classes of the Node binding. Codes, messages, hints and doc URLs all
 // come from the core (crate `mfagate`); this module only picks the class.
 
-const native = require('../index.js');
+const native = require('./native.js');
 
 const ERRORS_DOC = native.errorsDoc();
 const FAMILY = new Map(native.errorFamilies());

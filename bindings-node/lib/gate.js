@@ -1,7 +1,7 @@
 'use strict';
 // The Gate: a policy and a JWK Set, built once. Conversion and idiom only.
 
-const native = require('../index.js');
+const native = require('./native.js');
 // The request goes to the core as it is: its one constructor checks every
 // key, type and `now` (RequestSpec::from_fields), the same in every runtime.
 const { fromNative } = require('./errors.js');

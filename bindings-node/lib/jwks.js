@@ -5,7 +5,7 @@
 // rules, limits, parsing, discovery). This module performs the GET it asks
 // for with the global fetch, keeps the promise idiom and calls `onError`.
 
-const native = require('../index.js');
+const native = require('./native.js');
 const { Gate, gateOverKeysOf } = require('./gate.js');
 const { fromNative } = require('./errors.js');
 

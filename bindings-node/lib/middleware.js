@@ -17,7 +17,7 @@ function checkOptions(options, who) {
   return o;
 }
 
-const native = require('../index.js');
+const native = require('./native.js');
 
 /**
  * The Authorization header of a Node request, every line of it: Node's

@@ -6,6 +6,7 @@ mod decision;
 mod errors;
 mod gate;
 mod refresher;
+mod tools;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -36,6 +37,10 @@ fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERRORS_DOC", mfagate::error::ERRORS_DOC)?;
     m.add_function(wrap_pyfunction!(session_cookie, m)?)?;
     m.add_function(wrap_pyfunction!(validate_mfa_header, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::_inspect_json, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::_lint_json, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::_system_now, m)?)?;
+    m.add_function(wrap_pyfunction!(tools::_format_rfc3339, m)?)?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
     m.add_class::<refresher::Refresher>()?;

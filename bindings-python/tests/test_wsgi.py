@@ -223,3 +223,23 @@ def test_the_gates_is_mfa_compliant_replaces_the_apps(served_2026: httpx.Client)
     assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["false"]
     r = served_2026.get("/v1/self-declared", headers={"Authorization": _bearer(app_only_claims())})
     assert r.status_code == 200 and r.headers.get_list("isMfaCompliant") == ["app-says-so"]
+
+
+def test_the_clock_hook_decides_at_the_time_it_says() -> None:
+    # A token that expired long ago: refused on the system clock, allowed on
+    # a clock inside its lifetime (now=, like Node's middleware option).
+    issued = 1_700_000_000
+    hdr = "Bearer " + mint(claims(now=issued))
+    gate = mfagate.Gate(POLICY, JWKS)
+    seen: list = []
+
+    def app(environ: Dict[str, Any], start_response: Any) -> Any:
+        seen.append(decision_of(environ))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    for clock, status in ((None, 401), (lambda: issued + 60, 200)):
+        with wsgi_server(MfagateMiddleware(app, gate, now=clock), "wsgiref") as url:
+            r = httpx.get(url + "/v1/customers", headers={"Authorization": hdr}, timeout=10)
+        assert r.status_code == status, r.text
+    assert r.text == "ok" and seen[-1].reason == "mfa_satisfied"

@@ -1,5 +1,5 @@
 // mfagate-wasm for bundlers (wasm-pack --target bundler): ready on import.
-import { Gate, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './bundler/mfagate_wasm.js';
+import { Gate, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm.js';
 import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
 

@@ -1,6 +1,6 @@
 'use strict';
 // mfagate-wasm for Node (wasm-pack --target nodejs): ready on require.
-const glue = require('./node/mfagate_wasm.js');
+const glue = require('./glue/mfagate_wasm_node.cjs');
 const { MfagateError, PolicyError, JwksError, UsageError } = require('./errors.cjs');
 const { bindJwks } = require('./jwks.cjs');
 

@@ -376,7 +376,7 @@ import { createRequire } from 'node:module';
 const cjs = createRequire(import.meta.url)('mfagate-wasm');
 if (cjs.Gate !== Gate || cjs.PolicyError !== PolicyError) throw new Error('two instances');
 const d = await new Gate('partner-center', null).evaluate({ path: '/v1/x', now: 1 });
-console.log(d.reason, import.meta.resolve('mfagate-wasm/mfagate_wasm_bg.wasm').endsWith('/pkg/web/mfagate_wasm_bg.wasm'));`);
+console.log(d.reason, import.meta.resolve('mfagate-wasm/mfagate_wasm_bg.wasm').endsWith('/pkg/glue/mfagate_wasm_bg.wasm'));`);
   const out = execFileSync(process.execPath, [`${dir}a.mjs`], { cwd: dir, encoding: 'utf8' }).trim();
   assert.equal(out, 'no_credential true');
 });

@@ -42,7 +42,7 @@ export function pkgModules(relPkg, prefix = 'pkg') {
     m('web.js', 'esModule', 'web.js'),
     m('errors.js', 'esModule', 'errors.js'),
     m('jwks.js', 'esModule', 'jwks.js'),
-    m('web/mfagate_wasm.js', 'esModule', 'web/mfagate_wasm.js'),
-    m('web/mfagate_wasm_bg.wasm', 'wasm', 'web/mfagate_wasm_bg.wasm'),
+    m('glue/mfagate_wasm_web.js', 'esModule', 'glue/mfagate_wasm_web.js'),
+    m('glue/mfagate_wasm_bg.wasm', 'wasm', 'glue/mfagate_wasm_bg.wasm'),
   ];
 }

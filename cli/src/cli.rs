@@ -113,6 +113,12 @@ pub enum Command {
         /// binary, the same as the repository's tests/vectors).
         dir: Option<PathBuf>,
     },
+    /// Test tokens for trying a deployment locally (signed with the
+    /// repository's public TEST keys only).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Print a completion script for a shell.
     Completions {
         #[arg(value_enum)]
@@ -141,4 +147,39 @@ pub enum PolicyCommand {
     },
     /// The JSON Schema of the policy format.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Sign a token with one of the repository's TEST keys (tests/keys) and
+    /// print it. For local testing only: those keys are public, so a
+    /// deployment must never trust them. Other keys are refused unless
+    /// --allow-non-test-key is given; a warning goes to stderr either way.
+    /// iat, nbf and exp are added when the claims lack them (now, now,
+    /// now + --lifetime).
+    Sign {
+        /// The private key: a PKCS#8 PEM (RSA: RS256 or PS256; EC P-256:
+        /// ES256) or a base64url HMAC secret (HS256), e.g.
+        /// tests/keys/rsa-signing-1.pem.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The claims: a JSON object in a file, or - for standard input.
+        #[arg(long, value_name = "FILE")]
+        claims: String,
+        /// The algorithm (default: RS256, ES256 or HS256 by the key).
+        #[arg(long, value_parser = ["RS256", "PS256", "ES256", "HS256"])]
+        alg: Option<String>,
+        /// The header's kid (default: the test key's kid in tests/keys/jwks.json).
+        #[arg(long)]
+        kid: Option<String>,
+        /// The time of iat and nbf, Unix seconds (default: now).
+        #[arg(long, value_name = "UNIX")]
+        now: Option<i64>,
+        /// exp = now + this many seconds, when the claims have no exp.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        lifetime: i64,
+        /// Sign with a key that is not one of the repository's test keys.
+        #[arg(long)]
+        allow_non_test_key: bool,
+    },
 }

@@ -5,9 +5,10 @@
 mod cli;
 mod demo;
 mod print;
+mod token;
 
 use clap::{CommandFactory, Parser};
-use cli::{Cli, Command, PolicyCommand};
+use cli::{Cli, Command, PolicyCommand, TokenCommand};
 use mfagate::{Gate, KeySet, Policy};
 use std::io::Read;
 use std::process::ExitCode;
@@ -152,6 +153,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        Command::Token {
+            command:
+                TokenCommand::Sign {
+                    key,
+                    claims,
+                    alg,
+                    kid,
+                    now,
+                    lifetime,
+                    allow_non_test_key,
+                },
+        } => {
+            let jwt = token::sign(&token::SignArgs {
+                key: &key,
+                claims: &claims,
+                alg: alg.as_deref(),
+                kid: kid.as_deref(),
+                now: now.unwrap_or_else(mfagate::system_now),
+                lifetime,
+                allow_non_test_key,
+            })?;
+            println!("{jwt}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
             clap_complete::generate(

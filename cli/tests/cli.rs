@@ -291,3 +291,123 @@ fn lint_reports_every_problem() {
     assert_eq!(code, 1);
     assert_eq!(out.matches("error[policy_invalid]").count(), 2, "{out}");
 }
+
+/// An App+User Partner Center API token's claims, MFA done (no times: `token
+/// sign` adds them).
+const API_CLAIMS: &str = r#"{"aud": "https://api.partnercenter.microsoft.com",
+ "iss": "https://sts.windows.net/6c6c0c8e-2f3e-4b8a-9d55-0a1b2c3d4e5f/", "ver": "1.0",
+ "tid": "6c6c0c8e-2f3e-4b8a-9d55-0a1b2c3d4e5f", "oid": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+ "upn": "alice@contoso.example", "appid": "1950a258-227b-4e31-a9cf-717495945fc2",
+ "scp": "user_impersonation", "amr": ["pwd", "mfa"]}"#;
+
+#[test]
+fn token_sign_makes_fresh_tokens_with_the_test_keys_only() {
+    let claims = root().join("target/cli-test-claims.json");
+    std::fs::write(&claims, API_CLAIMS).unwrap();
+    let claims = claims.to_str().unwrap();
+    for (key, alg) in [
+        ("tests/keys/rsa-signing-1.pem", "RS256"),
+        ("tests/keys/ec-p256-1.pem", "ES256"),
+        ("tests/keys/hs256-secret.b64url", "HS256"),
+    ] {
+        let (code, token, err) = run(&["token", "sign", "--key", key, "--claims", claims]);
+        assert_eq!(code, 0, "{key}: {err}");
+        assert!(err.contains("WARNING") && err.contains("TEST key"), "{err}");
+        let auth = format!("Bearer {}", token.trim());
+        // Fresh: decided at the system clock, no --now.
+        let policy = format!(
+            r#"{{"builtin": "partner-center", "overrides": {{"token": {{"algorithms": ["{alg}"]}}}}}}"#
+        );
+        let (code, out, err) = run(&[
+            "check",
+            "--jwks",
+            "tests/keys/jwks.json",
+            "--path",
+            "/v1/customers",
+            "--authorization",
+            &auth,
+            "--policy",
+            &policy,
+        ]);
+        assert_eq!(code, 0, "{key}: {out}{err}");
+        assert!(out.contains("outcome   allow (mfa_satisfied)"), "{out}");
+        let (_, out, _) = run(&["inspect", "--json", token.trim()]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["header"]["alg"], alg);
+        let c = &v["claims"];
+        assert_eq!(
+            c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(),
+            3600
+        );
+    }
+    // PS256 with the RSA key; an algorithm that does not fit the key.
+    let (code, token, _) = run(&[
+        "token",
+        "sign",
+        "--key",
+        "tests/keys/rsa-signing-1.pem",
+        "--claims",
+        claims,
+        "--alg",
+        "PS256",
+        "--now",
+        "1767225600",
+        "--lifetime",
+        "60",
+    ]);
+    assert_eq!(code, 0);
+    let (code, out, _) = run(&[
+        "check",
+        "--jwks",
+        "tests/keys/jwks.json",
+        "--path",
+        "/v1/customers",
+        "--authorization",
+        &format!("Bearer {}", token.trim()),
+        "--now",
+        "1767225630",
+        "--policy",
+        r#"{"builtin": "partner-center", "overrides": {"token": {"algorithms": ["PS256"]}}}"#,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = run(&[
+        "token",
+        "sign",
+        "--key",
+        "tests/keys/ec-p256-1.pem",
+        "--claims",
+        claims,
+        "--alg",
+        "RS256",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not fit this key"), "{err}");
+    // Any other key: refused, unless said explicitly; warned about either way.
+    let other = root().join("target/cli-test-other-secret.b64url");
+    std::fs::write(&other, "bm90LW9uZS1vZi10aGUtcmVwb3NpdG9yeS1zLXRlc3Qta2V5cw").unwrap();
+    let other = other.to_str().unwrap();
+    let (code, out, err) = run(&["token", "sign", "--key", other, "--claims", claims]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("is not one of the repository's test keys")
+            && err.contains("--allow-non-test-key"),
+        "{err}"
+    );
+    let (code, out, err) = run(&[
+        "token",
+        "sign",
+        "--key",
+        other,
+        "--claims",
+        claims,
+        "--allow-non-test-key",
+        "--kid",
+        "k",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim().split('.').count(), 3);
+    assert!(
+        err.contains("WARNING") && err.contains("not one of the repository's test keys"),
+        "{err}"
+    );
+}

@@ -17,10 +17,10 @@ const gate :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     # The package mfagate-wasm (web build), under the names it imports itself by.
     (name = "mfagate-wasm", esModule = embed "../../bindings-wasm/pkg/web.js"),
-    (name = "web/mfagate_wasm.js", esModule = embed "../../bindings-wasm/pkg/web/mfagate_wasm.js"),
+    (name = "glue/mfagate_wasm_web.js", esModule = embed "../../bindings-wasm/pkg/glue/mfagate_wasm_web.js"),
     (name = "errors.js", esModule = embed "../../bindings-wasm/pkg/errors.js"),
     (name = "jwks.js", esModule = embed "../../bindings-wasm/pkg/jwks.js"),
-    (name = "mfagate-wasm/mfagate_wasm_bg.wasm", wasm = embed "../../bindings-wasm/pkg/web/mfagate_wasm_bg.wasm"),
+    (name = "mfagate-wasm/mfagate_wasm_bg.wasm", wasm = embed "../../bindings-wasm/pkg/glue/mfagate_wasm_bg.wasm"),
   ],
   bindings = [
     (name = "ORIGIN", service = "origin"),

@@ -65,8 +65,10 @@ class MfagateMiddleware:
 
     ``session_token(scope)`` may return the raw session token (an ID token
     from a cookie, for pages); ``mfa_registered(scope)`` whether the user has
-    an MFA method (False turns a redirect into "register first"). With a
-    JwksCache the evaluation runs in a worker thread (a fetch may block).
+    an MFA method (False turns a redirect into "register first"). ``now()``,
+    when given, is the clock decisions are made at (Unix seconds; the system
+    clock otherwise), for tests with fixed tokens. With a JwksCache the
+    evaluation runs in a worker thread (a fetch may block).
     """
 
     def __init__(
@@ -77,11 +79,13 @@ class MfagateMiddleware:
         session_token: Optional[Callable[[Scope], Optional[str]]] = None,
         mfa_registered: Optional[Callable[[Scope], Optional[bool]]] = None,
         offload: Optional[bool] = None,
+        now: Optional[Callable[[], int]] = None,
     ) -> None:
         self.app = app
         self.gate = gate
         self.session_token = session_token
         self.mfa_registered = mfa_registered
+        self.now = now
         self.offload = gate.jwks_cache is not None if offload is None else offload
 
     def decide(self, scope: Scope) -> Decision:
@@ -96,6 +100,7 @@ class MfagateMiddleware:
             token=self.session_token(scope) if self.session_token else None,
             mfa_registered=self.mfa_registered(scope) if self.mfa_registered else None,
             validate_mfa=validate_mfa(headers.get("validatemfa")),
+            now=self.now() if self.now is not None else None,
         )
 
     async def _decide(self, scope: Scope) -> Decision:

@@ -56,7 +56,9 @@ class MfagateMiddleware:
 
     ``session_token(environ)`` may return the raw session token (an ID token
     from a cookie, for pages); ``mfa_registered(environ)`` whether the user has
-    an MFA method (False turns a redirect into "register first").
+    an MFA method (False turns a redirect into "register first"). ``now()``,
+    when given, is the clock decisions are made at (Unix seconds; the system
+    clock otherwise), for tests with fixed tokens.
     """
 
     def __init__(
@@ -66,11 +68,13 @@ class MfagateMiddleware:
         *,
         session_token: Optional[Callable[[Environ], Optional[str]]] = None,
         mfa_registered: Optional[Callable[[Environ], Optional[bool]]] = None,
+        now: Optional[Callable[[], int]] = None,
     ) -> None:
         self.app = app
         self.gate = gate
         self.session_token = session_token
         self.mfa_registered = mfa_registered
+        self.now = now
 
     def decide(self, environ: Environ) -> Decision:
         return self.gate.evaluate(
@@ -81,6 +85,7 @@ class MfagateMiddleware:
             token=self.session_token(environ) if self.session_token else None,
             mfa_registered=self.mfa_registered(environ) if self.mfa_registered else None,
             validate_mfa=validate_mfa(environ.get("HTTP_VALIDATEMFA")),
+            now=self.now() if self.now is not None else None,
         )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

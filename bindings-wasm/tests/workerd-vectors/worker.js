@@ -1,6 +1,6 @@
 // A module worker that runs the conformance vectors in workerd (web build).
 import * as api from './pkg/web.js';
-import wasm from './pkg/web/mfagate_wasm_bg.wasm';
+import wasm from './pkg/glue/mfagate_wasm_bg.wasm';
 import { runVectors } from './vectors-runner.js';
 import files from './vectors.json';
 
