@@ -17,7 +17,7 @@
 
 use crate::claims::Claims;
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hasher;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -58,9 +58,29 @@ pub(crate) struct Verified {
 /// once rarely wait for each other.
 const SHARDS: usize = 16;
 
+/// The shard maps' hasher: their keys are already keyed SipHash values
+/// ([`TokenCache::hash`]), so hashing them again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed (`write_u64`); fold anything else in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shard {
-    map: HashMap<u64, Arc<Verified>>,
+    map: HashMap<u64, Arc<Verified>, BuildHasherDefault<Prehashed>>,
     /// Insertion order, for eviction (a slot may name a replaced entry).
     order: VecDeque<u64>,
     bytes: usize,
@@ -130,7 +150,7 @@ impl TokenCache {
     }
 
     /// The slot of `token`: SipHash-2-4 under the secret key of its length
-    /// and last 64 bytes (the signature's, unique per signed token), so that
+    /// and last 32 bytes (the signature's, unique per signed token), so that
     /// a 2 KB token costs what a short one does. Tokens that share those
     /// bytes share a slot and are told apart by the full comparison: only a
     /// verified token is ever stored, so a forged one can at worst miss.
@@ -141,12 +161,14 @@ impl TokenCache {
         let mut h = std::hash::SipHasher::new_with_keys(self.keys.0, self.keys.1);
         let b = token.as_bytes();
         h.write_usize(b.len());
-        h.write(&b[b.len().saturating_sub(64)..]);
+        h.write(&b[b.len().saturating_sub(32)..]);
         h.finish()
     }
 
     fn shard(&self, hash: u64) -> Option<std::sync::MutexGuard<'_, Shard>> {
-        let i = (hash as usize) % self.shards.len();
+        // Middle bits choose the shard: the map uses the lowest ones for its
+        // slot and the top seven as tags.
+        let i = ((hash >> 32) as usize) % self.shards.len();
         // A poisoned shard (a panic while it was held, which the core's
         // lints rule out) is treated as empty: the cache is only a shortcut.
         self.shards.get(i).and_then(|m| m.lock().ok())

@@ -186,10 +186,18 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
 /// servers disagree on resolving them, so the gate could decide for another
 /// page than the app serves), more than [`MAX_SEGMENTS`] segments.
 pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
-    let path = path.split_once('#').map_or(path, |(p, _)| p);
-    let (path, query) = match path.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
+    // The fragment and the query go (a `#` before any `?` ends the path and
+    // leaves no query): byte scans, as paths are short and `str::split_once`
+    // costs more to set up than to run here.
+    let (path, query) = match path.bytes().position(|c| c == b'#' || c == b'?') {
         None => (path, None),
+        Some(i) => {
+            let (p, rest) = path.split_at(i);
+            match rest.strip_prefix('?') {
+                None => (p, None),
+                Some(q) => (p, Some(q.split('#').next().unwrap_or(q))),
+            }
+        }
     };
     if !path.starts_with('/') {
         return Err(format!("path {path:?} does not start with '/'"));
@@ -203,7 +211,14 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
         !(c == b'%' || c == b';' || c == b'\\' || c.is_ascii_uppercase() || double_slash)
     });
     if plain {
-        for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let mut rest = path;
+        while let Some(after) = rest.strip_prefix('/') {
+            let end = after.bytes().position(|c| c == b'/').unwrap_or(after.len());
+            let (seg, tail) = after.split_at(end);
+            rest = tail;
+            if seg.is_empty() {
+                continue;
+            }
             if seg == "." || seg == ".." {
                 return Err(format!(
                     "path {path:?} has a dot segment; clients send normalised paths, and servers \
