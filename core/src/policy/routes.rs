@@ -73,7 +73,7 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Percent-decodes and lower-cases one segment, borrowing when it can.
 /// Path parameters (`;jsessionid=…`) are dropped, as servers that honour them
-/// do; an escaped separator (`%2F`, `%5C`) or NUL is refused, since servers
+/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`) or NUL is refused, since servers
 /// disagree on what it means.
 fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
     let seg = seg.split(';').next().unwrap_or("");
@@ -93,7 +93,13 @@ fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    if out.iter().any(|&b| b == b'/' || b == b'\\' || b == 0) {
+    // An escaped `/` or `\` moves segment boundaries, and an escaped `?`
+    // or `#` ends the path, for any proxy or router that decodes before it
+    // splits: refused, like NUL.
+    if out
+        .iter()
+        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | 0))
+    {
         return None;
     }
     let mut s = String::from_utf8(out).ok()?;
@@ -130,7 +136,7 @@ pub struct RequestPath<'p> {
     /// The path split on `/` only (as routers that keep `\` and empty
     /// segments see it), when that differs from the canonical split.
     literal: Option<(Vec<Cow<'p, str>>, Vec<Fit>)>,
-    /// The path without query or fragment, as given.
+    /// The path without query, as given.
     pub raw: &'p str,
     /// The query string, without `?` (for the sign-in redirect's `return_to`).
     pub query: Option<&'p str>,
@@ -174,30 +180,36 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    if out.iter().any(|&b| b == b'/' || b == b'\\' || b == 0) {
+    // An escaped `/` or `\` moves segment boundaries, and an escaped `?`
+    // or `#` ends the path, for any proxy or router that decodes before it
+    // splits: refused, like NUL.
+    if out
+        .iter()
+        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | 0))
+    {
         return None;
     }
     String::from_utf8(out).ok().map(Cow::Owned)
 }
 
-/// Splits a request path for matching. Refused (the `Err` says why): a path
-/// not starting with `/`, a bad percent-escape, an escaped `/`, `\` or NUL,
+/// Splits a request path for matching. Refused (the `Err` says why): a raw
+/// `#`, a path not starting with `/`, a bad percent-escape, an escaped `/`, `\`, `?`, `#` or NUL,
 /// a `.` or `..` segment (even escaped: clients send normalised paths and
 /// servers disagree on resolving them, so the gate could decide for another
 /// page than the app serves), more than [`MAX_SEGMENTS`] segments.
 pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
-    // The fragment and the query go (a `#` before any `?` ends the path and
-    // leaves no query): byte scans, as paths are short and `str::split_once`
-    // costs more to set up than to run here.
-    let (path, query) = match path.bytes().position(|c| c == b'#' || c == b'?') {
+    // RFC 9112 §3.2: a request-target has no fragment; clients strip it.
+    // A raw `#` is refused rather than cut: routers disagree on it (some
+    // read it as part of the path), so the gate could route elsewhere.
+    if path.contains('#') {
+        return Err(format!(
+            "path {path:?} contains a raw '#'; a request-target never carries a fragment (RFC 9112 §3.2), \
+             pass the path and query as the server received them"
+        ));
+    }
+    let (path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
         None => (path, None),
-        Some(i) => {
-            let (p, rest) = path.split_at(i);
-            match rest.strip_prefix('?') {
-                None => (p, None),
-                Some(q) => (p, Some(q.split('#').next().unwrap_or(q))),
-            }
-        }
     };
     if !path.starts_with('/') {
         return Err(format!("path {path:?} does not start with '/'"));
@@ -238,10 +250,24 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
             query,
         });
     }
+    // `;params` end at the next `/` for routers that keep `\` and at the
+    // next `\` for those that split on it: `/;\x/commerce` is `/commerce`
+    // to one and `/x/commerce` to the other. Found by fuzzing.
+    if let Some(part) = path.split('/').find(|p| {
+        p.split_once(';')
+            .is_some_and(|(_, params)| params.contains('\\'))
+    }) {
+        return Err(format!(
+            "path segment {part:?} has a '\\' inside its ;parameters; routers disagree on where the \
+             parameters end, so the path has no single reading"
+        ));
+    }
     let mut fits: Option<Vec<Fit>> = None;
     for raw in path.split(['/', '\\']) {
         let seg = canonical_segment(raw).ok_or_else(|| {
-            format!("path segment {raw:?} has a bad percent-escape or an escaped separator")
+            format!(
+                "path segment {raw:?} has a bad percent-escape or an escaped /, \\, ?, # or NUL"
+            )
         })?;
         match &*seg {
             "" => {}

@@ -12,6 +12,7 @@ const S7: &str =
 const S8: &str = "issue 8 item 8; RFC 9110 §9.3.2 (HEAD), §9.3.7 (OPTIONS)";
 const S10: &str = "issue 8 item 10: return_to must never be protocol-relative";
 const SP: &str = "issue 8: public paths";
+const SF: &str = "issue 11, fuzzing: RFC 3986 §3.3-§3.5 (? and # end the path); nginx proxy_pass with a URI part sends the decoded path";
 
 fn public_orders() -> Value {
     pc_with(
@@ -128,6 +129,28 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
             .policy(pc_with("2020", json!({"default": {"public": true}})))
             .request(json!({"method": "GET", "path": "/healthz", "now": NOW}))
             .error("policy_invalid"),
+        // Found by fuzzing (fuzz/ target `path`): a proxy that decodes the
+        // path before splitting it reads an escaped `?` or `#` as its end.
+        Case::new("path-escaped-question-mark", SF, "/commerce%3Fcustomers reaches the app as /commerce (?customers) behind a decoding proxy: refused (400), never the default rule")
+            .page("/commerce%3Fcustomers", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new("path-escaped-hash", SF, "/commerce%23x: an escaped # ends the path for a decoding proxy: refused (400)")
+            .page("/commerce%23x", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new("path-escaped-question-mark-lower", SF, "The same in lower-case hex (%3f)")
+            .page("/dashboard/billing%3f/x", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        // Found by fuzzing: a raw `#` never reaches a server from a client
+        // (RFC 9112 §3.2: no fragment in a request-target), but a router
+        // that keeps it and drops `;params` reads this as /commerce/customers.
+        Case::new("path-raw-hash", SF, "/;p#/commerce/customers: a raw # in a request-target is refused (400), never read as a fragment")
+            .page("/;p#/commerce/customers", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        // Found by fuzzing: `;params` end at the next `/` for a router that
+        // keeps `\` (and collapses `//`), at the next `\` for one that splits on it.
+        Case::new("path-params-span-backslash", SF, "/;\\x/commerce/customers is /commerce/customers to a router that keeps \\ and drops ;params, /x/commerce/customers to one that splits on \\: refused (400)")
+            .page("/;\\x/commerce/customers", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
         // Redirects.
         Case::new("redirect-never-protocol-relative", S10, "//commerce;.evil.example/x matches Customers; return_to is /commerce/x, never //…")
             .page("//commerce;.evil.example/x", &agent_pwd)

@@ -6,6 +6,7 @@
 
 mod cases_2026;
 mod cases_api;
+mod cases_attacks;
 mod cases_claims;
 mod cases_clouds;
 mod cases_credentials;
@@ -67,6 +68,7 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         ("credentials.json", "Credentials as bindings receive them, and pages whose session cannot be used", cases_credentials::cases(&keys)),
         ("dashboard-2026.json", "The 2026 rules: MFA on every portal page and every App+User API call, Partner Center's error schema, ValidateMfa", cases_2026::cases(&keys)),
         ("entra-shapes.json", "Claim sets of the shapes Microsoft and others publish, re-signed with the test keys, with their sources", cases_shapes::cases(&keys)),
+        ("attacks.json", "The attack corpus: tokens built to slip past a JWT check, each with its reference", cases_attacks::cases(&keys)),
         ("http.json", "The whole HTTP answer: every header a refusal sends, in the decision", cases_http::cases(&keys)),
         ("clouds.json", "National clouds: issuers, audiences and authorities of public, US Government and China", cases_clouds::cloud_cases(&keys)),
     ];
