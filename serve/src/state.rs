@@ -137,13 +137,13 @@ impl Shared {
                     "mfagate_token_cache_hits_total",
                     "Tokens found in the verified-token cache.",
                     "counter",
-                    s.hits as u64,
+                    s.hits,
                 ),
                 (
                     "mfagate_token_cache_misses_total",
                     "Tokens not found in it (verified, then kept if valid).",
                     "counter",
-                    s.misses as u64,
+                    s.misses,
                 ),
                 (
                     "mfagate_token_cache_entries",
