@@ -313,7 +313,17 @@ impl Gate {
             .verify(pending.alg, &pending.signing_input, &pending.signature)
         {
             Err(r) => self.refuse(self.guard(&pending.route), r, Facts::default(), Some(req)),
-            Ok(valid) => self.complete(pending, req, valid),
+            // The words of `evaluate`'s own check, not the host's.
+            Ok(false) => self.refuse(
+                self.guard(&pending.route),
+                Refusal::new(
+                    Reason::SignatureInvalid,
+                    "the signature does not verify with the selected key",
+                ),
+                Facts::default(),
+                Some(req),
+            ),
+            Ok(true) => self.complete(pending, req, true),
         }
     }
 
