@@ -36,5 +36,17 @@ for binding in $(cat scripts/bindings.txt); do
   bash "$binding/test.sh"
 done
 
+step "cross-runtime differential: 12,000 mutated cases, native core against CLI, Python, Node and WebAssembly"
+bash tests/differential/run.sh
+
+step "leaks and stability: 10^6 decisions in each binding, resident memory through the run (tests/soak)"
+bash tests/soak/run.sh 1000000
+
+step "fuzzing: every target of fuzz/ for 45 s (scripts/fuzz.sh; long runs in docs/security.md)"
+bash scripts/fuzz.sh 45
+
+step "JWKS chaos under load: a flapping endpoint against the Python, Node, serve and WebAssembly caches (about 2.5 min)"
+bash tests/chaos/run.sh
+
 echo
 echo "all tests passed in $(( $(date +%s) - start )) s"

@@ -71,12 +71,45 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// Whether `;params` a router drops hold nothing a decoding proxy would
+/// turn into structure: an escaped `/`, `\`, `?`, `#`, `;` or NUL there
+/// becomes a separator before the router drops the parameters, so
+/// `/;x%2F..%2Fcommerce` would be read as a path (found by fuzzing).
+fn params_are_inert(params: &str) -> bool {
+    if !params.contains('%') {
+        return true;
+    }
+    let b = params.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let byte = match (
+                b.get(i + 1).copied().and_then(hex),
+                b.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(h), Some(l)) => (h << 4) | l,
+                _ => return false,
+            };
+            if matches!(byte, b'/' | b'\\' | b'?' | b'#' | b';' | 0) {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
+}
+
 /// Percent-decodes and lower-cases one segment, borrowing when it can.
 /// Path parameters (`;jsessionid=…`) are dropped, as servers that honour them
-/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`) or NUL is refused, since servers
+/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`), `;` (`%3B`) or NUL is refused, since servers
 /// disagree on what it means.
 fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
-    let seg = seg.split(';').next().unwrap_or("");
+    let (seg, params) = seg.split_once(';').unwrap_or((seg, ""));
+    if !params_are_inert(params) {
+        return None;
+    }
     if !seg.bytes().any(|b| b == b'%' || b.is_ascii_uppercase()) {
         return Some(Cow::Borrowed(seg));
     }
@@ -93,12 +126,12 @@ fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    // An escaped `/` or `\` moves segment boundaries, and an escaped `?`
-    // or `#` ends the path, for any proxy or router that decodes before it
-    // splits: refused, like NUL.
+    // An escaped `/` or `\` moves segment boundaries, an escaped `?` or
+    // `#` ends the path and an escaped `;` starts parameters, for any proxy
+    // or router that decodes before it splits: refused, like NUL.
     if out
         .iter()
-        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | 0))
+        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | b';' | 0))
     {
         return None;
     }
@@ -163,7 +196,10 @@ impl<'p> RequestPath<'p> {
 
 /// Percent-decodes one segment (case kept, `;params` dropped).
 fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
-    let seg = seg.split(';').next().unwrap_or("");
+    let (seg, params) = seg.split_once(';').unwrap_or((seg, ""));
+    if !params_are_inert(params) {
+        return None;
+    }
     if !seg.contains('%') {
         return Some(Cow::Borrowed(seg));
     }
@@ -180,12 +216,12 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    // An escaped `/` or `\` moves segment boundaries, and an escaped `?`
-    // or `#` ends the path, for any proxy or router that decodes before it
-    // splits: refused, like NUL.
+    // An escaped `/` or `\` moves segment boundaries, an escaped `?` or
+    // `#` ends the path and an escaped `;` starts parameters, for any proxy
+    // or router that decodes before it splits: refused, like NUL.
     if out
         .iter()
-        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | 0))
+        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | b';' | 0))
     {
         return None;
     }
@@ -193,7 +229,7 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
 }
 
 /// Splits a request path for matching. Refused (the `Err` says why): a raw
-/// `#`, a path not starting with `/`, a bad percent-escape, an escaped `/`, `\`, `?`, `#` or NUL,
+/// `#`, a path not starting with `/`, a bad percent-escape, an escaped `/`, `\`, `?`, `#`, `;` or NUL,
 /// a `.` or `..` segment (even escaped: clients send normalised paths and
 /// servers disagree on resolving them, so the gate could decide for another
 /// page than the app serves), more than [`MAX_SEGMENTS`] segments.
@@ -266,7 +302,7 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
     for raw in path.split(['/', '\\']) {
         let seg = canonical_segment(raw).ok_or_else(|| {
             format!(
-                "path segment {raw:?} has a bad percent-escape or an escaped /, \\, ?, # or NUL"
+                "path segment {raw:?} has a bad percent-escape or an escaped /, \\, ?, #, ; or NUL"
             )
         })?;
         match &*seg {

@@ -12,7 +12,7 @@ const S7: &str =
 const S8: &str = "issue 8 item 8; RFC 9110 §9.3.2 (HEAD), §9.3.7 (OPTIONS)";
 const S10: &str = "issue 8 item 10: return_to must never be protocol-relative";
 const SP: &str = "issue 8: public paths";
-const SF: &str = "issue 11, fuzzing: RFC 3986 §3.3-§3.5 (? and # end the path); nginx proxy_pass with a URI part sends the decoded path";
+const SF: &str = "issue 11, fuzzing: RFC 3986 §3.3-§3.5 (? and # end the path, ; starts parameters); nginx proxy_pass with a URI part sends the decoded path";
 
 fn public_orders() -> Value {
     pc_with(
@@ -139,6 +139,12 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
             .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
         Case::new("path-escaped-question-mark-lower", SF, "The same in lower-case hex (%3f)")
             .page("/dashboard/billing%3f/x", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new("path-escaped-semicolon", SF, "/dashboard/billing%3b/x: a proxy that decodes before it drops ;params reads /dashboard/billing/x (Billing): refused (400), never the default rule")
+            .page("/dashboard/billing%3b/x", &agent_pwd)
+            .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
+        Case::new("path-escaped-separator-in-params", SF, "/;U%2F%5ccommerce/customers: the ;params hide an escaped / and \\ that a decoding proxy turns into /;U/\\commerce/customers (Customers): refused (400)")
+            .page("/;U%2F%5ccommerce/customers", &agent_pwd)
             .expect(json!({"outcome": "deny", "reason": "request_invalid", "http": {"status": 400}})),
         // Found by fuzzing: a raw `#` never reaches a server from a client
         // (RFC 9112 §3.2: no fragment in a request-target), but a router
