@@ -2,8 +2,11 @@
 
 Every library checks the signature, exp/nbf, aud, iss and that amr contains
 "mfa"; mfagate also routes the request, classifies the token and builds the
-full decision. Keys are parsed once, outside the timed loops. Then 8 threads
-vs 1 thread evaluating with one shared mfagate.Gate (the GIL is released).
+full decision. Keys are parsed once, outside the timed loops. The same token
+again through a gate with a TokenCache ("mfagate (TokenCache)"). Then 8
+threads vs 1 thread evaluating with one shared mfagate.Gate (the GIL is
+released for RSA), with and without the cache; and the memory of a cache
+filled to its bound with distinct tokens.
 
     bindings-python/.venv/bin/python bindings-python/bench.py [--quick] [--out FILE]
 
@@ -61,6 +64,10 @@ def setup() -> Dict[str, Any]:
         "RS256": {
             "token": pyjwt.encode(claims, priv, algorithm="RS256", headers={"kid": "rsa-signing-1"}),
             "gate": mfagate.Gate("partner-center", {"keys": [rsa_jwk]}),
+            "cached": mfagate.Gate("partner-center", {"keys": [rsa_jwk]}, cache=mfagate.TokenCache()),
+            "priv": priv,
+            "claims": claims,
+            "jwk": rsa_jwk,
             "pyjwt_key": pyjwt.PyJWK(rsa_jwk).key,
             "jose_key": RSAKey.import_key(rsa_jwk),
             "public_key": pub,
@@ -69,6 +76,8 @@ def setup() -> Dict[str, Any]:
             "token": pyjwt.encode(claims, secret, algorithm="HS256", headers={"kid": "hs-1"}),
             "gate": mfagate.Gate("partner-center", {"keys": [oct_jwk]},
                                  overrides={"token": {"algorithms": ["HS256"]}}),
+            "cached": mfagate.Gate("partner-center", {"keys": [oct_jwk]},
+                                   overrides={"token": {"algorithms": ["HS256"]}}, cache=mfagate.TokenCache()),
             "pyjwt_key": secret,
             "jose_key": OctKey.import_key(oct_jwk),
             "secret": secret,
@@ -80,6 +89,7 @@ def checkers(alg: str, s: Dict[str, Any]) -> Dict[str, Callable[[], bool]]:
     token = s["token"]
     header = "Bearer " + token
     gate: mfagate.Gate = s["gate"]
+    cached: mfagate.Gate = s["cached"]
     pyjwt_key = s["pyjwt_key"]
     jose_key = s["jose_key"]
     registry = jose_jwt.JWTClaimsRegistry(
@@ -88,6 +98,9 @@ def checkers(alg: str, s: Dict[str, Any]) -> Dict[str, Callable[[], bool]]:
 
     def mfa() -> bool:
         return gate.evaluate("/v1/customers", authorization=header).allowed
+
+    def mfa_cached() -> bool:
+        return cached.evaluate("/v1/customers", authorization=header).allowed
 
     def pj() -> bool:
         c = pyjwt.decode(token, pyjwt_key, algorithms=[alg], audience=AUD, issuer=ISS,
@@ -99,7 +112,7 @@ def checkers(alg: str, s: Dict[str, Any]) -> Dict[str, Callable[[], bool]]:
         registry.validate(t.claims)
         return "mfa" in t.claims.get("amr", ())
 
-    return {"mfagate": mfa, "PyJWT": pj, "joserfc": jose}
+    return {"mfagate": mfa, "mfagate (TokenCache)": mfa_cached, "PyJWT": pj, "joserfc": jose}
 
 
 def crypto_only(alg: str, s: Dict[str, Any]) -> Callable[[], bool]:
@@ -125,6 +138,11 @@ def crypto_only(alg: str, s: Dict[str, Any]) -> Callable[[], bool]:
         return True
 
     return hmac_verify
+
+
+def down(x: float) -> str:
+    """A ratio to 2 decimals, rounded down (never in our favour)."""
+    return f"{int(x * 100) / 100:.2f}"
 
 
 def interleaved(fns: Dict[str, Callable[[], bool]], n: int, repeats: int) -> Dict[str, List[float]]:
@@ -184,6 +202,34 @@ def others_load(a: Tuple[float, float, float], b: Tuple[float, float, float]) ->
     return f"{max(others, 0.0) / wall:.2f} of {os.cpu_count()} CPUs busy with other processes during the run"
 
 
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def memory_at_bound(s: Dict[str, Any], entries: int) -> str:
+    """A cache bounded at `entries`, filled with twice as many distinct RS256
+    tokens (the claims of the benchmark's token, another oid each): its own
+    byte count and the process's resident memory before and after."""
+    import gc
+    tokens = []
+    for i in range(2 * entries):
+        c = dict(s["claims"], oid=f"0f1e2d3c-4b5a-6978-8796-{i:012d}")
+        tokens.append("Bearer " + pyjwt.encode(c, s["priv"], algorithm="RS256", headers={"kid": "rsa-signing-1"}))
+    cache = mfagate.TokenCache(max_entries=entries)
+    gate = mfagate.Gate("partner-center", {"keys": [s["jwk"]]}, cache=cache)
+    gc.collect()
+    before = rss_bytes()
+    for t in tokens:
+        assert gate.evaluate("/v1/customers", authorization=t).allowed
+    gc.collect()
+    after = rss_bytes()
+    st = cache.stats()
+    return (f"| {entries:,} | {len(tokens[0]) - 7:,} B | {st['entries']:,} | {st['bytes']:,} B "
+            f"({st['bytes'] // max(st['entries'], 1):,} per token) | {after - before:,} B "
+            f"({(after - before) // max(st['entries'], 1):,} per token) |")
+
+
 def machine() -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
@@ -215,7 +261,7 @@ def main() -> int:
     single = {(alg, name): statistics.median(samples) for alg, res in rows for name, samples in res.items()}
     for alg, s in setups.items():
         fns = checkers(alg, s)
-        for name in ("mfagate", "joserfc"):
+        for name in ("mfagate", "mfagate (TokenCache)", "joserfc"):
             # About `budget` seconds of single-thread work per measurement.
             each = max(100, int(budget / single[(alg, name)] / 8))
             ones, eights = [], []
@@ -224,6 +270,7 @@ def main() -> int:
                 eights.append(threaded(fns[name], 8, each))
             ratio = statistics.median(e / o for e, o in zip(eights, ones))
             scaling.append((alg, name, each, statistics.median(ones), statistics.median(eights), ratio))
+    memory = [memory_at_bound(setups["RS256"], e) for e in ((1000,) if args.quick else (1000, 10_000))]
     load_after = os.getloadavg()
     cpu_after = cpu_snapshot()
 
@@ -241,7 +288,11 @@ def main() -> int:
             if name == "mfagate":
                 vs_jose = statistics.median(j / m for j, m in zip(res["joserfc"], samples))
                 vs_pyjwt = statistics.median(p / m for p, m in zip(res["PyJWT"], samples))
-                up = f"{vs_jose:.2f}× joserfc, {vs_pyjwt:.2f}× PyJWT"
+                up = f"{down(vs_jose)}× joserfc, {down(vs_pyjwt)}× PyJWT"
+            if name == "mfagate (TokenCache)":
+                vs_jose = statistics.median(j / m for j, m in zip(res["joserfc"], samples))
+                vs_plain = statistics.median(p / m for p, m in zip(res["mfagate"], samples))
+                up = f"{down(vs_jose)}× joserfc, {down(vs_plain)}× mfagate uncached"
             out.append(f"| {alg} | {name} | {med * 1e6:.2f} | {min(samples) * 1e6:.2f}..{max(samples) * 1e6:.2f} "
                        f"| {1 / med:,.0f} | {up} |")
     out.append("\n## Threads: 8 threads vs 1, one shared object\n")
@@ -252,6 +303,12 @@ def main() -> int:
     out.append("|---|---|---:|---:|---:|---:|")
     for alg, name, each, one, eight, ratio in scaling:
         out.append(f"| {alg} | {name} | {each:,} | {one:,.0f} | {eight:,.0f} | {ratio:.2f}× |")
+    out.append("\n## A TokenCache at its bound\n")
+    out.append("Twice `max_entries` distinct RS256 tokens through a gate whose cache holds `max_entries`: "
+               "the cache's own count, and the growth of the process's resident memory (RSS) over the fill.\n")
+    out.append("| max_entries | token | entries held | cache's byte count | RSS growth |")
+    out.append("|---:|---:|---:|---:|---:|")
+    out.extend(memory)
     out.append("\n## Run\n")
     out.append(f"- command: `{cmd}`")
     out.append(f"- Python {platform.python_version()}, mfagate {mfagate.__version__}, PyJWT {pyjwt.__version__}, "

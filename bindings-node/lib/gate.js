@@ -6,6 +6,7 @@ const native = require('./native.js');
 // key, type and `now` (RequestSpec::from_fields), the same in every runtime.
 const { fromNative } = require('./errors.js');
 const { read } = require('./decision.js');
+const { nativeCache } = require('./cache.js');
 
 const WRAP = Symbol('mfagate.wrap');
 /** Set below: a gate of `gate`'s policy over a NativeRefresher's current key set (shared, not copied). */
@@ -13,25 +14,43 @@ let gateOverKeysOf;
 
 class Gate {
   #native;
+  #cache;
 
   static {
-    gateOverKeysOf = (gate, refresher, now) => new Gate(gate.#native.withKeysOf(refresher, now), WRAP);
+    gateOverKeysOf = (gate, refresher, now) => new Gate(gate.#native.withKeysOf(refresher, now), WRAP, gate.#cache);
   }
 
   /**
    * @param policy a built-in name, {builtin, overrides} or {policy, overrides}
    * @param jwks a JWK Set, as JSON text or as an object (parsed once, here)
+   * @param options {cache}: a TokenCache remembering verified tokens (opt-in)
    */
-  constructor(policy, jwks) {
+  constructor(policy, jwks, options) {
     if (jwks === WRAP) {
       this.#native = policy;
+      this.#cache = options ?? null;
       return;
     }
+    const { cache = null, ...rest } = options ?? {};
+    const unknown = Object.keys(rest);
+    if (unknown.length > 0) {
+      const e = new TypeError(`Gate: unknown option \`${unknown[0]}\` (known: cache)`);
+      e.code = 'ERR_INVALID_ARG_VALUE';
+      throw e;
+    }
+    const nc = cache === null ? null : nativeCache(cache);
     try {
-      this.#native = new native.NativeGate(policy, jwks);
+      const g = new native.NativeGate(policy, jwks);
+      this.#native = nc === null ? g : g.withCache(nc);
     } catch (e) {
       throw fromNative(e);
     }
+    this.#cache = cache;
+  }
+
+  /** The TokenCache given as the `cache` option, or null. */
+  get cache() {
+    return this.#cache;
   }
 
   /** Decides a request on the calling thread; returns the decision (a plain object). */
@@ -68,7 +87,7 @@ class Gate {
   /** A new gate with the same policy and another JWK Set (key rotation). */
   withKeys(jwks) {
     try {
-      return new Gate(this.#native.withKeys(jwks), WRAP);
+      return new Gate(this.#native.withKeys(jwks), WRAP, this.#cache);
     } catch (e) {
       throw fromNative(e);
     }
@@ -83,7 +102,7 @@ class Gate {
     if (typeof why !== 'string' || !Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
       throw new TypeError('withoutKeys(why: string, retryAfterSeconds: non-negative integer)');
     }
-    return new Gate(this.#native.withoutKeys(why, Math.min(retryAfterSeconds, 0xffffffff)), WRAP);
+    return new Gate(this.#native.withoutKeys(why, Math.min(retryAfterSeconds, 0xffffffff)), WRAP, this.#cache);
   }
 
   get policyName() {

@@ -27,9 +27,45 @@ export type Jwks = string | { keys: Array<Record<string, unknown>> };
 
 export declare const BUILTIN_POLICIES: readonly string[];
 
+export interface TokenCacheOptions {
+  /** At most this many tokens (oldest out first). Default 10,000. */
+  maxEntries?: number;
+  /** About this many bytes of tokens and claims at most (at least 65,536). Default 16 MiB. */
+  maxBytes?: number;
+}
+
+export interface TokenCacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  bytes: number;
+}
+
+/**
+ * An opt-in, bounded cache of verified tokens, shared by the gates given it
+ * (`new Gate(policy, jwks, { cache })`). It keeps only what the signature
+ * check proved (the claims); lifetime, route, roles, MFA and the answer are
+ * decided on every request. See docs/node.md for when not to use it.
+ */
+export declare class TokenCache {
+  /** @throws UsageError (code "request_invalid") for bounds that are not whole numbers or too small */
+  constructor(options?: TokenCacheOptions);
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  stats(): TokenCacheStats;
+  clear(): void;
+}
+
+export interface GateOptions {
+  /** Remember verified tokens in this cache (opt-in). */
+  cache?: TokenCache | null;
+}
+
 export declare class Gate {
-  /** @throws PolicyError | JwksError */
-  constructor(policy: PolicySpec, jwks: Jwks);
+  /** @throws PolicyError | JwksError | TypeError (options) */
+  constructor(policy: PolicySpec, jwks: Jwks, options?: GateOptions);
+  /** The TokenCache given as the `cache` option, or null. */
+  readonly cache: TokenCache | null;
   /** @throws UsageError (code "request_invalid") */
   evaluate(request: GateRequest): Decision;
   evaluateAsync(request: GateRequest): Promise<Decision>;
@@ -66,6 +102,8 @@ export interface JwksGateOptions {
   onError?: (error: JwksError) => void;
   /** A monotonic clock in ms (tests); default performance.now. */
   now?: () => number;
+  /** Remember verified tokens in this cache (opt-in); entries of a replaced key set are never used. */
+  cache?: TokenCache | null;
   /** @deprecated refused (TypeError): use ttlSeconds. */
   ttl?: never;
   /** @deprecated refused (TypeError): use minRefreshSeconds. */

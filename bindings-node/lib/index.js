@@ -5,11 +5,13 @@
 const { Gate, BUILTIN_POLICIES } = require('./gate.js');
 const { MfagateError, PolicyError, JwksError, UsageError } = require('./errors.js');
 const { JwksGate } = require('./jwks.js');
+const { TokenCache } = require('./cache.js');
 const middleware = require('./middleware.js');
 
 module.exports = {
   Gate,
   JwksGate,
+  TokenCache,
   BUILTIN_POLICIES,
   MfagateError,
   PolicyError,

@@ -16,7 +16,7 @@ const NO_BODY = Buffer.alloc(0);
 const RENAMED = { ttl: 'ttlSeconds', cooldown: 'minRefreshSeconds', timeout: 'timeoutSeconds' };
 const DEFAULTS = { ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262_144, maxKeys: 64 };
 const NUMBERS = Object.keys(DEFAULTS);
-const KNOWN = new Set(['jwksUri', ...NUMBERS, 'fetch', 'onError', 'now']);
+const KNOWN = new Set(['jwksUri', ...NUMBERS, 'fetch', 'onError', 'now', 'cache']);
 
 function optionError(message, cause) {
   const e = new TypeError(`JwksGate: ${message}`, cause === undefined ? undefined : { cause });
@@ -33,7 +33,7 @@ function readOptions(options) {
     }
     if (!KNOWN.has(k)) throw optionError(`unknown option \`${k}\` (known: ${[...KNOWN].join(', ')})`);
   }
-  const o = { ...DEFAULTS, fetch: globalThis.fetch, onError: null, now: () => performance.now() };
+  const o = { ...DEFAULTS, fetch: globalThis.fetch, onError: null, now: () => performance.now(), cache: null };
   for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
   for (const k of NUMBERS) {
     if (typeof o[k] !== 'number') throw optionError(`${k} must be a number (got ${typeof o[k]} ${String(o[k])})`);
@@ -127,7 +127,7 @@ class JwksGate {
     }
     const o = readOptions(options);
     this.#refresher = refresherOf(jwksUri, o);
-    this.#policyGate = new Gate(policy, EMPTY_JWKS);
+    this.#policyGate = new Gate(policy, EMPTY_JWKS, { cache: o.cache });
     this.#opts = o;
   }
 

@@ -6,14 +6,15 @@
 //! cache) is the hand-written `lib/`.
 
 use mfagate::{
-    Decision, Document, Error as CoreError, ErrorCode, Field, Gate, KeySet, Next, Policy,
-    RefreshOptions, Refresher, RequestSpec,
+    CacheOptions, Decision, Document, Error as CoreError, ErrorCode, Field, Gate, KeySet, Next,
+    Policy, RefreshOptions, Refresher, RequestSpec, TokenCache,
 };
 use napi::bindgen_prelude::{
     AsyncTask, Buffer, Either, JsObjectValue, JsValue, Object, Unknown, Utf16String,
 };
 use napi::{Env, Status, Task, ValueType};
 use napi_derive::napi;
+use std::sync::Arc;
 
 mod pack;
 
@@ -157,7 +158,16 @@ fn request_of(request: Either<Object<'_>, Unknown<'_>>) -> Result<RequestSpec, C
     if obj.is_array().map_err(native)? {
         return Err(RequestSpec::not_an_object("an array"));
     }
-    let keys = Object::keys(&obj).map_err(native)?;
+    let fields = fields_of(&obj)?;
+    RequestSpec::from_fields(
+        fields.iter().map(|(k, v)| (k.as_str(), v.field())),
+        Some(&mfagate::system_now),
+    )
+}
+
+/// Each own enumerable key of a JS object, with its value read as it is.
+fn fields_of(obj: &Object<'_>) -> Result<Vec<(String, Owned)>, CoreError> {
+    let keys = Object::keys(obj).map_err(native)?;
     let mut fields = Vec::with_capacity(keys.len());
     for key in keys {
         let value = match obj.get::<Unknown>(&key).map_err(native)? {
@@ -191,10 +201,82 @@ fn request_of(request: Either<Object<'_>, Unknown<'_>>) -> Result<RequestSpec, C
         };
         fields.push((key, value));
     }
-    RequestSpec::from_fields(
-        fields.iter().map(|(k, v)| (k.as_str(), v.field())),
-        Some(&mfagate::system_now),
-    )
+    Ok(fields)
+}
+
+/// The core's verified-token cache (`mfagate::TokenCache`); the public
+/// wrapper is `TokenCache` in `lib/cache.js`.
+#[napi]
+pub struct NativeTokenCache {
+    inner: Arc<TokenCache>,
+}
+
+/// A cache's counters.
+#[napi(object)]
+pub struct CacheStats {
+    pub hits: f64,
+    pub misses: f64,
+    pub entries: f64,
+    pub bytes: f64,
+}
+
+#[napi]
+impl NativeTokenCache {
+    /// `options`: `{maxEntries?, maxBytes?}` (or their snake_case names),
+    /// checked by the core (`CacheOptions::from_fields`): throws
+    /// `request_invalid`.
+    #[napi(constructor)]
+    pub fn new(
+        env: Env,
+        #[napi(ts_arg_type = "object | undefined")] options: Either<Object, Unknown>,
+    ) -> napi::Result<Self> {
+        let built = match options {
+            Either::A(o) => fields_of(&o).and_then(|f| {
+                CacheOptions::from_fields(f.iter().map(|(k, v)| (k.as_str(), v.field())))
+            }),
+            Either::B(u) => match u.get_type() {
+                Ok(ValueType::Undefined | ValueType::Null) => Ok(CacheOptions::default()),
+                t => Err(CoreError::new(
+                    ErrorCode::RequestInvalid,
+                    format!(
+                        "cache options must be an object, not {}",
+                        t.map_or("an unreadable value", js_type)
+                    ),
+                    "pass {maxEntries, maxBytes}",
+                )),
+            },
+        }
+        .and_then(TokenCache::try_new);
+        match built {
+            Ok(c) => Ok(NativeTokenCache { inner: Arc::new(c) }),
+            Err(e) => Err(throw(&env, &e)),
+        }
+    }
+
+    /// The bounds: `[maxEntries, maxBytes]`.
+    #[napi(getter)]
+    pub fn bounds(&self) -> Vec<f64> {
+        let o = self.inner.options();
+        vec![o.max_entries as f64, o.max_bytes as f64]
+    }
+
+    /// Hits, misses, entries and bytes.
+    #[napi]
+    pub fn stats(&self) -> CacheStats {
+        let s = self.inner.stats();
+        CacheStats {
+            hits: s.hits as f64,
+            misses: s.misses as f64,
+            entries: s.entries as f64,
+            bytes: s.bytes as f64,
+        }
+    }
+
+    /// Forgets every token.
+    #[napi]
+    pub fn clear(&self) {
+        self.inner.clear();
+    }
 }
 
 /// A gate: a policy and a JWK Set, built once. The public wrapper is
@@ -225,6 +307,14 @@ impl NativeGate {
         }
     }
 
+    /// The same gate remembering verified tokens in `cache`.
+    #[napi]
+    pub fn with_cache(&self, cache: &NativeTokenCache) -> NativeGate {
+        NativeGate {
+            inner: self.inner.clone().with_cache(Arc::clone(&cache.inner)),
+        }
+    }
+
     /// The same policy with another JWK Set (for key rotation).
     #[napi]
     pub fn with_keys(
@@ -233,9 +323,7 @@ impl NativeGate {
         #[napi(ts_arg_type = "string | object")] jwks: Unknown,
     ) -> napi::Result<NativeGate> {
         match jwks_text(&env, jwks).and_then(|t| KeySet::from_json(&t)) {
-            Ok(keys) => Ok(NativeGate {
-                inner: Gate::new(self.inner.policy().clone(), keys),
-            }),
+            Ok(keys) => Ok(self.keeping_cache(Gate::new(self.inner.policy().clone(), keys))),
             Err(e) => Err(throw(&env, &e)),
         }
     }
@@ -244,12 +332,10 @@ impl NativeGate {
     /// JWKS failed so far): tokens get `keys_unavailable` (503).
     #[napi]
     pub fn without_keys(&self, why: String, retry_after: u32) -> NativeGate {
-        NativeGate {
-            inner: Gate::new(
-                self.inner.policy().clone(),
-                KeySet::unavailable(why, retry_after),
-            ),
-        }
+        self.keeping_cache(Gate::new(
+            self.inner.policy().clone(),
+            KeySet::unavailable(why, retry_after),
+        ))
     }
 
     /// The same policy over the refresher's current key set, shared with it
@@ -257,12 +343,10 @@ impl NativeGate {
     /// set that refuses every token with `keys_unavailable`.
     #[napi]
     pub fn with_keys_of(&self, refresher: &NativeRefresher, now: f64) -> NativeGate {
-        NativeGate {
-            inner: Gate::with_shared_keys(
-                self.inner.policy().clone(),
-                refresher.inner.key_set_at(clock(now)),
-            ),
-        }
+        self.keeping_cache(Gate::with_shared_keys(
+            self.inner.policy().clone(),
+            refresher.inner.key_set_at(clock(now)),
+        ))
     }
 
     /// Decides a request on the calling thread; returns the decision packed
@@ -326,6 +410,18 @@ impl NativeGate {
     #[napi(getter)]
     pub fn skipped_keys(&self) -> Vec<String> {
         self.inner.keys().skipped().to_vec()
+    }
+}
+
+impl NativeGate {
+    /// `g` with this gate's token cache, if it has one.
+    fn keeping_cache(&self, g: Gate) -> NativeGate {
+        NativeGate {
+            inner: match self.inner.cache() {
+                Some(c) => g.with_cache(Arc::clone(c)),
+                None => g,
+            },
+        }
     }
 }
 

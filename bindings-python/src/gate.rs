@@ -1,6 +1,7 @@
 //! `Gate` and `KeySet`: built once from a policy spec and a JWK Set (or a
 //! JWKS cache), then `evaluate(...)` with the GIL released.
 
+use crate::cache::TokenCache;
 use crate::convert::{to_value, type_name};
 use crate::decision::Decision;
 use crate::errors;
@@ -179,6 +180,8 @@ enum Source {
 pub struct Gate {
     policy: Policy,
     source: Source,
+    /// The verified-token cache given as `cache=`, if any.
+    cache: Option<Py<TokenCache>>,
 }
 
 /// A request field as Python gave it, owned so that the core's [`Field`]
@@ -272,87 +275,110 @@ fn request_of<'a>(
     .map_err(|e| errors::to_py(py, &e))
 }
 
-/// Whether releasing the GIL around `evaluate` pays: yes when a key needs
-/// public-key crypto (an RSA verification takes about 20 µs); not for
-/// HMAC-only key sets, where the whole decision takes about 2 µs, less than
-/// handing the GIL to another thread and back costs under contention.
-fn worth_detaching(keys: &mfagate::KeySet) -> bool {
-    keys.keys()
-        .iter()
-        .any(|k| !matches!(k.material, mfagate::KeyMaterial::Oct { .. }))
-}
-
+/// Decides with the GIL held when no public-key signature must be checked
+/// (a refusal before the signature, a cached token, HS256: about 0.5 to 2.5
+/// µs, less than handing the GIL to another thread and back costs under
+/// contention), else with it released (an RSA verification takes about 20 µs).
 fn decide(py: Python<'_>, core: &mfagate::Gate, req: &RequestSpec) -> mfagate::Decision {
-    if worth_detaching(core.keys()) {
-        py.detach(|| core.evaluate(&req.as_request()))
-    } else {
-        core.evaluate(&req.as_request())
+    match core.evaluate_cheap(&req.as_request()) {
+        mfagate::Step::Done(d) => *d,
+        mfagate::Step::Verify(p) => py.detach(|| core.verify_and_complete(&p, &req.as_request())),
     }
 }
 
 impl Gate {
-    fn build(py: Python<'_>, policy: Policy, jwks: Option<&Bound<'_, PyAny>>) -> PyResult<Gate> {
+    fn build(
+        py: Python<'_>,
+        policy: Policy,
+        jwks: Option<&Bound<'_, PyAny>>,
+        cache: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Gate> {
+        let cache = match cache.filter(|c| !c.is_none()) {
+            None => None,
+            Some(c) => Some(c.cast::<TokenCache>().map_err(|_| {
+                errors::to_py(
+                    py,
+                    &Error::new(
+                        ErrorCode::RequestInvalid,
+                        format!("cache must be a mfagate.TokenCache, not a {}", type_name(c)),
+                        "pass cache=mfagate.TokenCache(max_entries=..., max_bytes=...), or None",
+                    ),
+                )
+            })?),
+        };
+        let shared = cache.map(|c| c.get().inner.clone());
+        let cache = cache.map(|c| c.clone().unbind());
+        let fixed = |core: mfagate::Gate| match &shared {
+            Some(c) => core.with_cache(c.clone()),
+            None => core,
+        };
         let Some(jwks) = jwks.filter(|j| !j.is_none()) else {
-            return Ok(Gate::with_keys(policy, mfagate::KeySet::empty()));
+            let core = fixed(mfagate::Gate::new(policy.clone(), mfagate::KeySet::empty()));
+            return Ok(Gate::fixed(policy, core, cache));
         };
         if let Ok(ks) = jwks.cast::<KeySet>() {
             // Shared, not re-parsed: the KeySet was parsed when it was made.
-            let core = Arc::new(mfagate::Gate::with_shared_keys(
+            let core = fixed(mfagate::Gate::with_shared_keys(
                 policy.clone(),
                 ks.get().inner.clone(),
             ));
-            return Ok(Gate {
-                policy,
-                source: Source::Fixed(core),
-            });
+            return Ok(Gate::fixed(policy, core, cache));
         }
         if jwks.hasattr(KEYS)? {
             return Ok(Gate {
                 policy,
                 source: Source::Cache(jwks.clone().unbind()),
+                cache,
             });
         }
         let text = jwks_text(py, jwks)?;
         let keys = parse_keys(py, &text)?;
-        Ok(Gate::with_keys(policy, keys))
+        let core = fixed(mfagate::Gate::new(policy.clone(), keys));
+        Ok(Gate::fixed(policy, core, cache))
     }
 
-    fn with_keys(policy: Policy, keys: mfagate::KeySet) -> Gate {
-        let core = Arc::new(mfagate::Gate::new(policy.clone(), keys));
+    fn fixed(policy: Policy, core: mfagate::Gate, cache: Option<Py<TokenCache>>) -> Gate {
         Gate {
             policy,
-            source: Source::Fixed(core),
+            source: Source::Fixed(Arc::new(core)),
+            cache,
         }
     }
 
-    /// The core gate for a key set of the cache.
+    /// The core gate for a key set of the JwksCache (and the token cache).
     fn gate_on(&self, keys: &Bound<'_, KeySet>) -> mfagate::Gate {
-        mfagate::Gate::with_shared_keys(self.policy.clone(), keys.get().inner.clone())
+        let g = mfagate::Gate::with_shared_keys(self.policy.clone(), keys.get().inner.clone());
+        match &self.cache {
+            Some(c) => g.with_cache(c.get().inner.clone()),
+            None => g,
+        }
     }
 }
 
 #[pymethods]
 impl Gate {
     #[new]
-    #[pyo3(signature = (policy, jwks=None, *, overrides=None))]
+    #[pyo3(signature = (policy, jwks=None, *, overrides=None, cache=None))]
     fn py_new(
         py: Python<'_>,
         policy: &Bound<'_, PyAny>,
         jwks: Option<&Bound<'_, PyAny>>,
         overrides: Option<&Bound<'_, PyAny>>,
+        cache: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Gate> {
         let policy = policy_from(py, policy, overrides)?;
-        Gate::build(py, policy, jwks)
+        Gate::build(py, policy, jwks, cache)
     }
 
     /// A gate from a policy file (TOML, or JSON when the name ends in .json).
     #[staticmethod]
-    #[pyo3(signature = (path, jwks=None, *, overrides=None))]
+    #[pyo3(signature = (path, jwks=None, *, overrides=None, cache=None))]
     fn from_policy_file(
         py: Python<'_>,
         path: &Bound<'_, PyAny>,
         jwks: Option<&Bound<'_, PyAny>>,
         overrides: Option<&Bound<'_, PyAny>>,
+        cache: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Gate> {
         let p: String = py
             .import("os")?
@@ -376,7 +402,7 @@ impl Gate {
             }
             _ => policy,
         };
-        Gate::build(py, policy, jwks)
+        Gate::build(py, policy, jwks, cache)
     }
 
     /// The policy's name.
@@ -398,6 +424,12 @@ impl Gate {
             Source::Fixed(_) => None,
             Source::Cache(cache) => Some(cache.clone_ref(py)),
         }
+    }
+
+    /// The TokenCache given as `cache=`, if any.
+    #[getter]
+    fn cache(&self, py: Python<'_>) -> Option<Py<TokenCache>> {
+        self.cache.as_ref().map(|c| c.clone_ref(py))
     }
 
     /// Decides a request. `now` is Unix seconds (the system clock when None).
@@ -461,7 +493,12 @@ impl Gate {
             Source::Fixed(core) => format!("{} keys", core.keys().len()),
             Source::Cache(_) => "a JwksCache".to_owned(),
         };
-        format!("Gate(policy={:?}, {keys})", self.policy.name())
+        let cache = if self.cache.is_some() {
+            ", a TokenCache"
+        } else {
+            ""
+        };
+        format!("Gate(policy={:?}, {keys}{cache})", self.policy.name())
     }
 }
 

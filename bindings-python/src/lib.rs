@@ -1,6 +1,7 @@
 //! Python binding of mfagate: conversion and idiom only. Every rule, reason
 //! code and message comes from the core crate.
 
+mod cache;
 mod convert;
 mod decision;
 mod errors;
@@ -43,6 +44,7 @@ fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tools::_format_rfc3339, m)?)?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
+    m.add_class::<cache::TokenCache>()?;
     m.add_class::<refresher::Refresher>()?;
     m.add_class::<refresher::Fetch>()?;
     m.add_class::<decision::Decision>()?;

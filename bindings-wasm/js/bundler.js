@@ -1,11 +1,11 @@
 // mfagate-wasm for bundlers (wasm-pack --target bundler): ready on import.
-import { Gate, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm.js';
+import { Gate, TokenCache, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm.js';
 import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
 
 __registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
 export const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher, JwksError });
-export { Gate, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };
+export { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };
 /** Nothing to load with a bundler; kept so code can call init() everywhere. */
 export default async function init() {}
 export function initSync() {}

@@ -19,10 +19,41 @@ export type MfagateRequest = GateRequest;
 /** A technical exception (generated `TechnicalException`), by its name in this package. */
 export type Exception = TechnicalException;
 
+export interface TokenCacheOptions {
+  /** At most this many tokens (oldest out first). Default 10,000. */
+  maxEntries?: number;
+  /** About this many bytes of tokens and claims at most (at least 65,536). Default 16 MiB. */
+  maxBytes?: number;
+}
+
+/**
+ * An opt-in, bounded cache of verified tokens, shared by the gates given it
+ * (`new Gate(policy, jwks, { cache })`), its hash keyed by
+ * `crypto.getRandomValues`. It keeps only what the signature check proved
+ * (the claims); lifetime, route, roles, MFA and the answer are decided on
+ * every request. See docs/wasm.md for when not to use it.
+ */
+export class TokenCache {
+  /** Throws UsageError "request_invalid" for bounds that are not whole numbers or too small; "crypto_unavailable" without crypto.getRandomValues. */
+  constructor(options?: TokenCacheOptions | null);
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  stats(): { hits: number; misses: number; entries: number; bytes: number };
+  clear(): void;
+  free(): void;
+}
+
+export interface GateOptions {
+  /** Remember verified tokens in this cache (opt-in). */
+  cache?: TokenCache | null;
+}
+
 /** A policy and a JWK Set, built once. */
 export class Gate {
-  /** Throws PolicyError or JwksError. `jwks`: a JWK Set object or its JSON text; null for none. */
-  constructor(policy: PolicySpec, jwks?: JwkSet | string | null);
+  /** Throws PolicyError or JwksError; UsageError for options other than {cache: TokenCache}. `jwks`: a JWK Set object or its JSON text; null for none. */
+  constructor(policy: PolicySpec, jwks?: JwkSet | string | null, options?: GateOptions | null);
+  /** Whether the gate remembers verified tokens in a TokenCache. */
+  readonly hasCache: boolean;
   /** The policy while no key set is available yet: every token gets keys_unavailable (503, Retry-After). Throws PolicyError. */
   static withoutKeys(policy: PolicySpec, why: string, retryAfterSeconds: number): Gate;
   /** Decides a request. RS256/PS256/ES256 go through WebCrypto (keys imported once); HS256 in the module. Rejects with UsageError for an unusable request. */
@@ -113,7 +144,7 @@ export class JwksCache {
 }
 export class JwksGate {
   /** Throws PolicyError; TypeError when `cache` is not a JwksCache. Every gate of a cache decides with the cache's own key set. */
-  constructor(policy: PolicySpec, cache: JwksCache);
+  constructor(policy: PolicySpec, cache: JwksCache, options?: GateOptions | null);
   /** Resolves to the decision; before the first good set, keys_unavailable (503) rather than a rejection. */
   evaluate(request: MfagateRequest): Promise<Decision>;
 }

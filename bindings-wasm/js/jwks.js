@@ -236,10 +236,11 @@ export function bindJwks({ Gate, Refresher, JwksError }) {
    */
   class JwksGate {
     #cache; #template; #built = null;
-    constructor(policy, cache) {
+    constructor(policy, cache, options) {
       if (!(cache instanceof JwksCache)) throw new TypeError('JwksGate: cache must be a JwksCache');
       this.#cache = cache;
-      this.#template = new Gate(policy, null); // the policy is checked now (throws PolicyError)
+      // The policy (PolicyError) and the options ({cache}: a TokenCache) are checked now.
+      this.#template = new Gate(policy, null, options);
     }
     async #decide(request) {
       await this.#cache[READY]();

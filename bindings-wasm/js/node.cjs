@@ -5,10 +5,10 @@ const { MfagateError, PolicyError, JwksError, UsageError } = require('./errors.c
 const { bindJwks } = require('./jwks.cjs');
 
 glue.__registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
-const { Gate, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version } = glue;
+const { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version } = glue;
 const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher: glue.__Refresher, JwksError });
 module.exports = {
-  Gate, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, JwksCache, JwksGate,
+  Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, JwksCache, JwksGate,
   MfagateError, PolicyError, JwksError, UsageError,
   default: async function init() {}, initSync() {},
 };

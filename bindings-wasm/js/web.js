@@ -1,7 +1,7 @@
 // mfagate-wasm for browsers and workers (wasm-pack --target web; the module is glue/mfagate_wasm_bg.wasm).
 // Call `await init()` (or `initSync({ module })` in a worker that imports the
 // .wasm as a module) once before building a Gate.
-import glueInit, { initSync as glueInitSync, Gate, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm_web.js';
+import glueInit, { initSync as glueInitSync, Gate, TokenCache, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm_web.js';
 import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
 
@@ -20,4 +20,4 @@ export function initSync(options) {
   return out;
 }
 export const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher, JwksError });
-export { Gate, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };
+export { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };

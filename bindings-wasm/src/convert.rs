@@ -48,7 +48,7 @@ pub(crate) fn key_set_from(jwks: &JsValue) -> Result<mfagate::KeySet, JsValue> {
 
 /// A request field read from the JS object, owned so that the core's
 /// [`Field`] can borrow it. Every check is the core's (`RequestSpec::from_fields`).
-enum Owned {
+pub(crate) enum Owned {
     Absent,
     Text(String),
     Bool(bool),
@@ -71,7 +71,7 @@ impl Owned {
         }
     }
 
-    fn field(&self) -> Field<'_> {
+    pub(crate) fn field(&self) -> Field<'_> {
         match self {
             Owned::Absent => Field::Absent,
             Owned::Text(s) => Field::Text(s),
@@ -83,7 +83,7 @@ impl Owned {
 }
 
 /// What a value is, as JavaScript names it, for messages.
-fn js_type(v: &JsValue) -> &'static str {
+pub(crate) fn js_type(v: &JsValue) -> &'static str {
     if v.is_undefined() {
         "undefined"
     } else if v.is_null() {
@@ -114,6 +114,17 @@ pub(crate) fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
     if !v.is_object() || v.is_function() || Array::is_array(v) {
         return Err(core_error(&RequestSpec::not_an_object(js_type(v))));
     }
+    let fields = read_fields(v)?;
+    let clock = || (js_sys::Date::now() / 1000.0).floor() as i64;
+    RequestSpec::from_fields(
+        fields.iter().map(|(k, f)| (k.as_str(), f.field())),
+        Some(&clock),
+    )
+    .map_err(|e| core_error(&e))
+}
+
+/// Each own enumerable key of a JS object, with its value read as it is.
+pub(crate) fn read_fields(v: &JsValue) -> Result<Vec<(String, Owned)>, JsValue> {
     let keys = Object::keys(v.unchecked_ref::<Object>());
     let mut fields = Vec::with_capacity(keys.length() as usize);
     for k in keys.iter() {
@@ -129,12 +140,7 @@ pub(crate) fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
         })?;
         fields.push((k.as_string().unwrap_or_default(), Owned::of(value)));
     }
-    let clock = || (js_sys::Date::now() / 1000.0).floor() as i64;
-    RequestSpec::from_fields(
-        fields.iter().map(|(k, f)| (k.as_str(), f.field())),
-        Some(&clock),
-    )
-    .map_err(|e| core_error(&e))
+    Ok(fields)
 }
 
 thread_local! {

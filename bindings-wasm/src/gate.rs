@@ -124,13 +124,20 @@ impl Gate {
     /// `{builtin, overrides}` or `{policy, overrides}`); `jwks` a JWK Set as
     /// an object or JSON text (null for none). Throws `PolicyError` or
     /// `JwksError`.
+    /// `options`: `{cache}`, a TokenCache remembering verified tokens
+    /// (opt-in).
     #[wasm_bindgen(constructor)]
-    pub fn new(policy: &JsValue, jwks: &JsValue) -> Result<Gate, JsValue> {
+    pub fn new(policy: &JsValue, jwks: &JsValue, options: &JsValue) -> Result<Gate, JsValue> {
         let policy = policy_from(policy)?;
         let keys = key_set_from(jwks)?;
+        let tokens = crate::cache::cache_option(options)?;
+        let gate = mfagate::Gate::new(policy, keys);
         Ok(Gate {
             shared: Rc::new(Shared {
-                gate: mfagate::Gate::new(policy, keys),
+                gate: match tokens {
+                    Some(c) => gate.with_cache(c),
+                    None => gate,
+                },
                 cache: KeyCache::default(),
             }),
         })
@@ -195,6 +202,12 @@ impl Gate {
                 }
             }
         }
+    }
+
+    /// Whether this gate remembers verified tokens in a TokenCache.
+    #[wasm_bindgen(getter, js_name = hasCache)]
+    pub fn has_cache(&self) -> bool {
+        self.shared.gate.cache().is_some()
     }
 
     /// Decides a request on claims already verified (for example those an

@@ -7,12 +7,14 @@
 //! exactly the core's JSON form, built by serde-wasm-bindgen straight from the
 //! core's `Decision` (no JSON text in between), spelled as in every runtime.
 
+mod cache;
 mod convert;
 mod errors;
 mod gate;
 mod refresher;
 mod webcrypto;
 
+pub use cache::TokenCache;
 pub use errors::register_error_classes;
 pub use gate::Gate;
 pub use refresher::JwksRefresher;

@@ -116,7 +116,16 @@ impl JwksRefresher {
         let keys = self.inner.key_set_at(js_u64(now_ms));
         Gate {
             shared: Rc::new(Shared {
-                gate: mfagate::Gate::with_shared_keys(template.shared.gate.policy().clone(), keys),
+                gate: {
+                    let g = mfagate::Gate::with_shared_keys(
+                        template.shared.gate.policy().clone(),
+                        keys,
+                    );
+                    match template.shared.gate.cache() {
+                        Some(c) => g.with_cache(std::sync::Arc::clone(c)),
+                        None => g,
+                    }
+                },
                 cache: KeyCache::default(),
             }),
         }

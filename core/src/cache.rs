@@ -16,8 +16,10 @@
 //! finds none of the old ones.
 
 use crate::claims::Claims;
+use crate::error::{Error, ErrorCode, Result};
+use crate::request::Field;
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hasher;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -41,6 +43,85 @@ impl Default for CacheOptions {
     }
 }
 
+/// The smallest `max_bytes` accepted: each of the cache's parts holds a
+/// sixteenth of it, and must fit an entry of a large Entra token (about 4 KB
+/// of token and claims).
+pub const MIN_CACHE_BYTES: usize = 64 * 1024;
+
+const OPTIONS_HINT: &str = "max_entries (maxEntries in JavaScript) is a whole number of at least 1, \
+     max_bytes (maxBytes) a whole number of at least 65536; the defaults are 10000 entries and 16777216 bytes";
+
+fn options_invalid(message: String) -> Error {
+    Error::new(ErrorCode::RequestInvalid, message, OPTIONS_HINT)
+}
+
+/// A count as a binding received it: absent (the default), or a whole,
+/// non-negative number (JavaScript numbers are floats).
+fn count(key: &str, f: Field<'_>, default: usize) -> Result<usize> {
+    let n = match f {
+        Field::Absent => return Ok(default),
+        Field::Integer(i) => usize::try_from(i).ok(),
+        Field::Number(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => {
+            usize::try_from(x as u64).ok()
+        }
+        Field::Number(x) => {
+            return Err(options_invalid(format!(
+                "cache option {key} must be a whole number, not {x}"
+            )))
+        }
+        other => {
+            return Err(options_invalid(format!(
+                "cache option {key} must be a whole number, not {}",
+                crate::request::spec::type_name(&other)
+            )))
+        }
+    };
+    n.ok_or_else(|| options_invalid(format!("cache option {key} is out of range")))
+}
+
+impl CacheOptions {
+    /// Options from the fields a binding received, in any order: absent
+    /// ones take their default ([`CacheOptions::default`]); a value that is
+    /// not a whole number, an unknown key or a bound below its minimum
+    /// ([`CacheOptions::check`]) is refused with
+    /// [`ErrorCode::RequestInvalid`]. The keys are `max_entries` and
+    /// `max_bytes`, or `maxEntries` and `maxBytes` (JavaScript's spelling).
+    pub fn from_fields<'a, I>(fields: I) -> Result<CacheOptions>
+    where
+        I: IntoIterator<Item = (&'a str, Field<'a>)>,
+    {
+        let mut opts = CacheOptions::default();
+        for (key, value) in fields {
+            match key {
+                "max_entries" | "maxEntries" => {
+                    opts.max_entries = count(key, value, opts.max_entries)?
+                }
+                "max_bytes" | "maxBytes" => opts.max_bytes = count(key, value, opts.max_bytes)?,
+                other => return Err(options_invalid(format!("unknown cache option {other:?}"))),
+            }
+        }
+        opts.check()?;
+        Ok(opts)
+    }
+
+    /// Refuses bounds under which the cache could keep nothing:
+    /// `max_entries` 0, or `max_bytes` under [`MIN_CACHE_BYTES`].
+    pub fn check(&self) -> Result<()> {
+        if self.max_entries == 0 {
+            return Err(options_invalid(
+                "cache option max_entries must be at least 1".into(),
+            ));
+        }
+        if self.max_bytes < MIN_CACHE_BYTES {
+            return Err(options_invalid(format!(
+                "cache option max_bytes must be at least {MIN_CACHE_BYTES}, not {}",
+                self.max_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What a signature check proved about one token.
 #[derive(Debug)]
 pub(crate) struct Verified {
@@ -58,9 +139,29 @@ pub(crate) struct Verified {
 /// once rarely wait for each other.
 const SHARDS: usize = 16;
 
+/// The shard maps' hasher: their keys are already keyed SipHash values
+/// ([`TokenCache::hash`]), so hashing them again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed (`write_u64`); fold anything else in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shard {
-    map: HashMap<u64, Arc<Verified>>,
+    map: HashMap<u64, Arc<Verified>, BuildHasherDefault<Prehashed>>,
     /// Insertion order, for eviction (a slot may name a replaced entry).
     order: VecDeque<u64>,
     bytes: usize,
@@ -106,8 +207,17 @@ fn process_random_key() -> (u64, u64) {
 
 impl TokenCache {
     /// A cache with these bounds, keyed by the process's random hash key.
+    /// Bounds too small to keep anything give a cache that keeps nothing;
+    /// [`TokenCache::try_new`] refuses them instead.
     pub fn new(opts: CacheOptions) -> TokenCache {
         TokenCache::with_hash_key(opts, process_random_key())
+    }
+
+    /// A cache with these bounds, after [`CacheOptions::check`]: what
+    /// bindings call, so that a bound that could keep nothing is an error.
+    pub fn try_new(opts: CacheOptions) -> Result<TokenCache> {
+        opts.check()?;
+        Ok(TokenCache::new(opts))
     }
 
     /// A cache whose token hash is keyed by `key`: for hosts whose standard
@@ -130,7 +240,7 @@ impl TokenCache {
     }
 
     /// The slot of `token`: SipHash-2-4 under the secret key of its length
-    /// and last 64 bytes (the signature's, unique per signed token), so that
+    /// and last 32 bytes (the signature's, unique per signed token), so that
     /// a 2 KB token costs what a short one does. Tokens that share those
     /// bytes share a slot and are told apart by the full comparison: only a
     /// verified token is ever stored, so a forged one can at worst miss.
@@ -141,12 +251,14 @@ impl TokenCache {
         let mut h = std::hash::SipHasher::new_with_keys(self.keys.0, self.keys.1);
         let b = token.as_bytes();
         h.write_usize(b.len());
-        h.write(&b[b.len().saturating_sub(64)..]);
+        h.write(&b[b.len().saturating_sub(32)..]);
         h.finish()
     }
 
     fn shard(&self, hash: u64) -> Option<std::sync::MutexGuard<'_, Shard>> {
-        let i = (hash as usize) % self.shards.len();
+        // Middle bits choose the shard: the map uses the lowest ones for its
+        // slot and the top seven as tags.
+        let i = ((hash >> 32) as usize) % self.shards.len();
         // A poisoned shard (a panic while it was held, which the core's
         // lints rule out) is treated as empty: the cache is only a shortcut.
         self.shards.get(i).and_then(|m| m.lock().ok())
@@ -320,6 +432,40 @@ mod tests {
         // A token too large for a shard is not kept at all.
         small.put(&"y".repeat(8192), 1, 0, claims(1));
         assert!(small.get(&"y".repeat(8192), 1, 0, 0).is_none());
+    }
+
+    #[test]
+    fn options_from_fields() {
+        let o = CacheOptions::from_fields([
+            ("max_entries", Field::Integer(5)),
+            ("maxBytes", Field::Number(65536.0)),
+        ])
+        .unwrap();
+        assert_eq!((o.max_entries, o.max_bytes), (5, 65536));
+        assert_eq!(
+            CacheOptions::from_fields([("max_bytes", Field::Absent)]).unwrap(),
+            CacheOptions::default()
+        );
+        for bad in [
+            vec![("max_entries", Field::Integer(0))],
+            vec![("max_entries", Field::Integer(-1))],
+            vec![("max_entries", Field::Number(1.5))],
+            vec![("max_entries", Field::Number(f64::NAN))],
+            vec![("max_entries", Field::Bool(true))],
+            vec![("max_entries", Field::Text("10"))],
+            vec![("max_bytes", Field::Integer(1000))],
+            vec![("max_bytes", Field::Other("a list"))],
+            vec![("maxentries", Field::Integer(10))],
+        ] {
+            let e = CacheOptions::from_fields(bad.clone()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::RequestInvalid, "{bad:?}");
+            assert!(e.message.contains("cache option"), "{}", e.message);
+        }
+        assert!(TokenCache::try_new(CacheOptions {
+            max_entries: 0,
+            max_bytes: 1 << 20
+        })
+        .is_err());
     }
 
     #[test]

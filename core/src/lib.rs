@@ -47,7 +47,7 @@ mod time;
 mod validate;
 
 pub use answer::{CLAIMS_AUTHORIZATION_URI, PARTNER_CENTER_STATUS_TEXT};
-pub use cache::{CacheOptions, CacheStats, TokenCache};
+pub use cache::{CacheOptions, CacheStats, TokenCache, MIN_CACHE_BYTES};
 pub use claims::Claims;
 pub use cloud::Cloud;
 pub use crypto::verifies_in_process;

@@ -169,3 +169,40 @@ fn the_cache_never_turns_a_refusal_into_an_allow() {
     assert_eq!(d.reason, Reason::AudienceInvalid);
     assert_eq!(c.stats().hits, hits + 1, "decided from the cached claims");
 }
+
+#[test]
+fn evaluate_cheap_then_verify_and_complete_decides_as_evaluate() {
+    use mfagate::Step;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let mut verified = 0;
+    for path in files(&dir).unwrap() {
+        let f = load(&path).unwrap();
+        let keys = f.keys.to_string();
+        for case in &f.cases {
+            if case.expect_error.is_some() {
+                continue;
+            }
+            let policy = Policy::from_spec(&case.policy).unwrap();
+            let c = cache();
+            for gate in [
+                Gate::new(policy.clone(), KeySet::from_json(&keys).unwrap()),
+                Gate::new(policy.clone(), KeySet::from_json(&keys).unwrap())
+                    .with_cache(Arc::clone(&c)),
+            ] {
+                let req = case.request.as_request();
+                let want = gate.evaluate(&req).to_value();
+                for _ in 0..2 {
+                    let got = match gate.evaluate_cheap(&req) {
+                        Step::Done(d) => d.to_value(),
+                        Step::Verify(p) => {
+                            verified += 1;
+                            gate.verify_and_complete(&p, &req).to_value()
+                        }
+                    };
+                    assert_eq!(got, want, "{}", case.id);
+                }
+            }
+        }
+    }
+    assert!(verified > 100, "{verified}");
+}

@@ -3,7 +3,7 @@
 //! is here, and docs/serve.md lists them all.
 
 use crate::clock::Clock;
-use mfagate::RefreshOptions;
+use mfagate::{CacheOptions, RefreshOptions};
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -69,6 +69,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub reload: ReloadSettings,
     pub tls: Option<TlsFiles>,
+    pub token_cache: TokenCacheSettings,
 }
 
 impl Default for Settings {
@@ -87,6 +88,7 @@ impl Default for Settings {
             audit: AuditSettings::default(),
             reload: ReloadSettings::default(),
             tls: None,
+            token_cache: TokenCacheSettings::default(),
         }
     }
 }
@@ -188,6 +190,35 @@ impl JwksRefresh {
             timeout: self.timeout,
             max_bytes: self.max_bytes,
             max_keys: self.max_keys,
+        }
+    }
+}
+
+/// The core's verified-token cache (opt-in; docs/serve.md, "Settings").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenCacheSettings {
+    pub enabled: bool,
+    pub max_entries: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for TokenCacheSettings {
+    fn default() -> Self {
+        let d = CacheOptions::default();
+        TokenCacheSettings {
+            enabled: false,
+            max_entries: d.max_entries,
+            max_bytes: d.max_bytes,
+        }
+    }
+}
+
+impl TokenCacheSettings {
+    pub fn options(&self) -> CacheOptions {
+        CacheOptions {
+            max_entries: self.max_entries,
+            max_bytes: self.max_bytes,
         }
     }
 }
@@ -458,6 +489,12 @@ impl Settings {
                     "a cookie name is a token (RFC 6265 §4.1.1), e.g. \"id_token\"",
                 ));
             }
+        }
+        if self.token_cache.enabled {
+            self.token_cache
+                .options()
+                .check()
+                .map_err(|e| ConfigError::new(format!("token_cache: {}", e.message), e.hint))?;
         }
         self.endpoints.check()?;
         let policy_file = policy_file_of(&self.policy);

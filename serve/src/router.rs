@@ -114,7 +114,7 @@ impl Router {
             METRICS => respond::text(
                 200,
                 "text/plain; version=0.0.4; charset=utf-8",
-                self.shared.metrics.render(self.shared.ready()),
+                self.shared.metrics_text(),
             ),
             p if p == e.nginx_refusal => match respond::nginx_render(req.headers()) {
                 Ok(r) => r,

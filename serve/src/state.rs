@@ -8,7 +8,7 @@ use crate::config::Checked;
 use crate::keys::Keys;
 use crate::metrics::{unix_ms, Metrics};
 use arc_swap::ArcSwap;
-use mfagate::{Gate, KeySet, Policy};
+use mfagate::{Gate, KeySet, Policy, TokenCache};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,15 +23,22 @@ pub struct Current {
 }
 
 impl Current {
-    fn new(policy: &Policy, keys: &Arc<KeySet>) -> Current {
+    fn new(policy: &Policy, keys: &Arc<KeySet>, cache: Option<&Arc<TokenCache>>) -> Current {
         let ready = !keys.is_empty() && keys.unavailability().is_none();
         let routes_hosts = policy
             .doc()
             .routes
             .values()
             .any(|r| r.enabled && !r.hosts.is_empty());
+        let gate = Gate::with_shared_keys(policy.clone(), Arc::clone(keys));
         Current {
-            gate: Gate::with_shared_keys(policy.clone(), Arc::clone(keys)),
+            // One cache across reloads: its entries belong to the key set
+            // that verified them, and only claims are kept, so a new policy
+            // or key set takes effect at once.
+            gate: match cache {
+                Some(c) => gate.with_cache(Arc::clone(c)),
+                None => gate,
+            },
             ready,
             routes_hosts,
         }
@@ -51,6 +58,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub audit: Audit,
     pub keys: Keys,
+    /// The verified-token cache, when `token_cache.enabled`.
+    pub token_cache: Option<Arc<TokenCache>>,
     /// Set on SIGTERM: `/readyz` answers 503 so load balancers stop
     /// sending while open requests finish.
     pub draining: AtomicBool,
@@ -63,7 +72,9 @@ impl Shared {
         if initial.unavailability().is_none() {
             metrics.keys_loaded_at_ms.store(unix_ms(), Relaxed);
         }
-        let current = ArcSwap::from_pointee(Current::new(&policy, &initial));
+        let tc = &checked.settings.token_cache;
+        let token_cache = tc.enabled.then(|| Arc::new(TokenCache::new(tc.options())));
+        let current = ArcSwap::from_pointee(Current::new(&policy, &initial, token_cache.as_ref()));
         Shared {
             checked,
             current,
@@ -74,6 +85,7 @@ impl Shared {
             metrics,
             audit,
             keys,
+            token_cache,
             draining: AtomicBool::new(false),
         }
     }
@@ -92,7 +104,11 @@ impl Shared {
     /// Uses a new policy with the current keys.
     pub fn install_policy(&self, policy: Policy) {
         let mut i = self.inputs();
-        self.current.store(Arc::new(Current::new(&policy, &i.keys)));
+        self.current.store(Arc::new(Current::new(
+            &policy,
+            &i.keys,
+            self.token_cache.as_ref(),
+        )));
         i.policy = policy;
     }
 
@@ -103,8 +119,51 @@ impl Shared {
         if keys.unavailability().is_none() {
             self.metrics.keys_loaded_at_ms.store(unix_ms(), Relaxed);
         }
-        self.current.store(Arc::new(Current::new(&i.policy, &keys)));
+        self.current.store(Arc::new(Current::new(
+            &i.policy,
+            &keys,
+            self.token_cache.as_ref(),
+        )));
         i.keys = keys;
+    }
+
+    /// The text of `/metrics`, with the token cache's counters when it is on.
+    pub fn metrics_text(&self) -> String {
+        let mut o = self.metrics.render(self.ready());
+        if let Some(c) = &self.token_cache {
+            let s = c.stats();
+            for (name, help, kind, v) in [
+                (
+                    "mfagate_token_cache_hits_total",
+                    "Tokens found in the verified-token cache.",
+                    "counter",
+                    s.hits,
+                ),
+                (
+                    "mfagate_token_cache_misses_total",
+                    "Tokens not found in it (verified, then kept if valid).",
+                    "counter",
+                    s.misses,
+                ),
+                (
+                    "mfagate_token_cache_entries",
+                    "Tokens it holds.",
+                    "gauge",
+                    s.entries as u64,
+                ),
+                (
+                    "mfagate_token_cache_bytes",
+                    "About how many bytes they take.",
+                    "gauge",
+                    s.bytes as u64,
+                ),
+            ] {
+                o.push_str(&format!(
+                    "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
+                ));
+            }
+        }
+        o
     }
 
     pub fn ready(&self) -> bool {

@@ -53,9 +53,13 @@ fn with(mut h: Vec<(String, String)>, extra: &[(&str, &str)]) -> Vec<(String, St
 }
 
 /// A path hyper (and so Envoy's HTTP service here) can carry in a request
-/// line; the others are sent only through header-based protocols.
+/// line; the others are sent only through header-based protocols. A raw
+/// `#` is one of them: a request-target has no fragment (RFC 9112 §3.2),
+/// Envoy refuses or strips one before ext_authz, and hyper drops it, so
+/// the gate decides the path the application gets. The core's refusal of
+/// a raw `#` is tested through nginx, forward auth and gRPC.
 fn request_line_safe(p: &str) -> bool {
-    p.parse::<http::uri::PathAndQuery>().is_ok() && !p.contains(' ')
+    p.parse::<http::uri::PathAndQuery>().is_ok() && !p.contains(' ') && !p.contains('#')
 }
 
 #[test]

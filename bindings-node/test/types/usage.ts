@@ -46,6 +46,14 @@ const remote = new mfagate.JwksGate('partner-center', {
   maxKeys: 64,
   onError: (e: mfagate.JwksError) => console.warn(e.code),
 });
+const tokens = new mfagate.TokenCache({ maxEntries: 10_000, maxBytes: 16 << 20 });
+const cachedGate = new mfagate.Gate(spec, '{"keys":[]}', { cache: tokens });
+const hits: number = tokens.stats().hits;
+const shared: mfagate.TokenCache | null = cachedGate.cache;
+void [hits, shared, tokens.maxEntries, new mfagate.TokenCache()];
+void new mfagate.JwksGate('partner-center', { jwksUri: 'https://example.com/keys', cache: tokens });
+// @ts-expect-error a cache is a TokenCache, not its options
+void new mfagate.Gate(spec, '{"keys":[]}', { cache: { maxEntries: 5 } });
 // @ts-expect-error the millisecond options are gone: ttlSeconds
 void new mfagate.JwksGate('partner-center', { jwksUri: 'https://example.com/keys', ttl: 600_000 });
 const p: Promise<Decision> = remote.evaluate(request);

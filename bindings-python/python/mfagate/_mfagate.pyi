@@ -20,6 +20,7 @@ __all__ = [
     "Redirect",
     "Subject",
     "TechnicalException",
+    "TokenCache",
     "_Fetch",
     "_Refresher",
     "__version__",
@@ -166,6 +167,24 @@ class KeySet:
     def __contains__(self, kid: object, /) -> bool: ...
 
 @final
+class TokenCache:
+    """A bounded cache of verified tokens (opt-in), shared by the gates given it."""
+
+    def __new__(
+        cls,
+        *,
+        max_entries: Optional[int] = None,
+        max_bytes: Optional[int] = None,
+    ) -> TokenCache: ...
+    @property
+    def max_entries(self) -> int: ...
+    @property
+    def max_bytes(self) -> int: ...
+    def stats(self) -> Dict[str, int]: ...
+    def clear(self) -> None: ...
+    def __len__(self) -> int: ...
+
+@final
 class Gate:
     def __new__(
         cls,
@@ -173,6 +192,7 @@ class Gate:
         jwks: Optional[_JwksSource] = None,
         *,
         overrides: Optional[Mapping[str, Any]] = None,
+        cache: Optional[TokenCache] = None,
     ) -> Gate: ...
     @staticmethod
     def from_policy_file(
@@ -180,6 +200,7 @@ class Gate:
         jwks: Optional[_JwksSource] = None,
         *,
         overrides: Optional[Mapping[str, Any]] = None,
+        cache: Optional[TokenCache] = None,
     ) -> Gate: ...
     @property
     def policy_name(self) -> str: ...
@@ -187,6 +208,8 @@ class Gate:
     def rules(self) -> Tuple[str, ...]: ...
     @property
     def jwks_cache(self) -> Optional[JwksCache]: ...
+    @property
+    def cache(self) -> Optional[TokenCache]: ...
     def evaluate(
         self,
         path: str,

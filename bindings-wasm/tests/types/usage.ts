@@ -1,10 +1,16 @@
 // A typed usage of mfagate-wasm, checked by `tsc --noEmit` (never run).
 // The @ts-expect-error lines must stay errors: they prove the types bite.
-import init, { Gate, JwksCache, JwksGate, JwksError, MfagateError, PolicyError, UsageError, parseJwks, builtinPolicies, inspect, type Decision, type MfagateRequest } from 'mfagate-wasm';
+import init, { Gate, TokenCache, JwksCache, JwksGate, JwksError, MfagateError, PolicyError, UsageError, parseJwks, builtinPolicies, inspect, type Decision, type MfagateRequest } from 'mfagate-wasm';
 
 export async function usage(token: string): Promise<number> {
   await init();
   const gate = new Gate('partner-center', { keys: [{ kty: 'RSA', kid: 'k', n: 'AQAB', e: 'AQAB' }] });
+  const tokens = new TokenCache({ maxEntries: 10_000, maxBytes: 16 << 20 });
+  const cachedGate = new Gate('partner-center', null, { cache: tokens });
+  const cacheHits: number = tokens.stats().hits;
+  void [cachedGate.hasCache, cacheHits, new TokenCache(), tokens.maxBytes];
+  // @ts-expect-error a cache is a TokenCache, not its options
+  void new Gate('partner-center', null, { cache: { maxEntries: 5 } });
   const custom = new Gate({ builtin: 'partner-center-2025', overrides: { token: { audiences: ['api://x'] } } }, null);
   const req: MfagateRequest = { method: 'GET', path: '/v1/customers', authorization: `Bearer ${token}`, now: Math.floor(Date.now() / 1000) };
   const d: Decision = await gate.evaluate(req);

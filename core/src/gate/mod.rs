@@ -277,6 +277,68 @@ impl Gate {
         }
     }
 
+    /// Decides a request at once when that needs no public-key signature
+    /// check (a refusal before the signature, a token the cache holds, an
+    /// HMAC token); else [`Step::Verify`], to finish with
+    /// [`Gate::verify_and_complete`], for example with Python's GIL released
+    /// (releasing it costs more than a cached decision takes).
+    pub fn evaluate_cheap(&self, req: &Request<'_>) -> Step {
+        match self.up_to_signature(req) {
+            Ok(Ahead::Verify(f)) if f.jws.alg == Algorithm::HS256 => {
+                Step::Done(Box::new(self.verify_in_process(&f, req)))
+            }
+            Ok(Ahead::Verify(f)) => Step::Verify(self.pending(f)),
+            Ok(Ahead::Cached(route, v)) => Step::Done(Box::new(self.decide_all(
+                &route,
+                &v.claims,
+                req,
+                Some(v.key),
+            ))),
+            Err(d) => Step::Done(d),
+        }
+    }
+
+    /// Finishes a [`Gate::evaluate_cheap`] in-process: verifies the
+    /// signature with the key the token named, then decides. In builds
+    /// without in-process public-key crypto the decision is
+    /// `verification_unavailable`, never an allow.
+    pub fn verify_and_complete(&self, pending: &Pending, req: &Request<'_>) -> Decision {
+        // A pending step of another gate may name a key this one lacks.
+        let Some(k) = self.keys.keys().get(pending.key_index) else {
+            return self
+                .complete_unavailable(pending, "the pending step names no key of this gate");
+        };
+        match k
+            .prepared
+            .verify(pending.alg, &pending.signing_input, &pending.signature)
+        {
+            Err(r) => self.refuse(self.guard(&pending.route), r, Facts::default(), Some(req)),
+            // The words of `evaluate`'s own check, not the host's.
+            Ok(false) => self.refuse(
+                self.guard(&pending.route),
+                Refusal::new(
+                    Reason::SignatureInvalid,
+                    "the signature does not verify with the selected key",
+                ),
+                Facts::default(),
+                Some(req),
+            ),
+            Ok(true) => self.complete(pending, req, true),
+        }
+    }
+
+    fn pending(&self, f: Front<'_>) -> Pending {
+        Pending {
+            alg: f.jws.alg,
+            key_index: f.key,
+            signing_input: f.jws.signing_input.as_bytes().to_vec(),
+            signature: f.jws.signature,
+            payload: f.jws.payload,
+            route: f.route,
+            token: self.cache.as_ref().map(|_| f.token.into()),
+        }
+    }
+
     fn verify_in_process(&self, f: &Front<'_>, req: &Request<'_>) -> Decision {
         let guard = self.guard(&f.route);
         let k = &self.keys.keys()[f.key];
@@ -317,15 +379,7 @@ impl Gate {
         if crate::crypto::verifies_in_process(f.jws.alg) {
             return Step::Done(Box::new(self.verify_in_process(&f, req)));
         }
-        Step::Verify(Pending {
-            alg: f.jws.alg,
-            key_index: f.key,
-            signing_input: f.jws.signing_input.as_bytes().to_vec(),
-            signature: f.jws.signature,
-            payload: f.jws.payload,
-            route: f.route,
-            token: self.cache.as_ref().map(|_| f.token.into()),
-        })
+        Step::Verify(self.pending(f))
     }
 
     /// Second phase: the host says whether the signature verified.

@@ -259,7 +259,14 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
         !(c == b'%' || c == b';' || c == b'\\' || c.is_ascii_uppercase() || double_slash)
     });
     if plain {
-        for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let mut rest = path;
+        while let Some(after) = rest.strip_prefix('/') {
+            let end = after.bytes().position(|c| c == b'/').unwrap_or(after.len());
+            let (seg, tail) = after.split_at(end);
+            rest = tail;
+            if seg.is_empty() {
+                continue;
+            }
             if seg == "." || seg == ".." {
                 return Err(format!(
                     "path {path:?} has a dot segment; clients send normalised paths, and servers \

@@ -1,7 +1,7 @@
 //! The request a gate decides on.
 
 mod credential;
-mod spec;
+pub(crate) mod spec;
 
 pub use credential::session_cookie;
 pub(crate) use credential::{credential, Credential};

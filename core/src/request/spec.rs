@@ -86,7 +86,7 @@ fn kind(f: &Field<'_>) -> &'static str {
     }
 }
 
-fn type_name<'a>(f: &Field<'a>) -> &'a str {
+pub(crate) fn type_name<'a>(f: &Field<'a>) -> &'a str {
     match f {
         Field::Other(name) => name,
         other => kind(other),
