@@ -2,7 +2,7 @@
 // TokenCache: the core's verified-token cache (`mfagate::TokenCache`), given
 // to `new Gate(policy, jwks, { cache })`. The core checks the bounds.
 
-const native = require('../index.js');
+const native = require('./native.js');
 const { fromNative } = require('./errors.js');
 
 const NATIVE = Symbol('mfagate.nativeCache');
