@@ -19,7 +19,7 @@
 #   MFAGATE_DIST_TARGETS="x86_64-unknown-linux-gnu"   build the native
 #       artifacts of these Rust targets only (default: all five wheels,
 #       addons and binaries). The test command builds only what it installs
-#       and runs, to stay within CI's time (tests/dist/test.sh).
+#       and runs, to stay within CI's time (tests/installed/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"

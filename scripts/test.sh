@@ -50,12 +50,12 @@ bash scripts/fuzz.sh 45
 step "JWKS chaos under load: a flapping endpoint against the Python, Node, serve and WebAssembly caches (about 2.5 min)"
 bash tests/chaos/run.sh
 
-step "release artifacts: scripts/dist.sh, then each installed outside the checkout (tests/dist/test.sh)"
+step "release artifacts: scripts/dist.sh, then each installed outside the checkout (tests/installed/test.sh)"
 # Only the x86_64 glibc artifacts, the ones installed and run here: each
 # cross build (aarch64, musl) costs minutes of a cold CI run, and the test
-# summary lists them as not run. `bash tests/dist/test.sh` builds, checks
+# summary lists them as not run. `bash tests/installed/test.sh` builds, checks
 # and (serve, under qemu-user) runs the whole release matrix.
-MFAGATE_DIST_TARGETS=x86_64-unknown-linux-gnu bash tests/dist/test.sh
+MFAGATE_DIST_TARGETS=x86_64-unknown-linux-gnu bash tests/installed/test.sh
 
 echo
 echo "all tests passed in $(( $(date +%s) - start )) s"

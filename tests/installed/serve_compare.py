@@ -1,4 +1,4 @@
-"""An installed mfagate-serve against the Rust CLI, for tests/dist/serve-installed.sh.
+"""An installed mfagate-serve against the Rust CLI, for tests/installed/serve-installed.sh.
 
     python3 serve_compare.py HOST:PORT RUST_MFAGATE WORK POLICY AUDIT_FILE
 

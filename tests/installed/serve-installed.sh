@@ -3,12 +3,12 @@
 # the checkout) and run as docs/serve.md says: `--check`, then serving on
 # 127.0.0.1 with a JWK Set file. Each request through the forward-auth
 # endpoint (Caddy, Traefik) and the nginx endpoint gets the answer of the
-# Rust CLI's `mfagate check` for the same request (tests/dist/serve_compare.py);
+# Rust CLI's `mfagate check` for the same request (tests/installed/serve_compare.py);
 # /healthz, /readyz and /metrics answer; an audit line per decision; SIGTERM
 # stops it with status 0.
-#   tests/dist/serve-installed.sh TARBALL WORK RUST_MFAGATE [RUNNER...]
+#   tests/installed/serve-installed.sh TARBALL WORK RUST_MFAGATE [RUNNER...]
 # RUNNER runs the binary, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu` for
-# the aarch64 one. WORK holds data/jwks.json and tokens.json (tests/dist/test.sh).
+# the aarch64 one. WORK holds data/jwks.json and tokens.json (tests/installed/test.sh).
 set -euo pipefail
 TGZ="$1" WORK="$2" RUST="$3"
 shift 3
@@ -29,7 +29,7 @@ version="$(serve --version)"
 echo "   $version${RUNNER:+ (under ${RUNNER[*]})}"
 [[ "$version" == "mfagate-serve $(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)" ]]
 
-# The policy of tests/dist/cli-compare.sh's role cases (docs/policy.md): the
+# The policy of tests/installed/cli-compare.sh's role cases (docs/policy.md): the
 # Partner Center API and the app's client ID as audiences, a partner tenant
 # and an agent group.
 tenant="$(python3 -c "import json; print(json.load(open('$WORK/tokens.json'))['tenant'])")"
@@ -63,7 +63,7 @@ for _ in $(seq 1 300); do
 done
 [[ -n "$addr" ]] || { cat serve.log; echo "mfagate-serve did not listen within 30 s"; exit 1; }
 
-python3 "$ROOT/tests/dist/serve_compare.py" "$addr" "$RUST" "$WORK" "$POLICY" "$D/audit.jsonl"
+python3 "$ROOT/tests/installed/serve_compare.py" "$addr" "$RUST" "$WORK" "$POLICY" "$D/audit.jsonl"
 
 kill -TERM "$pid"
 status=0

@@ -1,7 +1,7 @@
 // Serves the Vite project in this folder (dev, dev with the package
 // pre-bundled, build + preview) and opens its page in headless Chromium as an
 // agent with MFA (expects "allowed") and one without (expects the redirect
-// to the MFA sign-in). Run by tests/dist/vite.sh.
+// to the MFA sign-in). Run by tests/installed/vite.sh.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -2,7 +2,7 @@
 # The wheel's `mfagate` command against the Rust CLI: the same inputs give
 # the same standard output, standard error and exit status, for inspect,
 # check and policy lint (text and --json). Also `python -m mfagate`.
-#   tests/dist/cli-compare.sh RUST_MFAGATE PY_MFAGATE PY WORK
+#   tests/installed/cli-compare.sh RUST_MFAGATE PY_MFAGATE PY WORK
 set -uo pipefail
 RUST="$1" PYCLI="$2" PY="$3" WORK="$4"
 cd "$WORK"

@@ -1,4 +1,4 @@
-"""The release wheel, as installed in a fresh venv (tests/dist/test.sh runs
+"""The release wheel, as installed in a fresh venv (tests/installed/test.sh runs
 this with that venv's python, in a folder outside the checkout):
 
   1. it is the installed package (site-packages), with its metadata;

@@ -57,7 +57,7 @@ if built aarch64-unknown-linux-gnu; then want_files+=("$SERVE_ARM64"); fi
 if built aarch64-unknown-linux-gnu && built x86_64-unknown-linux-musl; then
   NOT_RUN+=("the aarch64 and musl wheels and addons: checked by auditwheel and ELF (dist.sh), not run (no arm64 or musl Python or Node from Debian)")
 else
-  NOT_RUN+=("the aarch64 and musl wheels and addons: not built, so not checked either (MFAGATE_DIST_TARGETS=\"$TARGETS\"; bash tests/dist/test.sh builds and checks them)")
+  NOT_RUN+=("the aarch64 and musl wheels and addons: not built, so not checked either (MFAGATE_DIST_TARGETS=\"$TARGETS\"; bash tests/installed/test.sh builds and checks them)")
 fi
 for f in "${want_files[@]}"; do [[ -f "$f" ]] || { echo "missing $f" >&2; exit 1; }; done
 
@@ -119,7 +119,7 @@ py_install() {
     && "$PYV/bin/pip" install --quiet --disable-pip-version-check flask==3.1.3
 }
 run "python: install the wheel into a fresh venv" py_install
-run "python: metadata, vectors, Flask example, clock hook" bash -c "cd '$WORK' && '$PYV/bin/python' '$ROOT/tests/dist/py_installed.py'"
+run "python: metadata, vectors, Flask example, clock hook" bash -c "cd '$WORK' && '$PYV/bin/python' '$ROOT/tests/installed/py_installed.py'"
 py_quickstart() {
   local d="$WORK/qs-python"; quickstart_dir "$d"
   block README.md python > "$d/quickstart.py"
@@ -128,7 +128,7 @@ py_quickstart() {
 }
 run "python: the README quickstart, as written" py_quickstart
 run "python: the mfagate command is the Rust CLI's inspect, check and policy lint" \
-  bash tests/dist/cli-compare.sh "$MFAGATE" "$PYV/bin/mfagate" "$PYV/bin/python" "$WORK"
+  bash tests/installed/cli-compare.sh "$MFAGATE" "$PYV/bin/mfagate" "$PYV/bin/python" "$WORK"
 sdist_builds() {
   # pip builds it as a user without a wheel would (maturin from PyPI); the
   # target folder persists so that a warm run compiles only mfagate.
@@ -152,7 +152,7 @@ NP="$WORK/node"
 NO_ADDON="$WORK/node-no-addon"
 node_install() {
   mkdir -p "$NP/examples" "$NO_ADDON"
-  cp tests/js/vectors-runner.js tests/dist/node-installed.test.mjs "$NP/"
+  cp tests/js/vectors-runner.js tests/installed/node-installed.test.mjs "$NP/"
   cp -r "$WORK/data" "$WORK/tokens.json" "$NP/"
   # The docs' examples are CommonJS (require), as in a default npm project;
   # the test harness around them is ES modules.
@@ -208,7 +208,7 @@ run "npm: README and licenses in every tarball" readme_license_everywhere
 
 # ---------------------------------------------------------------- serve
 run "mfagate-serve: the x86_64 tarball, unpacked and run against the Rust CLI" \
-  bash tests/dist/serve-installed.sh "$SERVE_X64" "$WORK" "$MFAGATE"
+  bash tests/installed/serve-installed.sh "$SERVE_X64" "$WORK" "$MFAGATE"
 # qemu-user runs an aarch64 binary here; Debian's cross C library (the
 # arm64 glibc and libgcc_s) is the system it dynamically links against.
 ARM64_ROOT=/usr/aarch64-linux-gnu
@@ -218,7 +218,7 @@ serve_arm64() {
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends qemu-user libc6-arm64-cross libgcc-s1-arm64-cross >/dev/null; } \
       || { echo "could not install qemu-user and Debian's arm64 C library (apt-get): the aarch64 binary cannot run here"; return 1; }
   fi
-  bash tests/dist/serve-installed.sh "$SERVE_ARM64" "$WORK" "$MFAGATE" qemu-aarch64 -L "$ARM64_ROOT"
+  bash tests/installed/serve-installed.sh "$SERVE_ARM64" "$WORK" "$MFAGATE" qemu-aarch64 -L "$ARM64_ROOT"
 }
 if built aarch64-unknown-linux-gnu; then
   run "mfagate-serve: the aarch64 tarball, the same under qemu-user" serve_arm64
@@ -227,7 +227,7 @@ else
 fi
 
 # ---------------------------------------------------------------- Vite
-run "mfagate-wasm: docs/wasm.md's browser page with vite (dev and build) in Chromium" bash tests/dist/vite.sh "$NPM_WASM" "$WORK"
+run "mfagate-wasm: docs/wasm.md's browser page with vite (dev and build) in Chromium" bash tests/installed/vite.sh "$NPM_WASM" "$WORK"
 
 echo
 if (( ${#NOT_RUN[@]} > 0 )); then printf 'NOT RUN: %s\n' "${NOT_RUN[@]}"; fi

@@ -1,5 +1,5 @@
 // The release tarballs of mfagate and mfagate-wasm, as npm installed them in a
-// fresh project (tests/dist/test.sh copies this file, the vector runner and
+// fresh project (tests/installed/test.sh copies this file, the vector runner and
 // the data there, outside the checkout, and runs `node --test` in it):
 // the conformance vectors through each package, the docs' Express and
 // Fastify examples as written, the loader's error without the addon.

@@ -3,8 +3,8 @@
 # installed mfagate-wasm tarball and the real vite from npm: development
 # server (with the documented optimizeDeps.exclude, and once without it: the
 # package pre-bundled) and `vite build` + `vite preview`, each in headless
-# Chromium (Debian's). Tokens: tokens.json in WORK (tests/dist/test.sh).
-#   tests/dist/vite.sh MFAGATE_WASM_TGZ WORK
+# Chromium (Debian's). Tokens: tokens.json in WORK (tests/installed/test.sh).
+#   tests/installed/vite.sh MFAGATE_WASM_TGZ WORK
 set -euo pipefail
 TGZ="$1" WORK="$2"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -33,5 +33,5 @@ if [[ ! -x /usr/bin/chromium ]]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-cp "$ROOT/tests/dist/vite-chromium.mjs" "$V/"
+cp "$ROOT/tests/installed/vite-chromium.mjs" "$V/"
 cd "$V" && node vite-chromium.mjs "$WORK/tokens.json"
