@@ -34,4 +34,7 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
 cp "$ROOT/tests/installed/vite-chromium.mjs" "$V/"
-cd "$V" && node vite-chromium.mjs "$WORK/tokens.json"
+# A watchdog: a browser that stops answering fails the step in 5 minutes
+# rather than holding CI until its limit (each page wait is 15-30 s).
+cd "$V" && timeout --kill-after=10 300 node vite-chromium.mjs "$WORK/tokens.json" \
+  || { status=$?; [ "$status" -ge 124 ] && echo "vite-chromium.mjs did not finish within 300 s" >&2; exit "$status"; }
