@@ -146,7 +146,7 @@ pub fn check(gate: &Gate, d: &Decision, again: &Decision) {
     }
     let kind = d.token_kind.unwrap_or(TokenKind::Unrecognized);
     assert_ne!(kind, TokenKind::Unrecognized, "an unrecognized token was allowed: {d:?}");
-    let proved = matches!(d.mfa.evidence, Some("amr" | "federated"));
+    let proved = matches!(d.mfa.evidence, Some("amr" | "federated" | "acrs"));
     if kind == TokenKind::DelegatedAdmin {
         assert!(proved, "a delegated admin without MFA evidence was allowed: {d:?}");
     }

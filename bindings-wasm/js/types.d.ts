@@ -47,7 +47,7 @@ export interface MfaReport {
   /** Whether the token proves MFA (fresh enough, where asked). */
   satisfied: boolean;
   /** What proved it. */
-  evidence: 'amr' | 'federated' | 'exception' | null;
+  evidence: 'amr' | 'federated' | 'acrs' | 'exception' | null;
   /** The token's amr values; null when the claim is absent. */
   amr: string[] | null;
   /** The token's auth_time, Unix seconds. */

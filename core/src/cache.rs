@@ -129,6 +129,9 @@ pub(crate) struct Verified {
     generation: u64,
     /// Index of the verifying key in its [`crate::KeySet`].
     pub(crate) key: usize,
+    /// The header's `alg`: a gate whose policy does not allow it must not
+    /// take the entry (the cache may be shared by gates of other policies).
+    pub(crate) alg: crate::jws::Algorithm,
     pub(crate) claims: Claims<'static>,
     /// `exp`, Unix seconds: the entry goes once its token is over.
     exp: Option<i64>,
@@ -306,7 +309,14 @@ impl TokenCache {
     }
 
     /// Keeps what the signature check of `token` proved.
-    pub(crate) fn put(&self, token: &str, generation: u64, key: usize, claims: Claims<'static>) {
+    pub(crate) fn put(
+        &self,
+        token: &str,
+        generation: u64,
+        key: usize,
+        alg: crate::jws::Algorithm,
+        claims: Claims<'static>,
+    ) {
         let bytes = 2 * token.len() + 256;
         let per_shard_entries = self.opts.max_entries.div_ceil(SHARDS);
         let per_shard_bytes = self.opts.max_bytes / SHARDS;
@@ -321,6 +331,7 @@ impl TokenCache {
             token: token.into(),
             generation,
             key,
+            alg,
             claims,
             exp,
             bytes,
@@ -391,7 +402,7 @@ mod tests {
     #[test]
     fn hits_only_the_exact_token_of_the_same_key_set() {
         let c = TokenCache::new(CacheOptions::default());
-        c.put("a.b.c", 7, 0, claims(2_000));
+        c.put("a.b.c", 7, 0, crate::jws::Algorithm::RS256, claims(2_000));
         assert!(c.get("a.b.c", 7, 1_000, 0).is_some());
         assert!(c.get("a.b.d", 7, 1_000, 0).is_none());
         assert!(c.get("a.b.c", 8, 1_000, 0).is_none(), "another key set");
@@ -404,7 +415,7 @@ mod tests {
     #[test]
     fn an_entry_never_outlives_its_token() {
         let c = TokenCache::new(CacheOptions::default());
-        c.put("t", 1, 0, claims(2_000));
+        c.put("t", 1, 0, crate::jws::Algorithm::RS256, claims(2_000));
         assert!(c.get("t", 1, 2_000, 0).is_some());
         assert!(c.get("t", 1, 2_300, 300).is_some(), "within the skew");
         assert!(c.get("t", 1, 2_301, 300).is_none());
@@ -417,7 +428,13 @@ mod tests {
             max_bytes: 1 << 20,
         });
         for i in 0..10_000 {
-            c.put(&format!("token-{i}"), 1, 0, claims(i64::MAX / 2));
+            c.put(
+                &format!("token-{i}"),
+                1,
+                0,
+                crate::jws::Algorithm::RS256,
+                claims(i64::MAX / 2),
+            );
         }
         assert!(c.stats().entries <= 64, "{:?}", c.stats());
         let small = TokenCache::new(CacheOptions {
@@ -426,11 +443,23 @@ mod tests {
         });
         let big = "x".repeat(1500);
         for i in 0..1_000 {
-            small.put(&format!("{big}{i}"), 1, 0, claims(i64::MAX / 2));
+            small.put(
+                &format!("{big}{i}"),
+                1,
+                0,
+                crate::jws::Algorithm::RS256,
+                claims(i64::MAX / 2),
+            );
         }
         assert!(small.stats().bytes <= 16 * 4096, "{:?}", small.stats());
         // A token too large for a shard is not kept at all.
-        small.put(&"y".repeat(8192), 1, 0, claims(1));
+        small.put(
+            &"y".repeat(8192),
+            1,
+            0,
+            crate::jws::Algorithm::RS256,
+            claims(1),
+        );
         assert!(small.get(&"y".repeat(8192), 1, 0, 0).is_none());
     }
 

@@ -294,6 +294,11 @@ impl<'a> OneOrMany<'a> {
     pub fn contains(&self, v: &str) -> bool {
         self.iter().any(|x| x == v)
     }
+    /// Whether any value is `v` in any ASCII case: for capability names,
+    /// which Entra and Microsoft's samples spell `CP1` and docs `cp1`.
+    pub fn contains_ignore_ascii_case(&self, v: &str) -> bool {
+        self.iter().any(|x| x.eq_ignore_ascii_case(v))
+    }
     fn into_owned(self) -> OneOrMany<'static> {
         match self {
             OneOrMany::One(s) => OneOrMany::One(Cow::Owned(s.into_owned())),
@@ -413,6 +418,12 @@ pub struct Claims<'a> {
     /// `xms_cc`: the client's capabilities; `cp1` says it can answer a
     /// claims challenge, so the `claims` style sends it one (optional claims).
     pub xms_cc: Option<OneOrMany<'a>>,
+    /// `acrs`: the Conditional Access authentication contexts the user
+    /// satisfied (`["c1"]`); with `mfa.auth_context` set, containing it proves
+    /// the step-up the claims challenge asked for (Microsoft identity
+    /// platform, "Developer guide to Conditional Access authentication
+    /// context"; access-token claims).
+    pub acrs: Option<OneOrMany<'a>>,
     /// Which of [`PRESENCE_MARKERS`] are present (bit i for marker i).
     markers: u8,
 }
@@ -510,6 +521,7 @@ impl<'de: 'a, 'a> de::Visitor<'de> for ClaimsVisitor<'a> {
                 "unique_name" => str_claim!(unique_name, "unique_name"),
                 "preferred_username" => str_claim!(preferred_username, "preferred_username"),
                 "xms_cc" => one_or_many_claim!(xms_cc, "xms_cc"),
+                "acrs" => one_or_many_claim!(acrs, "acrs"),
                 FEDERATED_AMR_CLAIM => one_or_many_claim!(federated_amr, FEDERATED_AMR_CLAIM),
                 "hasgroups" => {
                     map.next_value::<IgnoredAny>()?;
@@ -690,6 +702,7 @@ impl<'a> Claims<'a> {
             aai: self.aai,
             aai_text: o(self.aai_text),
             xms_cc: self.xms_cc.map(OneOrMany::into_owned),
+            acrs: self.acrs.map(OneOrMany::into_owned),
             markers: self.markers,
         }
     }

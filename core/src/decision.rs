@@ -18,7 +18,8 @@ pub struct MfaReport {
     pub required: bool,
     /// Whether the token proves MFA (fresh enough, where freshness is asked).
     pub satisfied: bool,
-    /// What proved it: "amr", "federated", or "exception" when a technical
+    /// What proved it: "amr", "federated", "acrs" (the policy's
+    /// authentication context), or "exception" when a technical
     /// exception stood in for it.
     pub evidence: Option<&'static str>,
     /// The token's `amr` values; null when the claim is absent.

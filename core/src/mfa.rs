@@ -26,6 +26,15 @@ pub fn check(c: &Compiled, cl: &Claims<'_>, max_age: Option<u64>, now: i64) -> E
             .is_some_and(|f| f.contains(FEDERATED_MFA_VALUE))
     {
         Ok("federated")
+    } else if c.auth_context.as_deref().is_some_and(|ctx| {
+        cl.acrs
+            .as_ref()
+            .is_some_and(|a| a.contains_ignore_ascii_case(ctx))
+    }) {
+        // The claims challenge asked Entra for this authentication context
+        // (`acrs`), not for `amr`: its answer must satisfy the gate, or the
+        // client is challenged again forever (a v2 token has no `amr`).
+        Ok("acrs")
     } else if cl.amr.is_none() && cl.federated_amr.is_none() {
         Err(Reason::MfaAmrAbsent)
     } else {

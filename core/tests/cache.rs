@@ -206,3 +206,43 @@ fn evaluate_cheap_then_verify_and_complete_decides_as_evaluate() {
     }
     assert!(verified > 100, "{verified}");
 }
+
+/// Issue 18.2: two gates share one cache (and one key set); the one whose
+/// policy is stricter about the token itself must decide a hit as it decides
+/// a miss, whatever the other gate put there.
+#[test]
+fn a_hit_is_as_strict_as_a_miss_under_the_gate_asking() {
+    let c = cache();
+    let keys = Arc::new(jwks(&["hs"]));
+    let lenient = policy()
+        .with_overrides(&json!({"token": {"algorithms": ["RS256", "HS256"]}}))
+        .unwrap();
+    let mfa = format!("Bearer {}", token(&app_user(&["mfa"], NOW + 600)));
+    let req = Request::new("/v1/customers", NOW).authorization(&mfa);
+    let warm = Gate::with_shared_keys(lenient, Arc::clone(&keys)).with_cache(Arc::clone(&c));
+    assert_eq!(warm.evaluate(&req).outcome, Outcome::Allow);
+    assert_eq!(c.stats().entries, 1);
+
+    let stricter = |overrides: Value| {
+        let p = policy().with_overrides(&overrides).unwrap();
+        let cached =
+            Gate::with_shared_keys(p.clone(), Arc::clone(&keys)).with_cache(Arc::clone(&c));
+        let plain = Gate::with_shared_keys(p, Arc::clone(&keys));
+        let (hit, miss) = (cached.evaluate(&req), plain.evaluate(&req));
+        assert_eq!(hit.to_value(), miss.to_value(), "{overrides}");
+        hit.reason
+    };
+    assert_eq!(
+        stricter(json!({"token": {"algorithms": ["RS256"]}})),
+        Reason::AlgorithmNotAllowed
+    );
+    let small = mfa.len() - "Bearer ".len() - 1;
+    assert_eq!(
+        stricter(json!({"token": {"max_token_bytes": small}})),
+        Reason::TokenTooLarge
+    );
+    // The lenient gate's entry is still there and still serves it.
+    let hits = c.stats().hits;
+    assert_eq!(warm.evaluate(&req).outcome, Outcome::Allow);
+    assert_eq!(c.stats().hits, hits + 1);
+}

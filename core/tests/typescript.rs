@@ -94,7 +94,7 @@ const MFA: Fields = &[
     ),
     (
         "evidence",
-        "'amr' | 'federated' | 'exception' | null",
+        "'amr' | 'federated' | 'acrs' | 'exception' | null",
         "What proved it.",
     ),
     (

@@ -252,7 +252,15 @@ impl Gate {
         let c = self.compiled();
         if let Some(cache) = &self.cache {
             if let Some(v) = cache.get(token, self.keys.generation(), req.now, c.skew) {
-                return Ok(Ahead::Cached(route, v));
+                // The entry proves the signature under this key set; the
+                // policy's own token checks (size, pinned algorithms) are
+                // this gate's and run on every hit, so a hit is exactly as
+                // strict as a miss: a shared cache or a reloaded policy never
+                // admits what this policy refuses. Failing them, the token
+                // takes the miss path, which refuses with its precise reason.
+                if token.len() <= c.max_bytes && c.algorithms.contains(&v.alg) {
+                    return Ok(Ahead::Cached(route, v));
+                }
             }
         }
         let (jws, key) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
@@ -356,7 +364,13 @@ impl Gate {
                 Facts::default(),
                 Some(req),
             ),
-            Ok(true) => self.after_signature(&f.route, &f.jws.payload, req, f.key, Some(f.token)),
+            Ok(true) => self.after_signature(
+                &f.route,
+                &f.jws.payload,
+                req,
+                (f.key, f.jws.alg),
+                Some(f.token),
+            ),
         }
     }
 
@@ -404,7 +418,7 @@ impl Gate {
             &pending.route,
             &pending.payload,
             req,
-            pending.key_index,
+            (pending.key_index, pending.alg),
             pending.token.as_deref(),
         )
     }
@@ -417,14 +431,20 @@ impl Gate {
         route: &Route,
         payload: &[u8],
         req: &Request<'_>,
-        key: usize,
+        (key, alg): (usize, Algorithm),
         token: Option<&str>,
     ) -> Decision {
         match Claims::parse(payload) {
             Err(r) => self.refuse(self.guard(route), r, Facts::default(), Some(req)),
             Ok(cl) => {
                 if let (Some(cache), Some(token)) = (&self.cache, token) {
-                    cache.put(token, self.keys.generation(), key, cl.clone().into_owned());
+                    cache.put(
+                        token,
+                        self.keys.generation(),
+                        key,
+                        alg,
+                        cl.clone().into_owned(),
+                    );
                 }
                 self.decide_all(route, &cl, req, Some(key))
             }

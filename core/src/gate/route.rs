@@ -33,18 +33,38 @@ impl Gate {
                 None,
             )
         })?;
-        let host = req.host.map(crate::policy::routes::normalize_host);
+        let hosts = match req.host {
+            None => vec![None],
+            Some(h) => crate::policy::routes::host_readings(h).map_err(|d| {
+                self.refuse(
+                    None,
+                    Refusal::new(Reason::RequestInvalid, d),
+                    Facts::default(),
+                    None,
+                )
+            })?,
+        };
         let c = self.compiled();
-        let found = c.table.candidates(&path, req.method, host.as_deref());
         let resolve = |r: Option<usize>| r.unwrap_or(c.default_rule);
-        let first = resolve(found.first);
+        let mut first = None;
         let mut more = Vec::new();
-        for r in found.more.into_iter().map(resolve) {
-            if r != first && !more.contains(&r) {
-                more.push(r);
+        // Every host reading selects its rules; the first reading's first
+        // rule is the canonical one, the rest are decided too (any refusal
+        // wins), as for paths.
+        for host in &hosts {
+            let found = c.table.candidates(&path, req.method, host.as_deref());
+            for r in std::iter::once(found.first).chain(found.more).map(resolve) {
+                match first {
+                    None => first = Some(r),
+                    Some(f) if f != r && !more.contains(&r) => more.push(r),
+                    Some(_) => {}
+                }
             }
         }
-        Ok(Route { first, more })
+        Ok(Route {
+            first: first.unwrap_or(c.default_rule),
+            more,
+        })
     }
 
     /// The rule that answers for a refusal before the claims are known: the
@@ -101,7 +121,7 @@ impl Gate {
             .map(|i| &*self.rule(i).id)
             .collect();
         let note = format!(
-            "the path can be routed differently by routers that do not fold case, decode escapes or drop ;params; refused under rule {} (also: {})",
+            "the request can be routed differently by routers that read its path or host another way (case, escapes, ;params, dots, ports); refused under rule {} (also: {})",
             self.rule(decided).id,
             others.join(", ")
         );

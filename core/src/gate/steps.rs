@@ -219,7 +219,7 @@ pub(super) fn mfa_compliance(c: &Compiled, mut d: Decision, req: &Request<'_>) -
         .and_then(|id| c.rules.iter().find(|r| &*r.id == id))
         .is_some_and(|r| r.challenge == ChallengeStyle::PartnerCenter);
     if api {
-        let proved = matches!(d.mfa.evidence, Some("amr" | "federated"));
+        let proved = matches!(d.mfa.evidence, Some("amr" | "federated" | "acrs"));
         d.http
             .headers
             .push((answer::IS_MFA_COMPLIANT, proved.to_string()));
@@ -326,7 +326,10 @@ impl Gate {
             style: rule.challenge,
             reason,
             max_age: need.max_age,
-            cp1: cl.xms_cc.as_ref().is_some_and(|x| x.contains("cp1")),
+            cp1: cl
+                .xms_cc
+                .as_ref()
+                .is_some_and(|x| x.contains_ignore_ascii_case("cp1")),
             register_first,
             return_to: &super::return_to(req),
         };

@@ -221,6 +221,7 @@ pub(super) fn compile(doc: &PolicyDoc) -> Result<Compiled, Vec<Error>> {
         max_age: doc.mfa.max_age,
         sign_in_url: doc.mfa.sign_in_url.clone(),
         acr_values: doc.mfa.acr_values.clone(),
+        auth_context: doc.mfa.auth_context.clone(),
         claims_b64: claims_challenge_value(doc.mfa.auth_context.as_deref()),
         role_map,
         exceptions,

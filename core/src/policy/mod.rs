@@ -62,6 +62,9 @@ pub(crate) struct Compiled {
     pub max_age: Option<u64>,
     pub sign_in_url: String,
     pub acr_values: String,
+    /// `mfa.auth_context`: a token whose `acrs` holds it proves MFA, since
+    /// that is what the claims challenge asks Entra for.
+    pub auth_context: Option<String>,
     /// The base64 `claims` of a claims challenge, computed once.
     pub claims_b64: String,
     pub role_map: RoleMap,

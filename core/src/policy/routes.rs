@@ -90,7 +90,7 @@ fn params_are_inert(params: &str) -> bool {
                 (Some(h), Some(l)) => (h << 4) | l,
                 _ => return false,
             };
-            if matches!(byte, b'/' | b'\\' | b'?' | b'#' | b';' | 0) {
+            if separator_or_control(byte) {
                 return false;
             }
             i += 3;
@@ -101,16 +101,50 @@ fn params_are_inert(params: &str) -> bool {
     true
 }
 
-/// Percent-decodes and lower-cases one segment, borrowing when it can.
+/// A byte that, once a proxy or router decodes it, changes the path's
+/// structure (`/`, `\\`, `?`, `#`, `;`) or that no server reads alike: NUL,
+/// the other C0 controls and DEL (tab, CR and LF among them).
+fn separator_or_control(b: u8) -> bool {
+    matches!(b, b'/' | b'\\' | b'?' | b'#' | b';') || b < 0x20 || b == 0x7f
+}
+
+/// Whether a segment needs more than a borrow to be canonical: an escape,
+/// upper case, any non-ASCII character (a Unicode case fold may apply), or a
+/// trailing dot or space (IIS strips them).
+fn needs_canonical_form(seg: &str) -> bool {
+    seg.bytes()
+        .any(|b| b == b'%' || b.is_ascii_uppercase() || !b.is_ascii())
+        || seg.ends_with(['.', ' '])
+}
+
+/// How routers that ignore case see one character, when that is ASCII:
+/// ASP.NET Core compares routes with invariant upper-casing
+/// (`StringComparison.OrdinalIgnoreCase`), under which `ſ` (U+017F) is `S`
+/// and `ı` (U+0131) is `I`; Java's `equalsIgnoreCase` (servlet containers,
+/// Spring) also lower-cases the Kelvin sign `K` (U+212A) to `k` and `İ`
+/// (U+0130) to `i`. Every other character folds only to itself in ASCII.
+fn fold_char(c: char) -> char {
+    match c {
+        '\u{017F}' => 's',
+        '\u{0131}' | '\u{0130}' => 'i',
+        '\u{212A}' => 'k',
+        c => c.to_ascii_lowercase(),
+    }
+}
+
+/// Percent-decodes and case-folds one segment, borrowing when it can.
 /// Path parameters (`;jsessionid=…`) are dropped, as servers that honour them
-/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`), `;` (`%3B`) or NUL is refused, since servers
-/// disagree on what it means.
+/// do; an escaped separator (`%2F`, `%5C`), `?` (`%3F`), `#` (`%23`), `;`
+/// (`%3B`), NUL or other control character is refused, since servers
+/// disagree on what it means. Trailing dots and spaces are dropped, as IIS
+/// drops them (`/commerce./x` is `/commerce/x` there); a segment of nothing
+/// else reads as `..` (refused as a dot segment).
 fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
     let (seg, params) = seg.split_once(';').unwrap_or((seg, ""));
     if !params_are_inert(params) {
         return None;
     }
-    if !seg.bytes().any(|b| b == b'%' || b.is_ascii_uppercase()) {
+    if !needs_canonical_form(seg) {
         return Some(Cow::Borrowed(seg));
     }
     let b = seg.as_bytes();
@@ -126,18 +160,19 @@ fn canonical_segment(seg: &str) -> Option<Cow<'_, str>> {
             i += 1;
         }
     }
-    // An escaped `/` or `\` moves segment boundaries, an escaped `?` or
+    // An escaped `/` or `\\` moves segment boundaries, an escaped `?` or
     // `#` ends the path and an escaped `;` starts parameters, for any proxy
     // or router that decodes before it splits: refused, like NUL.
-    if out
-        .iter()
-        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | b';' | 0))
-    {
+    if out.iter().any(|&b| separator_or_control(b)) {
         return None;
     }
-    let mut s = String::from_utf8(out).ok()?;
-    s.make_ascii_lowercase();
-    Some(Cow::Owned(s))
+    let decoded = String::from_utf8(out).ok()?;
+    let folded: String = decoded.chars().map(fold_char).collect();
+    let kept = folded.trim_end_matches(['.', ' ']);
+    if kept.is_empty() && !folded.is_empty() {
+        return Some(Cow::Borrowed(".."));
+    }
+    Some(Cow::Owned(kept.to_owned()))
 }
 
 /// How a request segment can compare with a policy's literal segment under
@@ -219,10 +254,7 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
     // An escaped `/` or `\` moves segment boundaries, an escaped `?` or
     // `#` ends the path and an escaped `;` starts parameters, for any proxy
     // or router that decodes before it splits: refused, like NUL.
-    if out
-        .iter()
-        .any(|&b| matches!(b, b'/' | b'\\' | b'?' | b'#' | b';' | 0))
-    {
+    if out.iter().any(|&b| separator_or_control(b)) {
         return None;
     }
     String::from_utf8(out).ok().map(Cow::Owned)
@@ -230,23 +262,37 @@ fn decoded_segment(seg: &str) -> Option<Cow<'_, str>> {
 
 /// Splits a request path for matching. Refused (the `Err` says why): a raw
 /// `#`, a path not starting with `/`, a bad percent-escape, an escaped `/`, `\`, `?`, `#`, `;` or NUL,
-/// a `.` or `..` segment (even escaped: clients send normalised paths and
+/// a raw `#` or control character, a `.` or `..` segment (even escaped, or
+/// a segment of only dots and spaces, which IIS reads as empty: clients send normalised paths and
 /// servers disagree on resolving them, so the gate could decide for another
 /// page than the app serves), more than [`MAX_SEGMENTS`] segments.
-pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
+pub fn parse_path(target: &str) -> Result<RequestPath<'_>, String> {
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    // Messages quote the path only, never the query: it can carry secrets
+    // (`?access_token=…`), and refusals reach logs.
+    //
     // RFC 9112 §3.2: a request-target has no fragment; clients strip it.
     // A raw `#` is refused rather than cut: routers disagree on it (some
     // read it as part of the path), so the gate could route elsewhere.
-    if path.contains('#') {
+    if target.contains('#') {
         return Err(format!(
-            "path {path:?} contains a raw '#'; a request-target never carries a fragment (RFC 9112 §3.2), \
-             pass the path and query as the server received them"
+            "the request-target (path {path:?}) contains a raw '#'; a request-target never carries a \
+             fragment (RFC 9112 §3.2), pass the path and query as the server received them"
         ));
     }
-    let (path, query) = match path.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path, None),
-    };
+    // RFC 9112 §3.2 and RFC 3986 §3.3 admit no control character in a
+    // request-target; servers that accept one anyway disagree on it (a tab
+    // or CR/LF may end the target, or be kept), so it has no single reading.
+    if let Some(b) = target.bytes().find(|&b| b < 0x20 || b == 0x7f) {
+        return Err(format!(
+            "the request-target (path {:?}) contains the control character 0x{b:02X}; a request-target \
+             has none (RFC 9112 §3.2), so servers disagree on where the path ends",
+            path.split(|c: char| c.is_ascii_control()).next().unwrap_or("")
+        ));
+    }
     if !path.starts_with('/') {
         return Err(format!("path {path:?} does not start with '/'"));
     }
@@ -256,7 +302,14 @@ pub fn parse_path(path: &str) -> Result<RequestPath<'_>, String> {
     let b = path.as_bytes();
     let plain = b.iter().enumerate().all(|(i, &c)| {
         let double_slash = c == b'/' && b.get(i + 1) == Some(&b'/');
-        !(c == b'%' || c == b';' || c == b'\\' || c.is_ascii_uppercase() || double_slash)
+        let trailing = matches!(c, b'.' | b' ') && matches!(b.get(i + 1), None | Some(b'/'));
+        !(c == b'%'
+            || c == b';'
+            || c == b'\\'
+            || c.is_ascii_uppercase()
+            || !c.is_ascii()
+            || double_slash
+            || trailing)
     });
     if plain {
         let mut rest = path;
@@ -372,7 +425,7 @@ pub fn normalize_path(path: &str) -> Result<Vec<Cow<'_, str>>, String> {
     parse_path(path).map(|p| p.segs)
 }
 
-/// Lower-cases a Host header value and drops the port.
+/// Lower-cases a policy's host and drops a numeric port and trailing dots.
 pub fn normalize_host(host: &str) -> Cow<'_, str> {
     let h = if host.starts_with('[') {
         host.split_inclusive(']').next().unwrap_or(host)
@@ -391,6 +444,127 @@ pub fn normalize_host(host: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(h)
     }
+}
+
+/// Why a policy host is refused, if it is: hosts are compared in the form
+/// clients send (RFC 9110 §7.2: ASCII, an IDN as its `xn--` A-label).
+pub fn policy_host_problem(host: &str) -> Option<&'static str> {
+    if host.is_empty() {
+        Some("is empty")
+    } else if !host.is_ascii() {
+        Some("is not ASCII; write an internationalised name as its A-label (xn--…), the form clients send in Host")
+    } else if !host.bytes().all(host_byte) || host.contains(',') {
+        Some("has a character no host name has; write the bare name, like admin.contoso.example")
+    } else {
+        None
+    }
+}
+
+/// Bytes a Host value may hold (RFC 3986 §3.2.2 reg-name and IP-literal,
+/// RFC 9110 §7.2 port), without `%`: no client escapes a host name, and
+/// routers disagree on decoding one.
+fn host_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b';'
+                | b'='
+                | b':'
+                | b'['
+                | b']'
+        )
+}
+
+/// Every host a router may route `raw` on (a `Host`, `:authority` or
+/// trusted `X-Forwarded-Host` value, as received); `None` stands for a
+/// reading under which no host-scoped route matches. The first reading is
+/// the usual one (lower case, numeric port and trailing dots dropped). More
+/// come only when routers can disagree:
+/// - a port that is not a number, or several colons (`a.example:x`,
+///   `a.example:443:443`): Express's `req.hostname` and Caddy cut at the
+///   first colon, Go's `net.SplitHostPort` (Traefik) at the last, and a
+///   router that fails to split sees no known host;
+/// - a trailing dot, or upper case: routers that keep them match no host;
+/// - a list (`a.example, b.example`, from `X-Forwarded-Host`): Express
+///   reads the first value, ProxyFix-style readers the last, so each is read.
+///
+/// Refused (the `Err` says why): a value with a character no host has
+/// (controls, spaces inside a name, `/`, `\\`, `@`, `%`, any non-ASCII byte:
+/// clients send an IDN as its A-label, and a router applying IDNA mapping
+/// to a Unicode host could reach a host the gate does not see).
+pub fn host_readings(raw: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
+    fn push<'h>(r: Option<Cow<'h, str>>, out: &mut Vec<Option<Cow<'h, str>>>) {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    let mut out: Vec<Option<Cow<'_, str>>> = Vec::with_capacity(1);
+    let values: Vec<&str> = raw
+        .split(',')
+        .map(|v| v.trim_matches([' ', '\t']))
+        .collect();
+    for v in &values {
+        if let Some(b) = v.bytes().find(|&b| !host_byte(b)) {
+            return Err(format!(
+                "host {raw:?} has the byte 0x{b:02X}, which no host name holds; pass the Host (or \
+                 :authority) value as received, with an internationalised name as its A-label (xn--…)"
+            ));
+        }
+    }
+    for v in values {
+        if v.is_empty() {
+            push(None, &mut out);
+            continue;
+        }
+        let (cut_first, cut_last, clean) = if v.starts_with('[') {
+            // An IP-literal: the host ends at `]`; a port may follow.
+            let end = v.find(']').map_or(v.len(), |i| i + 1);
+            let (h, rest) = v.split_at(end);
+            let port_ok = rest.is_empty()
+                || rest
+                    .strip_prefix(':')
+                    .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            (h, h, port_ok && h.ends_with(']'))
+        } else {
+            let first = v.split(':').next().unwrap_or(v);
+            let last = v.rsplit_once(':').map_or(v, |(h, _)| h);
+            let clean = match v.split_once(':') {
+                None => true,
+                Some((_, p)) => !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()),
+            };
+            (first, last, clean)
+        };
+        for h in [cut_first, cut_last] {
+            let lower = if h.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(h.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(h)
+            };
+            let bare = match lower {
+                Cow::Borrowed(b) => Cow::Borrowed(b.trim_end_matches('.')),
+                Cow::Owned(o) => Cow::Owned(o.trim_end_matches('.').to_owned()),
+            };
+            push((!bare.is_empty()).then_some(bare), &mut out);
+        }
+        let exact = clean
+            && !cut_first.ends_with('.')
+            && !cut_first.bytes().any(|b| b.is_ascii_uppercase());
+        if !exact {
+            push(None, &mut out);
+        }
+    }
+    Ok(out)
 }
 
 fn pattern_err(id: &str, pattern: &str, why: &str) -> Error {
@@ -467,6 +641,16 @@ impl RouteTable {
                         }
                     }
                 }
+            }
+            if let Some((h, why)) = hosts
+                .iter()
+                .find_map(|h| policy_host_problem(h).map(|why| (h, why)))
+            {
+                return Err(Error::new(
+                    ErrorCode::PolicyInvalid,
+                    format!("route {id:?}: host {h:?} {why}"),
+                    "hosts are bare host names (admin.contoso.example), an optional port, in ASCII",
+                ));
             }
             let entry = Entry {
                 route,

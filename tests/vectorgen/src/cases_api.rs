@@ -81,6 +81,22 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
             .api("GET", API, &cp1_pwd)
             .expect(json!({"http": {"status": 401, "headers": [["WWW-Authenticate",
                 format!("Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", error=\"insufficient_claims\", claims=\"{b64_acrs}\"")]]}})),
+        Case::new("api-claims-challenge-cp1-upper-case", "issue 18.5: Graph Explorer's tokens carry xms_cc [\"CP1\"]; Microsoft's CAE samples test includes('CP1')", "xms_cc CP1 as real tokens spell it: the claims challenge, not a 403")
+            .policy(claims_policy(json!({})))
+            .api("GET", API, &rs256(keys, &app_user(CONTOSO, Some(&["pwd"])).with("xms_cc", vec!["CP1"])))
+            .expect(json!({"outcome": "step_up", "reason": "mfa_required", "http": {"status": 401, "headers": [["WWW-Authenticate",
+                format!("Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", error=\"insufficient_claims\", claims=\"{b64_amr}\"")]]}})),
+        Case::new("api-auth-context-acrs-satisfies", "issue 18.6; Microsoft identity platform, developer guide to Conditional Access authentication context", "The answer to an acrs challenge (a v2 token: acrs c1, no amr) proves MFA")
+            .policy(claims_policy(json!({"auth_context": "c1"})))
+            .api("GET", API, &rs256(keys, &v2(app_user(CONTOSO, None)).with("acrs", vec!["c1"]).with("xms_cc", vec!["CP1"])))
+            .expect(and(allow("mfa_satisfied", "app_user", "api"), json!({"mfa": {"required": true, "satisfied": true, "evidence": "acrs", "amr": null}}))),
+        Case::new("api-auth-context-other-acrs", "issue 18.6", "acrs holding another context does not prove the configured one: challenged again")
+            .policy(claims_policy(json!({"auth_context": "c1"})))
+            .api("GET", API, &rs256(keys, &v2(app_user(CONTOSO, None)).with("acrs", vec!["c2"]).with("xms_cc", vec!["cp1"])))
+            .expect(json!({"outcome": "step_up", "reason": "mfa_amr_absent", "http": {"status": 401}})),
+        Case::new("api-acrs-without-auth-context", "issue 18.6: acrs counts only for the context the policy asks for", "Without mfa.auth_context, acrs proves nothing")
+            .api("GET", API, &rs256(keys, &v2(app_user(CONTOSO, None)).with("acrs", vec!["c1"])))
+            .expect(pc401("mfa_amr_absent", "app_user", "api")),
         Case::new("api-claims-challenge-no-cp1", "brief §6: other clients get 403", "A client that cannot handle claims challenges gets 403")
             .policy(claims_policy(json!({})))
             .api("GET", API, &pwd)

@@ -12,6 +12,7 @@ mod cases_clouds;
 mod cases_credentials;
 mod cases_dashboard;
 mod cases_delegated;
+mod cases_edges;
 mod cases_http;
 mod cases_keys;
 mod cases_kinds;
@@ -70,6 +71,7 @@ fn outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         ("entra-shapes.json", "Claim sets of the shapes Microsoft and others publish, re-signed with the test keys, with their sources", cases_shapes::cases(&keys)),
         ("attacks.json", "The attack corpus: tokens built to slip past a JWT check, each with its reference", cases_attacks::cases(&keys)),
         ("http.json", "The whole HTTP answer: every header a refusal sends, in the decision", cases_http::cases(&keys)),
+        ("edges.json", "The request as the application's router reads it: the host it routes on, Unicode case folds, trailing dots, control characters, no query in a detail (issue 18)", cases_edges::cases(&keys)),
         ("clouds.json", "National clouds: issuers, audiences and authorities of public, US Government and China", cases_clouds::cloud_cases(&keys)),
     ];
     let mut ids = BTreeSet::new();
