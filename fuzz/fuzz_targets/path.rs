@@ -23,6 +23,20 @@ fn readings(path: &str) -> Vec<String> {
     }
     out.push(collapsed);
     if let Some(decoded) = percent_decode(p) {
+        // ASP.NET Core and Java compare without case, folding these four
+        // letters to ASCII; IIS drops trailing dots and spaces of segments.
+        let folded: String = decoded
+            .chars()
+            .map(|c| match c {
+                '\u{017F}' => 's',
+                '\u{0131}' | '\u{0130}' => 'i',
+                '\u{212A}' => 'k',
+                c => c,
+            })
+            .collect();
+        let iis: Vec<&str> = folded.split('/').map(|s| s.trim_end_matches(['.', ' '])).collect();
+        out.push(iis.join("/"));
+        out.push(folded);
         out.push(decoded);
     }
     out
