@@ -66,6 +66,51 @@ function decide(o, req) {
   return o.async && typeof o.gate.evaluateAsync === 'function' ? o.gate.evaluateAsync(req) : o.gate.evaluate(req);
 }
 
+/**
+ * Decides `req` under each host value the framework may route on (`hosts`,
+ * raw, as received; the first is the one the framework's own host accessor
+ * reads). They go to the core as one list (`a, b`), which it reads value by
+ * value, deciding under every rule any of them selects (any refusal wins):
+ * one evaluation, and the rule is the core's.
+ */
+function decideHosts(o, req, hosts) {
+  const distinct = [...new Set(hosts.filter((h) => typeof h === 'string' && h !== ''))];
+  return decide(o, { ...req, host: distinct.length ? distinct.join(', ') : null });
+}
+
+/**
+ * The hosts an Express app routes on, raw (port included). `req.hostname`
+ * (`req.host` in Express 5) reads the first comma-separated value of
+ * `X-Forwarded-Host` when the `trust proxy` setting trusts the peer, else
+ * `Host`; routers that read the header itself (`vhost`) read `Host`. So: the
+ * trusted `X-Forwarded-Host` value and `Host`, or `Host` alone.
+ */
+function expressHosts(req) {
+  const host = req.headers.host;
+  const trust = typeof req.app?.get === 'function' ? req.app.get('trust proxy fn') : null;
+  let forwarded = req.headers['x-forwarded-host'];
+  if (Array.isArray(forwarded)) forwarded = forwarded.join(', ');
+  if (typeof trust === 'function' && typeof forwarded === 'string' && forwarded !== '' && trust(req.socket?.remoteAddress, 0)) {
+    const comma = forwarded.indexOf(',');
+    return [comma === -1 ? forwarded : forwarded.slice(0, comma).trimEnd(), host];
+  }
+  return [host];
+}
+
+/**
+ * The hosts a Fastify app routes on, raw. `request.host` (Fastify 5; the
+ * port-carrying `request.hostname` of Fastify 4): the last `X-Forwarded-Host`
+ * value under `trustProxy`, else `Host`, else HTTP/2's `:authority`. The
+ * router's `host` constraint reads `Host || :authority` (never
+ * `X-Forwarded-Host`). Over HTTP/2 there is no `Host` header, only `:authority`.
+ */
+function fastifyHosts(request) {
+  const headers = request.headers ?? {};
+  const routed = headers.host || headers[':authority'];
+  const accessor = typeof request.host === 'string' ? request.host : request.hostname;
+  return [typeof accessor === 'string' ? accessor : routed, routed];
+}
+
 function isThenable(x) {
   return x !== null && typeof x === 'object' && typeof x.then === 'function';
 }
@@ -120,7 +165,9 @@ function express(options) {
     try {
       // `req.url`, not `req.originalUrl`: the router routes on the path
       // relative to the mount and after URL rewrites, so that is what is decided.
-      r = decide(o, requestOf(o, req, req.method, req.url, req.headers.host, authorizationOf(req), req.headers.validatemfa));
+      // The host: what `req.hostname` is read from (X-Forwarded-Host under
+      // `trust proxy`), and the Host header; see expressHosts.
+      r = decideHosts(o, requestOf(o, req, req.method, req.url, null, authorizationOf(req), req.headers.validatemfa), expressHosts(req));
     } catch (e) {
       next(e);
       return;
@@ -153,9 +200,12 @@ function fastify(app, options, done) {
   app.addHook('onRequest', async (request, reply) => {
     // `request.raw.url` is what Fastify's router dispatched on: the URL after
     // the `rewriteUrl` server option (`request.originalUrl` is the one before).
-    const d = await decide(
+    // The host: `request.host` and the router's `Host || :authority` (HTTP/2
+    // has no Host header); see fastifyHosts.
+    const d = await decideHosts(
       o,
-      requestOf(o, request, request.method, request.raw.url, request.headers.host, authorizationOf(request.raw), request.headers.validatemfa),
+      requestOf(o, request, request.method, request.raw.url, null, authorizationOf(request.raw), request.headers.validatemfa),
+      fastifyHosts(request),
     );
     if (o.onDecision) o.onDecision(d, request);
     if (d.outcome === 'allow') {
@@ -164,7 +214,8 @@ function fastify(app, options, done) {
       return;
     }
     reply.code(d.http.status);
-    reply.raw.statusMessage = d.http.status_text;
+    // HTTP/2 has no reason phrase (RFC 9113 §8.3.2); Node warns when one is set.
+    if (request.raw.httpVersionMajor !== 2) reply.raw.statusMessage = d.http.status_text;
     for (const [k, v] of headersOf(d)) reply.header(k, v);
     return reply.send(d.http.body);
   });
@@ -198,7 +249,10 @@ function handler(options) {
         request,
         request.method,
         url.pathname + url.search,
-        request.headers.get('host') ?? url.host,
+        // The URL's host, as the request's router (Hono, itty-router, a
+        // worker's `new URL(request.url)`) reads it; never a Host header
+        // the URL does not come from.
+        url.host,
         request.headers.get('authorization'),
         request.headers.get('validatemfa'),
       ),

@@ -41,6 +41,26 @@ def _headers(scope: Scope) -> Dict[str, str]:
     return out
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _host(scope: Scope, headers: Dict[str, str]) -> Optional[str]:
+    """The host the app routes on, raw: the first ``host`` header, as
+    Starlette's ``Host`` routes and ``request.url`` read it (HTTP/2 servers
+    put ``:authority`` there: hypercorn makes it the first ``host`` header);
+    without one, ``scope["server"]`` as Starlette's URL spells it (the port
+    left out when it is the scheme's default)."""
+    host = headers.get("host")
+    if host is not None:
+        return host
+    server = scope.get("server")
+    if not server or len(server) < 2 or server[1] is None:
+        return None
+    name, port = str(server[0]), server[1]
+    scheme = scope.get("scheme") or ("ws" if scope.get("type") == "websocket" else "http")
+    return name if port == _DEFAULT_PORTS.get(scheme) else f"{name}:{port}"
+
+
 def _adding_headers(send: Send, extra: "tuple[tuple[str, str], ...]") -> Send:
     """``send`` that puts the decision's headers on the app's response
     (replacing the app's own of the same names)."""
@@ -69,6 +89,13 @@ class MfagateMiddleware:
     when given, is the clock decisions are made at (Unix seconds; the system
     clock otherwise), for tests with fixed tokens. With a JwksCache the
     evaluation runs in a worker thread (a fetch may block).
+
+    The host is the first ``host`` header (hypercorn puts HTTP/2's
+    ``:authority`` there), else ``scope["server"]``, as Starlette reads it.
+    Starlette and FastAPI never read ``X-Forwarded-Host``; a proxy-fix
+    middleware that rewrites the ``host`` header from it (hypercorn's
+    ``ProxyFixMiddleware``) must wrap this one, so the gate sees the host
+    the app routes on.
     """
 
     def __init__(
@@ -95,7 +122,7 @@ class MfagateMiddleware:
         return self.gate.evaluate(
             asgi_route_path(scope.get("path") or "/", scope.get("root_path") or "", scope.get("raw_path")),
             method=method,
-            host=headers.get("host"),
+            host=_host(scope, headers),
             authorization=headers.get("authorization"),
             token=self.session_token(scope) if self.session_token else None,
             mfa_registered=self.mfa_registered(scope) if self.mfa_registered else None,

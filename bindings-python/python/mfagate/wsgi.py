@@ -34,6 +34,32 @@ def _path(environ: Environ) -> str:
     return raw_path_bytes(path.encode("latin-1", "replace"))
 
 
+def _server_host(environ: Environ) -> Optional[str]:
+    """``HTTP_HOST``, else ``SERVER_NAME[:SERVER_PORT]`` (the port left out
+    when it is the scheme's default), as PEP 3333's URL reconstruction,
+    Werkzeug's ``request.host`` and Django's ``get_host()`` read it."""
+    host = environ.get("HTTP_HOST")
+    if host is not None:
+        return str(host)
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = str(environ.get("SERVER_PORT") or "")
+    default = "443" if environ.get("wsgi.url_scheme") == "https" else "80"
+    return str(name) if port in ("", default) else f"{name}:{port}"
+
+
+def _hosts(environ: Environ, forwarded_host: bool) -> List[Optional[str]]:
+    """The hosts the app may route on, raw: ``X-Forwarded-Host`` when the app
+    trusts it (Django's ``USE_X_FORWARDED_HOST``; the whole value, as Django
+    reads it) and the server's host; else the server's host alone."""
+    host = _server_host(environ)
+    forwarded = environ.get("HTTP_X_FORWARDED_HOST")
+    if forwarded_host and forwarded is not None:
+        return [str(forwarded), host]
+    return [host]
+
+
 def _adding_headers(start_response: StartResponse, extra: List[Tuple[str, str]]) -> StartResponse:
     """``start_response`` that puts the decision's headers on the app's
     response (replacing the app's own of the same names)."""
@@ -59,6 +85,14 @@ class MfagateMiddleware:
     an MFA method (False turns a redirect into "register first"). ``now()``,
     when given, is the clock decisions are made at (Unix seconds; the system
     clock otherwise), for tests with fixed tokens.
+
+    The host is ``HTTP_HOST``, else ``SERVER_NAME[:SERVER_PORT]``, as Flask
+    (Werkzeug's ``request.host``) and Django (``get_host()``) read it. Behind
+    Werkzeug's ``ProxyFix(x_host=1)``, let ``ProxyFix`` wrap this middleware:
+    it rewrites ``HTTP_HOST`` from ``X-Forwarded-Host`` first. With Django's
+    ``USE_X_FORWARDED_HOST = True``, pass ``forwarded_host=True``: the gate
+    then decides under ``X-Forwarded-Host`` and under ``HTTP_HOST``, and any
+    refusal wins.
     """
 
     def __init__(
@@ -69,18 +103,27 @@ class MfagateMiddleware:
         session_token: Optional[Callable[[Environ], Optional[str]]] = None,
         mfa_registered: Optional[Callable[[Environ], Optional[bool]]] = None,
         now: Optional[Callable[[], int]] = None,
+        forwarded_host: bool = False,
     ) -> None:
         self.app = app
         self.gate = gate
         self.session_token = session_token
         self.mfa_registered = mfa_registered
         self.now = now
+        self.forwarded_host = forwarded_host
 
     def decide(self, environ: Environ) -> Decision:
+        # Several hosts go to the core as one list, which it reads value by
+        # value, deciding under every rule any of them selects (any refusal
+        # wins): one evaluation, and the rule is the core's, not this file's.
+        hosts: List[str] = []
+        for h in _hosts(environ, self.forwarded_host):
+            if h and h not in hosts:
+                hosts.append(h)
         return self.gate.evaluate(
             _path(environ),
             method=environ.get("REQUEST_METHOD") or "GET",
-            host=environ.get("HTTP_HOST"),
+            host=", ".join(hosts) if hosts else None,
             authorization=environ.get("HTTP_AUTHORIZATION"),
             token=self.session_token(environ) if self.session_token else None,
             mfa_registered=self.mfa_registered(environ) if self.mfa_registered else None,
