@@ -38,7 +38,35 @@ cargo fmt -p mfagate-serve -- --check
 cargo clippy -q -p mfagate-serve --all-targets -- -D warnings
 
 step "mfagate-serve: unit, protocol, operations, nginx and Caddy tests"
-MFAGATE_PROXY_TESTS=1 cargo test -q -p mfagate-serve
+# Every test keeps its files, and runs what it starts (nginx, Caddy, the
+# mfagate-serve binary, the CGI-style app), in a directory under this root;
+# afterwards no process may be left whose working directory or command line
+# is in it.
+export MFAGATE_SERVE_TEST_ROOT
+MFAGATE_SERVE_TEST_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/mfagate-serve-tests.XXXXXX")"
+left_over() {
+  local pid cwd cmd
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    [ "$pid" = "$$" ] && continue
+    cwd=$(readlink "$d/cwd" 2>/dev/null || true)
+    cmd=$( { tr '\0' ' ' <"$d/cmdline"; } 2>/dev/null || true)
+    case "$cwd $cmd" in
+      *"$MFAGATE_SERVE_TEST_ROOT"*) echo "  $pid: $cmd (in ${cwd:-?})" ;;
+    esac
+  done
+}
+status=0
+MFAGATE_PROXY_TESTS=1 cargo test -q -p mfagate-serve || status=$?
+sleep 1
+left=$(left_over)
+if [ -n "$left" ]; then
+  echo "FAILED: processes the tests started are still running:" >&2
+  echo "$left" >&2
+  status=1
+fi
+[ "$status" = 0 ] || exit "$status"
+rm -rf "$MFAGATE_SERVE_TEST_ROOT"
 
 echo
 echo "mfagate-serve: all tests passed in $(( $(date +%s) - start )) s"

@@ -57,8 +57,13 @@ impl Answer<'static> {
 /// request it sends the application. Every one is always sent, empty when
 /// the decision has no value, so that a proxy which copies only what it
 /// gets (nginx, Envoy, Traefik) replaces a client's own `X-Mfagate-User`
-/// rather than letting it through.
-pub const SUBJECT_HEADERS: [&str; 9] = [
+/// rather than letting it through, and so that Caddy before 2.10, whose
+/// `copy_headers` sends a header missing from the auth answer as the
+/// literal placeholder `{http.reverse_proxy.header.…}`, always has a value
+/// to copy. `X-Mfagate-Compliant` is the decision's own `isMfaCompliant`
+/// (2026 rules, `ValidateMfa: true`), for a proxy to put on the client's
+/// answer when it is not empty.
+pub const SUBJECT_HEADERS: [&str; 10] = [
     "X-Mfagate-User",
     "X-Mfagate-Object-Id",
     "X-Mfagate-Tenant",
@@ -68,6 +73,7 @@ pub const SUBJECT_HEADERS: [&str; 9] = [
     "X-Mfagate-Roles",
     "X-Mfagate-Rule",
     "X-Mfagate-Reason",
+    "X-Mfagate-Compliant",
 ];
 
 /// A header value from claims: visible ASCII is kept, anything else (and
@@ -88,7 +94,7 @@ pub fn header_safe(s: &str) -> Cow<'_, str> {
 }
 
 /// The values of [`SUBJECT_HEADERS`], in order.
-pub fn subject_values(d: &Decision) -> [Cow<'_, str>; 9] {
+pub fn subject_values(d: &Decision) -> [Cow<'_, str>; 10] {
     let s = d.subject.as_ref();
     fn field(f: Option<&String>) -> Cow<'_, str> {
         f.map_or(Cow::Borrowed(""), |v| header_safe(v))
@@ -114,6 +120,11 @@ pub fn subject_values(d: &Decision) -> [Cow<'_, str>; 9] {
         roles,
         d.rule.as_deref().map_or(Cow::Borrowed(""), header_safe),
         Cow::Borrowed(d.reason.as_str()),
+        d.http
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("ismfacompliant"))
+            .map_or(Cow::Borrowed(""), |(_, v)| header_safe(v)),
     ]
 }
 

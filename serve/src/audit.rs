@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::protocol::Protocol;
 use mfagate::{Decision, MfaReport, Outcome, RoleSet, Subject, TokenKind};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::Write;
 use std::sync::atomic::Ordering::Relaxed;
@@ -99,6 +100,69 @@ fn writer(rx: Receiver<String>) {
     let _ = out.flush();
 }
 
+/// The path without its query or fragment, and the query (from `?`) or
+/// fragment alone, if any.
+fn split_target(target: &str) -> (&str, Option<&str>) {
+    match target.find(['?', '#']) {
+        Some(i) => (&target[..i], Some(&target[i..])),
+        None => (target, None),
+    }
+}
+
+/// `detail` without the request's query: a detail that quotes the target
+/// (or any part of the query after its `?`) gets `?…` in its place. The
+/// query can carry credentials (`?access_token=…`), and docs/serve.md
+/// promises that audit lines never hold it.
+fn without_query<'a>(detail: &'a str, query: Option<&str>) -> Cow<'a, str> {
+    let Some(q) = query else {
+        return Cow::Borrowed(detail);
+    };
+    let mut out = Cow::Borrowed(detail);
+    // The whole query first, then what follows its `?` or `#` (a detail may
+    // quote it escaped or cut), longest first.
+    let bare = &q[1..];
+    for needle in [q, bare] {
+        if needle.is_empty() {
+            continue;
+        }
+        if out.contains(needle) {
+            out = Cow::Owned(out.replace(needle, "?…"));
+        }
+    }
+    for part in bare.split(['&', ';', '=']).filter(|p| p.len() >= 4) {
+        if out.contains(part) {
+            out = Cow::Owned(out.replace(part, "…"));
+        }
+    }
+    out
+}
+
+/// The audit line of `d` as JSON.
+fn line(ts: &str, cx: &Context<'_>, d: &Decision) -> Option<String> {
+    let (path, query) = split_target(cx.path);
+    let detail = d.detail.as_deref().map(|t| without_query(t, query));
+    let line = Line {
+        ts,
+        protocol: cx.protocol.as_str(),
+        method: cx.method,
+        path,
+        host: cx.host,
+        latency_us: cx.latency_us,
+        outcome: d.outcome,
+        reason: d.reason,
+        status: d.http.status,
+        token_kind: d.token_kind,
+        kind_evidence: d.kind_evidence,
+        rule: d.rule.as_deref(),
+        roles: d.roles,
+        mfa: &d.mfa,
+        exception: d.exception.as_deref(),
+        detail: detail.as_deref(),
+        subject: d.subject.as_ref(),
+    };
+    serde_json::to_string(&line).ok()
+}
+
 impl Audit {
     pub fn new(s: &AuditSettings, metrics: Arc<Metrics>) -> Audit {
         let tx = s.enabled.then(|| {
@@ -133,26 +197,7 @@ impl Audit {
             return;
         }
         let ts = mfagate::format_rfc3339(mfagate::system_now());
-        let line = Line {
-            ts: &ts,
-            protocol: cx.protocol.as_str(),
-            method: cx.method,
-            path: cx.path.split(['?', '#']).next().unwrap_or(""),
-            host: cx.host,
-            latency_us: cx.latency_us,
-            outcome: d.outcome,
-            reason: d.reason,
-            status: d.http.status,
-            token_kind: d.token_kind,
-            kind_evidence: d.kind_evidence,
-            rule: d.rule.as_deref(),
-            roles: d.roles,
-            mfa: &d.mfa,
-            exception: d.exception.as_deref(),
-            detail: d.detail.as_deref(),
-            subject: d.subject.as_ref(),
-        };
-        let Ok(text) = serde_json::to_string(&line) else {
+        let Some(text) = line(&ts, cx, d) else {
             return;
         };
         match tx.try_send(text) {
@@ -166,6 +211,51 @@ impl Audit {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Issue 18, item 8: whatever the core's detail quotes, the audit line
+    /// never carries the query.
+    #[test]
+    fn audit_lines_never_carry_the_query() {
+        let gate = mfagate::Gate::new(
+            mfagate::Policy::from_spec_str("partner-center").unwrap(),
+            mfagate::KeySet::from_json(include_str!("../../tests/keys/jwks.json")).unwrap(),
+        );
+        let target = "/v1/customers?access_token=eyJsecretsecret.part2&x=1";
+        let req = mfagate::Request {
+            method: "GET",
+            path: target,
+            host: None,
+            authorization: None,
+            token: None,
+            now: 1_767_225_600,
+            mfa_registered: None,
+            validate_mfa: None,
+        };
+        let mut d = gate.evaluate(&req);
+        for detail in [
+            format!("the request-target {target:?} is not allowed"),
+            "a query of access_token=eyJsecretsecret.part2".to_owned(),
+            "?access_token=eyJsecretsecret.part2&x=1".to_owned(),
+        ] {
+            d.detail = Some(detail);
+            let cx = Context {
+                protocol: Protocol::Forward,
+                method: "GET",
+                path: target,
+                host: None,
+                latency_us: 1,
+            };
+            let text = line("2026-01-01T00:00:00Z", &cx, &d).unwrap();
+            assert!(
+                !text.contains("secretsecret") && !text.contains("access_token"),
+                "{text}"
+            );
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["path"], "/v1/customers");
+        }
+    }
+
     #[test]
     fn draws_are_in_range() {
         for _ in 0..1000 {

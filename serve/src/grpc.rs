@@ -132,7 +132,9 @@ impl Check {
             Err(r) => denied(&Answer::of_rejection(&r), r.message),
             Ok(d) if d.is_allowed() => {
                 let mut headers = Vec::with_capacity(SUBJECT_HEADERS.len());
-                let mut remove = Vec::new();
+                // A client's own isMfaCompliant is the gate's word on the
+                // client's answer only; the application never gets one.
+                let mut remove = vec!["ismfacompliant".to_owned()];
                 for (name, value) in SUBJECT_HEADERS.iter().zip(subject_values(&d)) {
                     // Envoy drops an empty value rather than overwriting:
                     // remove the header so a client's own cannot pass.

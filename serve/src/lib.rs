@@ -41,7 +41,6 @@ pub struct Server {
     shared: Arc<Shared>,
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
-    client: Option<fetch::HttpsClient>,
     stop_tx: watch::Sender<bool>,
 }
 
@@ -72,12 +71,12 @@ impl Server {
     pub async fn bind(checked: Checked) -> Result<Server, StartError> {
         let policy = mfagate::Policy::from_spec_str(&checked.settings.policy)
             .map_err(|e| StartError(format!("the policy does not load: {e}")))?;
-        let (keys, client) = match &checked.jwks {
-            JwksSource::File(p) => (Keys::File(p.clone()), None),
+        let keys = match &checked.jwks {
+            JwksSource::File(p) => Keys::File(p.clone()),
             JwksSource::Url(u) => {
                 let r = mfagate::Refresher::new(u, checked.settings.jwks_refresh.options())
                     .map_err(|e| StartError(e.to_string()))?;
-                (Keys::url(r), Some(fetch::client().map_err(StartError)?))
+                Keys::url(r, fetch::client().map_err(StartError)?)
             }
         };
         let initial = keys.initial().map_err(StartError)?;
@@ -96,7 +95,6 @@ impl Server {
             shared,
             listener,
             tls,
-            client,
             stop_tx: watch::channel(false).0,
         })
     }
@@ -120,12 +118,11 @@ impl Server {
             shared,
             listener,
             tls,
-            client,
             stop_tx,
         } = self;
         let stop = stop_tx.subscribe();
-        if let Some(c) = client {
-            tokio::spawn(keys::drive(Arc::clone(&shared), c, stop.clone()));
+        if matches!(shared.keys, Keys::Url(_)) {
+            tokio::spawn(keys::drive(Arc::clone(&shared), stop.clone()));
         }
         if let Some(interval) = shared.checked.watch_interval() {
             tokio::spawn(reload::watch_files(

@@ -58,8 +58,7 @@ async fn run(server: Server) -> Result<(), String> {
     let shared = server.shared();
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
-            let s = std::sync::Arc::clone(&shared);
-            let _ = tokio::task::spawn_blocking(move || reload::all(&s, "SIGHUP")).await;
+            reload::all(std::sync::Arc::clone(&shared), "SIGHUP").await;
         }
     });
     let stopper = server.stopper();

@@ -78,6 +78,8 @@ pub struct Metrics {
     pub policy_reload_failures: AtomicU64,
     pub jwks_file_reloads: AtomicU64,
     pub jwks_file_reload_failures: AtomicU64,
+    pub jwks_url_reloads: AtomicU64,
+    pub jwks_url_reload_failures: AtomicU64,
     pub audit_dropped: AtomicU64,
 }
 
@@ -100,6 +102,8 @@ impl Default for Metrics {
             policy_reload_failures: AtomicU64::new(0),
             jwks_file_reloads: AtomicU64::new(0),
             jwks_file_reload_failures: AtomicU64::new(0),
+            jwks_url_reloads: AtomicU64::new(0),
+            jwks_url_reload_failures: AtomicU64::new(0),
             audit_dropped: AtomicU64::new(0),
         }
     }
@@ -268,6 +272,20 @@ impl Metrics {
             "JWK Set files refused on reload (the previous keys stay in use).",
             "counter",
             self.jwks_file_reload_failures.load(Relaxed).to_string(),
+        )?;
+        gauge(
+            o,
+            "mfagate_jwks_url_reloads_total",
+            "JWKS URL sources fetched again on SIGHUP, their key set in use at once.",
+            "counter",
+            self.jwks_url_reloads.load(Relaxed).to_string(),
+        )?;
+        gauge(
+            o,
+            "mfagate_jwks_url_reload_failures_total",
+            "Those fetches that failed (the previous keys stay in use).",
+            "counter",
+            self.jwks_url_reload_failures.load(Relaxed).to_string(),
         )?;
         gauge(
             o,

@@ -2,9 +2,12 @@
 //! the new one is built beside the one in use and swapped in whole; one
 //! that does not load is refused, logged with the core's error, and the
 //! old one stays. Triggered by SIGHUP and by a change of the files' content.
+//! SIGHUP also fetches a URL key source at once (`keys::refetch`): the new
+//! key set is in use as soon as it arrives; a failed fetch keeps the keys
+//! in use and says so.
 
 use crate::config::JwksSource;
-use crate::keys::read_file;
+use crate::keys::{read_file, Refetched};
 use crate::state::Shared;
 use mfagate::Policy;
 use std::hash::{Hash, Hasher};
@@ -56,11 +59,44 @@ pub fn jwks_file(shared: &Shared, path: &Path, why: &str) -> bool {
     }
 }
 
-/// Everything that can be reloaded (SIGHUP).
-pub fn all(shared: &Shared, why: &str) {
-    policy(shared, why);
-    if let JwksSource::File(p) = &shared.checked.jwks {
-        jwks_file(shared, p, why);
+/// Fetches a URL key source now; false when the fetch failed (the keys in
+/// use stay) or the source is a file.
+pub async fn jwks_url(shared: &Shared, why: &str) -> bool {
+    match crate::keys::refetch(shared).await {
+        None => false,
+        Some(Refetched::Installed(n, url)) => {
+            shared.metrics.jwks_url_reloads.fetch_add(1, Relaxed);
+            crate::log::info(format!(
+                "JWKS refetched ({why}): {n} usable keys from {url}, in use now"
+            ));
+            true
+        }
+        Some(Refetched::Failed(e)) => {
+            shared
+                .metrics
+                .jwks_url_reload_failures
+                .fetch_add(1, Relaxed);
+            crate::log::error(format!(
+                "JWKS refetch failed ({why}), the previous keys stay in use: {e}"
+            ));
+            false
+        }
+    }
+}
+
+/// Everything that can be reloaded (SIGHUP): the policy, then the keys (a
+/// JWK Set file read again, a URL source fetched again).
+pub async fn all(shared: Arc<Shared>, why: &'static str) {
+    let s = Arc::clone(&shared);
+    let _ = tokio::task::spawn_blocking(move || {
+        policy(&s, why);
+        if let JwksSource::File(p) = &s.checked.jwks {
+            jwks_file(&s, p, why);
+        }
+    })
+    .await;
+    if matches!(shared.checked.jwks, JwksSource::Url(_)) {
+        jwks_url(&shared, why).await;
     }
 }
 

@@ -25,7 +25,7 @@ pub fn repo() -> PathBuf {
 
 /// A fresh directory for one test's files.
 pub fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mfagate-serve-{name}-{}", std::process::id()));
+    let d = test_root().join(format!("mfagate-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -100,17 +100,36 @@ pub struct Running {
     pub addr: SocketAddr,
     pub stopper: Stopper,
     pub task: tokio::task::JoinHandle<()>,
+    /// Dropped with the server: its watchdog then stands down.
+    pub watchdog: std::sync::mpsc::Sender<()>,
 }
+
+/// How long an in-process server may run before its watchdog ends the test
+/// process (a hung server must fail the run, not hold it).
+pub const SERVER_WATCHDOG: Duration = Duration::from_secs(600);
 
 pub async fn start(checked: Checked) -> Running {
     let server = Server::bind(checked).await.unwrap();
     let addr = server.local_addr().unwrap();
     let stopper = server.stopper();
     let task = tokio::spawn(server.run());
+    let (watchdog, stand_down) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            stand_down.recv_timeout(SERVER_WATCHDOG)
+        {
+            eprintln!(
+                "watchdog: the in-process server on {addr} still runs after {} s: ending the test process",
+                SERVER_WATCHDOG.as_secs()
+            );
+            std::process::exit(70);
+        }
+    });
     Running {
         addr,
         stopper,
         task,
+        watchdog,
     }
 }
 
@@ -385,4 +404,174 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Where every test's files go: `MFAGATE_SERVE_TEST_ROOT` when set (serve/test.sh
+/// sets a fresh one, and afterwards checks that no process is left running
+/// in it), else the system's temporary directory.
+pub fn test_root() -> PathBuf {
+    std::env::var_os("MFAGATE_SERVE_TEST_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Sends `sig` to every process of the group `pgid`; true when one received it.
+fn signal_group(pgid: u32, sig: &str) -> bool {
+    std::process::Command::new("kill")
+        .args([sig, "--", &format!("-{pgid}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A server or proxy this test started, in its own process group (so that
+/// nginx's workers, a Python app's threads and the like go with it), with
+/// its working directory in the test's directory (what serve/test.sh looks
+/// for afterwards), and a watchdog: a separate process that kills the whole
+/// group after `limit` if the test never stops it (a hung or killed test).
+/// Stopping it (or dropping it) sends SIGTERM to the group, waits for every
+/// member to be gone, then SIGKILLs what is left.
+pub struct Supervised {
+    pub child: std::process::Child,
+    pub name: String,
+    watchdog: Option<std::process::Child>,
+    stopped: bool,
+}
+
+impl Supervised {
+    pub fn spawn(mut cmd: std::process::Command, name: &str, dir: &Path, limit: Duration) -> Self {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0).current_dir(dir);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let pgid = child.id();
+        // SIGTERM stands it down: the shell kills and reaps its sleep first,
+        // so no orphan is left (a container's init may never reap one).
+        let secs = limit.as_secs().max(1);
+        let watchdog = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "trap 'kill $s 2>/dev/null; wait $s 2>/dev/null; exit 0' TERM; \
+                 sleep {secs} & s=$!; wait $s; \
+                 kill -KILL -- -{pgid} 2>/dev/null && echo 'watchdog: {name} killed after {secs} s' >&2"
+            ))
+            .process_group(0)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the watchdog of {name}: {e}"));
+        Supervised {
+            child,
+            name: name.to_owned(),
+            watchdog: Some(watchdog),
+            stopped: false,
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the group; an error names what was still running after SIGKILL.
+    pub fn stop(&mut self) -> Result<(), String> {
+        if self.stopped {
+            return Ok(());
+        }
+        self.stopped = true;
+        let pgid = self.child.id();
+        signal_group(pgid, "-TERM");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut reaped = false;
+        // The leader is reaped first (a zombie still counts in its group),
+        // then the group must empty: nginx's workers leave after their master.
+        while std::time::Instant::now() < deadline {
+            if !reaped {
+                reaped = matches!(self.child.try_wait(), Ok(Some(_)));
+            }
+            if reaped && !signal_group(pgid, "-0") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if !reaped || signal_group(pgid, "-0") {
+            signal_group(pgid, "-KILL");
+            let _ = self.child.wait();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let left = signal_group(pgid, "-0");
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &w.id().to_string()])
+                .status();
+            let until = std::time::Instant::now() + Duration::from_secs(5);
+            while !matches!(w.try_wait(), Ok(Some(_))) {
+                if std::time::Instant::now() > until {
+                    signal_group(w.id(), "-KILL");
+                    let _ = w.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        if left {
+            Err(format!(
+                "{}: processes of group {pgid} survived SIGKILL",
+                self.name
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Stops it and fails the test if anything of it is left.
+    pub fn finish(mut self) {
+        let r = self.stop();
+        r.unwrap();
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if let Err(e) = self.stop() {
+            eprintln!("{e}");
+        }
+    }
+}
+
+/// A value that travels in an HTTP/1.1 header field as it is: no control
+/// character, no DEL (hyper refuses them with its own 400; a CR or LF would
+/// end the line; a tab at either end is stripped as whitespace, and no
+/// request line carries one). Vectors with such a path or host are decided
+/// through gRPC, whose strings carry them, and not through header-based
+/// protocols or proxies.
+pub fn header_sendable(v: &str) -> bool {
+    !v.bytes().any(|b| b < 0x20 || b == 0x7f)
+}
+
+pub fn case_header_sendable(c: &Case) -> bool {
+    header_sendable(&c.request.path) && c.request.host.as_deref().is_none_or(header_sendable)
+}
+
+/// The forward endpoint refuses an `X-Forwarded-Host` list (`a, b`: a proxy
+/// appended to a client's value) with 500 `forwarded_header_invalid`, where
+/// the core, given the list as a host, decides under every host in it.
+/// `Some(mismatch)` for such a case, `None` for any other.
+pub fn forward_host_list(d: &Decision, host: Option<&str>, got: &Resp) -> Option<Option<String>> {
+    if !host.is_some_and(|h| h.contains(',')) {
+        return None;
+    }
+    Some(
+        (d.is_allowed() || got.status != 500 || !got.text().contains("forwarded_header_invalid"))
+            .then(|| {
+                format!(
+                    "a host list: {} {}, the core says {}",
+                    got.status,
+                    got.text(),
+                    d.reason
+                )
+            }),
+    )
 }
