@@ -21,6 +21,28 @@ impl Route {
     }
 }
 
+/// RFC 9110 §5.6.2: the characters of a token.
+fn tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
 impl Gate {
     /// Route lookup: every rule the request may fall under (a refusal with
     /// 400 when the path cannot be read safely).
@@ -33,6 +55,24 @@ impl Gate {
                 None,
             )
         })?;
+        // RFC 9110 §9.1: a method is a token. Servers never pass another
+        // (`"GET "`, an empty one), and routes listing methods could not
+        // read it alike, so it is refused rather than decided.
+        if req.method.is_empty() || !req.method.bytes().all(tchar) {
+            return Err(Box::new(self.refuse(
+                None,
+                Refusal::new(
+                    Reason::RequestInvalid,
+                    format!(
+                        "method {:?} is not an HTTP method (RFC 9110 §9.1: a token, like GET); \
+                         pass the method as the server received it",
+                        req.method
+                    ),
+                ),
+                Facts::default(),
+                None,
+            )));
+        }
         let hosts = match req.host {
             None => vec![None],
             Some(h) => crate::policy::routes::host_readings(h).map_err(|d| {

@@ -239,6 +239,30 @@ pub fn cases(keys: &Keys) -> Vec<Case> {
         );
     }
 
+    // Methods: RFC 9110 §9.1 tokens only (found by the router differential:
+    // "GET " was decided under the default rule).
+    for (id, method) in [
+        ("trailing-space", "GET "),
+        ("empty", ""),
+        ("tab", "GET\t"),
+        ("slash", "GET/x"),
+    ] {
+        v.push(
+            Case::new(&format!("method-refused-{id}"), "issue 18, router differential; RFC 9110 §9.1 (method = token)", &format!("method {method:?} is no HTTP method: refused (400), never decided under another rule"))
+                .policy(admin_site())
+                .request(json!({"method": method, "path": "/dashboard/servicehealth", "host": "admin.contoso.example",
+                    "authorization": format!("Bearer {pwd}"), "now": NOW}))
+                .expect(refused_400()),
+        );
+    }
+    v.push(
+        Case::new("method-extension-token", "RFC 9110 §9.1, §16.1 (registered and extension methods)", "An extension method (PROPFIND) is a token: decided, not refused")
+            .policy(admin_site())
+            .request(json!({"method": "PROPFIND", "path": "/dashboard/servicehealth", "host": "admin.contoso.example",
+                "authorization": format!("Bearer {pwd}"), "now": NOW}))
+            .expect(step_up.clone()),
+    );
+
     // The query never reaches a refusal's detail (which audit lines carry).
     for (id, path, detail) in [
         ("hash", "/v1/customers?access_token=SECRET#x",
