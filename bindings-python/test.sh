@@ -34,8 +34,13 @@ echo "== rustfmt and clippy (this crate)"
 (cd .. && cargo fmt -p mfagate-python -- --check && cargo clippy -q -p mfagate-python --all-targets -- -D warnings)
 
 echo "== building the wheel (maturin, release)"
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+# Kept in target/artifacts/python for the suites that run after this one
+# (scripts/test.sh hands it to the router differential): built once a run.
+OUT="${CARGO_TARGET_DIR:-$HERE/../target}/artifacts/python"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
 # A stale in-tree module from `maturin develop` must not shadow the wheel.
 rm -f python/mfagate/_mfagate*.so
 "$VENV/bin/maturin" build --release --quiet --interpreter "$PY" --out "$OUT"
@@ -44,9 +49,9 @@ echo "   $(basename "$WHEEL")"
 "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
 
 echo "== the wheel alone in a clean venv (no dependencies needed)"
-"$PY" -m venv "$OUT/clean"
-"$OUT/clean/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$WHEEL"
-(cd "$OUT" && "$OUT/clean/bin/python" -c '
+"$PY" -m venv "$SCRATCH/clean"
+"$SCRATCH/clean/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$WHEEL"
+(cd "$SCRATCH" && "$SCRATCH/clean/bin/python" -c '
 import mfagate
 d = mfagate.Gate("partner-center").evaluate("/v1/customers", now=1700000000)
 assert (d.outcome, d.reason, d.http.status) == ("deny", "no_credential", 401), d

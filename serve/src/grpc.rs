@@ -117,11 +117,9 @@ impl Check {
         let cookie = self.shared.checked.settings.session_cookie.as_deref();
         let (authorization, token, validate_mfa) = crate::extract::credentials(&headers, cookie);
         let asked = Asked {
-            method: Cow::Borrowed(if http.method.is_empty() {
-                "GET"
-            } else {
-                &http.method
-            }),
+            // As sent: Envoy always sets it, and an empty one is refused by
+            // the core (400), never read as GET.
+            method: Cow::Borrowed(&http.method),
             path: Cow::Borrowed(&http.path),
             host: (!http.host.is_empty()).then_some(Cow::Borrowed(http.host.as_str())),
             authorization,

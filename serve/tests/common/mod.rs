@@ -551,8 +551,17 @@ pub fn header_sendable(v: &str) -> bool {
     !v.bytes().any(|b| b < 0x20 || b == 0x7f)
 }
 
+/// A method travels in a header (`X-Forwarded-Method`) with its surrounding
+/// whitespace stripped, so `"GET "` arrives as `GET`: such vectors go
+/// through gRPC too.
 pub fn case_header_sendable(c: &Case) -> bool {
-    header_sendable(&c.request.path) && c.request.host.as_deref().is_none_or(header_sendable)
+    header_sendable(&c.request.path)
+        && c.request.host.as_deref().is_none_or(header_sendable)
+        && method_sendable(&c.request.method)
+}
+
+fn method_sendable(m: &str) -> bool {
+    header_sendable(m) && m.trim() == m
 }
 
 /// The forward endpoint refuses an `X-Forwarded-Host` list (`a, b`: a proxy
