@@ -3,7 +3,14 @@
 # the addon (release), type-checks the TypeScript usage file and runs
 # `node --test` (conformance vectors, API, middleware, JWKS cache).
 # Needs: Rust (cargo) and Node >= 20 with npm. Idempotent; fast when warm.
+#   bash test.sh --prepare     only the npm install (scripts/test.sh runs it
+#                              beside the first builds)
+#   MFAGATE_NODE_ADDON=dist/npm/mfagate-linux-x64-gnu-0.1.0.tgz bash test.sh
+#       tests the addon of that release tarball (scripts/dist.sh built it)
+#       instead of building one: scripts/test.sh builds each artifact once
 set -euo pipefail
+# A path given relative to where the script was called from.
+if [ -n "${MFAGATE_NODE_ADDON:-}" ]; then MFAGATE_NODE_ADDON="$(realpath "$MFAGATE_NODE_ADDON")"; fi
 cd "$(dirname "$0")"
 
 # `npm install` (not `npm ci`): it installs the versions of the committed
@@ -14,9 +21,18 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "== npm install"
   npm install --no-audit --no-fund
 fi
+[ "${1:-}" = --prepare ] && exit 0
 
-echo "== napi build --platform --release"
-npx --no-install napi build --platform --release
+PLATFORM="$(node -p "require('./lib/platforms.js').platformName()")"
+if [ -n "${MFAGATE_NODE_ADDON:-}" ]; then
+  echo "== the addon of $(basename "$MFAGATE_NODE_ADDON")"
+  # The file the loader takes first (lib/native.js), from the tarball users install.
+  tar -xzf "$MFAGATE_NODE_ADDON" -O "package/mfagate.$PLATFORM.node" > "mfagate.$PLATFORM.node.tmp"
+  mv "mfagate.$PLATFORM.node.tmp" "mfagate.$PLATFORM.node"
+else
+  echo "== napi build --platform --release"
+  npx --no-install napi build --platform --release
+fi
 
 echo "== tsc --noEmit"
 npx --no-install tsc --noEmit -p test/types

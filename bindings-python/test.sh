@@ -4,7 +4,14 @@
 # stubtest, mypy --strict and pytest (conformance vectors, API, JWKS cache,
 # ASGI and WSGI middleware against real servers, the docs' examples).
 # Idempotent; fast when warm. Exits non-zero on any failure.
+#   bash test.sh --prepare    only the venv and its tools (scripts/test.sh
+#                             runs it beside the first builds)
+#   MFAGATE_WHEEL=dist/python/mfagate-….whl bash test.sh
+#       tests that wheel (scripts/dist.sh's manylinux2014 one) instead of
+#       building one: scripts/test.sh builds each artifact once
 set -euo pipefail
+# A path given relative to where the script was called from.
+if [ -n "${MFAGATE_WHEEL:-}" ]; then MFAGATE_WHEEL="$(realpath "$MFAGATE_WHEEL")"; fi
 cd "$(dirname "$0")"
 HERE="$(pwd)"
 # cargo on PATH, rustfmt and clippy installed (the repository's helper).
@@ -29,23 +36,24 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     "$PY" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
     echo "$WANT" > "$STAMP"
 fi
+if [ "${1:-}" = --prepare ]; then exit 0; fi
 
 echo "== rustfmt and clippy (this crate)"
 (cd .. && cargo fmt -p mfagate-python -- --check && cargo clippy -q -p mfagate-python --all-targets -- -D warnings)
 
-echo "== building the wheel (maturin, release)"
-# Kept in target/artifacts/python for the suites that run after this one
-# (scripts/test.sh hands it to the router differential): built once a run.
-OUT="${CARGO_TARGET_DIR:-$HERE/../target}/artifacts/python"
-rm -rf "$OUT"
-mkdir -p "$OUT"
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 # A stale in-tree module from `maturin develop` must not shadow the wheel.
 rm -f python/mfagate/_mfagate*.so
-"$VENV/bin/maturin" build --release --quiet --interpreter "$PY" --out "$OUT"
-WHEEL="$(ls "$OUT"/mfagate-*.whl)"
-echo "   $(basename "$WHEEL")"
+if [ -n "${MFAGATE_WHEEL:-}" ]; then
+    WHEEL="$MFAGATE_WHEEL"
+    echo "== the wheel $(basename "$WHEEL")"
+else
+    echo "== building the wheel (maturin, release)"
+    "$VENV/bin/maturin" build --release --quiet --interpreter "$PY" --out "$SCRATCH/wheel"
+    WHEEL="$(ls "$SCRATCH"/wheel/mfagate-*.whl)"
+    echo "   $(basename "$WHEEL")"
+fi
 "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
 
 echo "== the wheel alone in a clean venv (no dependencies needed)"

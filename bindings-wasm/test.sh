@@ -10,6 +10,8 @@
 #   - examples/inspector in headless Chromium (type, click, read, screenshot)
 # Exits non-zero on any failure. Idempotent; fast when warm.
 #   BENCH=1 bash bindings-wasm/test.sh   also runs the benchmarks.
+#   bash bindings-wasm/test.sh --prepare   only the installs (scripts/test.sh
+#                                          runs it beside the first builds)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -23,6 +25,7 @@ if [[ ! -x /usr/bin/chromium ]]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update && apt-get install -y chromium
 fi
+if [[ "${1:-}" == --prepare ]]; then exit 0; fi
 echo "wasm-pack $(wasm-pack --version | awk '{print $2}'), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(node_modules/.bin/wasm-opt --version | cut -d' ' -f1-3), workerd $(node_modules/.bin/workerd --version | awk '{print $2}'), $(/usr/bin/chromium --version 2>/dev/null | head -1)"
 
 step "build (wasm-pack: web, bundler, nodejs; wasm-opt)"

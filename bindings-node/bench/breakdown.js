@@ -4,7 +4,7 @@
 // and the whole Gate.evaluate, without and with a TokenCache hit. Best of 3
 // runs of 300k calls each.
 // Usage: node bench/breakdown.js
-const native = require('../index.js');
+const native = require('../lib/native.js');
 const { Gate, TokenCache } = require('../lib/index.js');
 const { read } = require('../lib/decision.js');
 const h = require('../test/helpers.js');

@@ -318,7 +318,7 @@ test('gates share the refresher\'s key set: one Gate per key set version, no cop
 });
 
 test('the native layer: a gate over a NativeRefresher\'s keys is that very key set', async (t) => {
-  const native = require('../index.js');
+  const native = require('../lib/native.js');
   const ep = await endpoint(t);
   const r = new native.NativeRefresher(ep.url, 3600, 0, 5, 262144, 64);
   const policy = new native.NativeGate('partner-center', '{"keys":[]}');

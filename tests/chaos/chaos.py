@@ -514,6 +514,12 @@ def wait_listening(port: int, proc: subprocess.Popen, what: str, seconds: float 
 
 
 def serve_binary() -> str:
+    # scripts/test.sh names the release binary of dist/serve/ (built once).
+    given = os.environ.get("MFAGATE_SERVE_BIN")
+    if given:
+        if not os.access(given, os.X_OK):
+            raise SystemExit(f"chaos: MFAGATE_SERVE_BIN={given} is not an executable file")
+        return given
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
     for p in (target / "debug" / "mfagate-serve", target / "release" / "mfagate-serve"):
         if p.exists():

@@ -11,6 +11,8 @@
 # Needs the bindings built by their test.sh (scripts/test.sh runs those first).
 #   tests/chaos/run.sh                          # every target, about 2.5 min
 #   MFAGATE_CHAOS_TARGETS="python serve" tests/chaos/run.sh
+#   MFAGATE_SERVE_BIN=path/to/mfagate-serve tests/chaos/run.sh   # that binary
+#       (scripts/test.sh: the release one of dist/serve/) instead of a build
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -30,7 +32,7 @@ for t in $TARGETS; do
       ls bindings-node/*.node >/dev/null 2>&1 || missing "the Node addon (bindings-node/*.node)" "run bash bindings-node/test.sh"
       [ -d bindings-node/node_modules/express ] || missing "bindings-node/node_modules/express" "run bash bindings-node/test.sh" ;;
     wasm) [ -e bindings-wasm/pkg/node.mjs ] || missing "bindings-wasm/pkg/node.mjs" "run bash bindings-wasm/test.sh" ;;
-    serve) cargo build -q -p mfagate-serve || missing "mfagate-serve" "cargo build -p mfagate-serve failed" ;;
+    serve) [ -n "${MFAGATE_SERVE_BIN:-}" ] || cargo build -q -p mfagate-serve || missing "mfagate-serve" "cargo build -p mfagate-serve failed" ;;
     python) ;;
     *) echo "chaos: unknown target $t (python, node, serve, wasm)" >&2; exit 2 ;;
   esac

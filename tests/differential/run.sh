@@ -24,9 +24,9 @@ ls bindings-node/*.node >/dev/null 2>&1 || { echo "differential: the Node addon 
 
 WORK="$(mktemp -d /tmp/mfagate-differential.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-cargo build -q --release -p mfagate-differential
+cargo build -q -p mfagate-differential
 cargo build -q -p mfagate-cli
-"$TARGET/release/mfagate-differential" --count "$COUNT" --seed "$SEED" --out "$WORK/cases" 2> "$WORK/gen.log" \
+"$TARGET/debug/mfagate-differential" --count "$COUNT" --seed "$SEED" --out "$WORK/cases" 2> "$WORK/gen.log" \
   || { cat "$WORK/gen.log" >&2; exit 1; }
 head -1 "$WORK/gen.log"
 

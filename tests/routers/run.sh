@@ -11,6 +11,8 @@
 #   MFAGATE_ROUTERS="starlette flask" bash tests/routers/run.sh   # some routers
 #   MFAGATE_ROUTERS_WHEEL=/path/mfagate-*.whl bash tests/routers/run.sh  # another
 #       build of the gate (an older core: the differential must then fail)
+#   bash tests/routers/run.sh --prepare   # only the installs and the Go and
+#       Tomcat builds (scripts/test.sh runs it beside the first builds)
 #
 # Installs what it needs: a venv in tests/routers/.venv (the routers, maturin),
 # npm packages in tests/routers/node_modules, Debian's golang-go when `go` is
@@ -24,6 +26,8 @@ cd "$ROOT"
 . scripts/lib.sh
 ensure_rust
 
+PREPARE=0
+if [ "${1:-}" = --prepare ]; then PREPARE=1; shift; fi
 COUNT="${1:-${MFAGATE_ROUTERS_COUNT:-10000}}"
 SEED="${MFAGATE_ROUTERS_SEED:-$(( ($(date +%s%N) / 1000) % 4294967296 ))}"
 ALL_ROUTERS="starlette flask express5 express4 fastify fastify-h2 go django hono tomcat"
@@ -111,6 +115,8 @@ if [[ " $ROUTERS " == *" tomcat "* ]]; then
     ROUTERS="$(without tomcat $ROUTERS)"
   fi
 fi
+
+[ "$PREPARE" = 1 ] && exit 0
 
 # --- the gate: the CLI (to sign the token) and the wheel ---------------------
 cargo build -q -p mfagate-cli
