@@ -70,6 +70,18 @@ echo "maturin $(maturin --version | awk '{print $2}'), zig $(python -m ziglang v
 
 rm -rf "$DIST" "$STAGE"
 mkdir -p "$DIST/python" "$DIST/npm" "$STAGE"
+
+# The WebAssembly build runs beside the native ones: its fat LTO and wasm-opt
+# are long single-threaded phases, which leave a core to the other builds.
+WASM_PID=""
+if want wasm; then
+  # Its own process group (set -m), so that a failure stops all of it.
+  set -m
+  (bash bindings-wasm/tools.sh && bash bindings-wasm/build.sh) > "$STAGE/wasm-build.log" 2>&1 &
+  WASM_PID=$!
+  set +m
+  trap '[ -n "$WASM_PID" ] && kill -TERM -- "-$WASM_PID" 2>/dev/null; true' EXIT
+fi
 elf() { python scripts/dist_elf.py "$@"; }
 quiet_cc() { grep -v '^cargo:warning=Compiler family detection failed' || true; }
 pack() { (cd "$1" && npm pack --silent --pack-destination "$DIST/npm" >/dev/null); }
@@ -196,9 +208,12 @@ fi
 
 # ---------------------------------------------------------------- WASM
 if want wasm; then
-  step "dist: mfagate-wasm"
-  bash bindings-wasm/tools.sh
-  bash bindings-wasm/build.sh
+  step "dist: mfagate-wasm (built beside the native artifacts)"
+  wasm_status=0
+  wait "$WASM_PID" || wasm_status=$?
+  WASM_PID=""
+  cat "$STAGE/wasm-build.log"
+  [ "$wasm_status" = 0 ] || { echo "the WebAssembly build failed (exit $wasm_status): its output is above" >&2; exit 1; }
   pack bindings-wasm/pkg
 fi
 

@@ -8,13 +8,17 @@
 # suite of that runtime tests that artifact; and three lanes run beside the
 # main sequence, their output printed when they are joined:
 #   prepare  the installs (venvs, npm, Debian packages, the dist tools),
-#            network-bound, while the first builds compile
-#   fuzz     the fuzz build, then (after the last build of the main
-#            sequence) each target for its 45 s, one at a time
+#            while the first builds compile
+#   fuzz     the fuzz build (once prepare is done), then, after the last
+#            build of the main sequence, each target for its 45 s, one at
+#            a time
 #   sdist    the sdist built from source and installed
-# fuzz and sdist run at nice 19: the main sequence, whose suites time
-# things (JWKS TTLs, chaos), keeps the CPU it asks for, and the lanes take
-# what it leaves (a suite waiting on its servers leaves a core).
+#   replays  the cross-runtime differential and the soak, once every
+#            binding has passed its own suite
+# Every lane runs at nice 19: the main sequence, whose suites time things
+# (JWKS TTLs, chaos, servers' start), keeps the CPU it asks for, and the
+# lanes take what it leaves (a crate that compiles alone, a suite waiting
+# on its servers). The last table shows each lane's own time too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -32,6 +36,10 @@ BUDGET="${MFAGATE_TEST_BUDGET:-1500}"
 # in this run's session or orphaned (scripts/leftovers.py) fails the run.
 SNAPSHOT="$(mktemp)"
 python3 scripts/leftovers.py snapshot "$SNAPSHOT"
+# The machine's busy CPU time (/proc/stat: all but idle and iowait), so the
+# last line can say how much of the cores the run used.
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+CPU0="$(cpu_busy)"
 
 # Each step's time, printed when it ends and again in a table at the end.
 STEP_NAMES=()
@@ -98,14 +106,20 @@ stop_lanes() {
   rm -rf "$LANES"
 }
 trap stop_lanes EXIT
-# The fuzz lane builds at once, and runs its targets only when the main
-# sequence has built everything (this file appears), so that the runs do
-# not take their 45 s from a compiler.
+# The fuzz lane runs its targets only when the main sequence has built
+# everything (this file appears), so that the runs do not take their 45 s
+# from a compiler.
 GO="$LANES/builds-done"
-wait_go() { local i; for i in $(seq 1800); do [ -e "$GO" ] && return 0; sleep 1; done; echo "the main sequence never finished its builds" >&2; return 1; }
-export -f wait_go
-export GO
+wait_for() { # file: waits until it exists (at most the lanes' limit)
+  local i
+  for i in $(seq "$LANE_LIMIT"); do [ -e "$1" ] && return 0; sleep 1; done
+  echo "$1 never appeared: the step that makes it did not finish" >&2; return 1
+}
+export -f wait_for
+export GO LANE_LIMIT
 
+PREPARED="$LANES/prepared"
+export PREPARED
 prepare() {
   set -e
   bash scripts/dist.sh --prepare
@@ -114,16 +128,19 @@ prepare() {
   bash bindings-node/test.sh --prepare
   bash tests/routers/run.sh --prepare
   bash serve/test.sh --prepare
+  touch "$PREPARED"
 }
 export -f prepare
-lane prepare 0 bash -c prepare
-lane fuzz 19 bash -c 'bash scripts/fuzz.sh --build && wait_go && bash scripts/fuzz.sh --run 45'
+lane prepare 19 bash -c prepare
+lane fuzz 19 bash -c 'wait_for "$PREPARED" && bash scripts/fuzz.sh --build && wait_for "$GO" && bash scripts/fuzz.sh --run 45'
 
 step "format and lints"
 cargo fmt --all -- --check
 cargo clippy -q --workspace --all-targets -- -D warnings
 # The WebAssembly build of the core has no aws-lc: lint that configuration too.
 cargo clippy -q -p mfagate --no-default-features --features rust-hmac --all-targets -- -D warnings
+# Every crate is linted now: the bindings' test.sh need not lint theirs again.
+export MFAGATE_WORKSPACE_LINTED=1
 
 step "licenses, bans and sources of every dependency (cargo deny)"
 "$(ensure_cargo_deny)" check licenses bans sources
@@ -139,6 +156,9 @@ cargo run -q -p mfagate-cli -- policy schema | diff -u docs/policy.schema.json -
 step "Rust: unit, property, CLI and conformance tests"
 cargo test -q -p mfagate -p mfagate-cli
 cargo test -q -p mfagate --no-default-features --features rust-hmac --lib --test two_phase --test docs
+# The differential's generator, built here: its replay runs in a lane, which
+# must not hold the build folder's lock while it compiles.
+cargo build -q -p mfagate-differential
 
 step "conformance vectors through the CLI"
 cargo run -q -p mfagate-cli -- vectors tests/vectors
@@ -158,7 +178,7 @@ ADDON="$PWD/dist/npm/mfagate-linux-x64-gnu-$VERSION.tgz"
 # The serve binary of the release tarball, for the chaos run.
 tar -xzf "dist/serve/mfagate-serve-$VERSION-x86_64-unknown-linux-gnu.tar.gz" -C "$LANES"
 export MFAGATE_SERVE_BIN="$LANES/mfagate-serve-$VERSION-x86_64-unknown-linux-gnu/mfagate-serve"
-lane sdist 19 bash tests/installed/sdist.sh "dist/python/mfagate-$VERSION.tar.gz"
+lane sdist 19 env MFAGATE_SDIST_PROFILE=dev bash tests/installed/sdist.sh "dist/python/mfagate-$VERSION.tar.gz"
 
 # serve first: its tests are the main sequence's last build, and the fuzz
 # runs start after it (scripts/bindings.txt lists serve first).
@@ -168,18 +188,15 @@ for binding in $(cat scripts/bindings.txt); do
   touch "$GO"
 done
 
-step "cross-runtime differential: 12,000 mutated cases, native core against CLI, Python, Node and WebAssembly"
-bash tests/differential/run.sh
+# Neither times anything: both replay in a lane, beside the suites below.
+# 3·10^5 per soak phase keeps CI's time down; the 10^6 runs are in
+# docs/security.md (bash tests/soak/run.sh).
+lane replays 19 bash -c 'bash tests/differential/run.sh && bash tests/soak/run.sh 300000'
 
 # A fixed seed, so a landing is decided by the code and not by the draw;
 # other seeds and the 10^6 runs: docs/security.md (bash tests/routers/run.sh N).
 step "router differential: 10,000 generated requests per router on 10 real routers (Starlette, Flask, Django, Express 4 and 5, Fastify over HTTP/1.1 and HTTP/2, Hono, Go net/http, Tomcat 10)"
 MFAGATE_ROUTERS_SEED=20261207 MFAGATE_ROUTERS_WHEEL="$WHEEL" bash tests/routers/run.sh 10000
-
-# 3·10^5 per phase keeps CI's time down; the 10^6 runs are in docs/security.md
-# (bash tests/soak/run.sh).
-step "leaks and stability: 3·10^5 decisions per phase in each binding, resident memory through the run (tests/soak)"
-bash tests/soak/run.sh 300000
 
 step "JWKS chaos under load: a flapping endpoint against the Python, Node, serve and WebAssembly caches (about 2.5 min)"
 bash tests/chaos/run.sh
@@ -187,6 +204,7 @@ bash tests/chaos/run.sh
 step "release artifacts installed outside the checkout (tests/installed/test.sh, on the artifacts built above)"
 MFAGATE_DIST_REUSE=1 MFAGATE_SDIST_APART=1 bash tests/installed/test.sh
 
+join_lane replays "cross-runtime differential (12,000 mutated cases: native core against CLI, Python, Node, WebAssembly), then soak (3·10^5 decisions per phase in each binding, resident memory)"
 join_lane sdist "the sdist built from source and installed (tests/installed/sdist.sh)"
 join_lane fuzz "fuzzing: every target of fuzz/ for 45 s (scripts/fuzz.sh; long runs in docs/security.md)"
 
@@ -202,6 +220,9 @@ for i in "${!STEP_NAMES[@]}"; do
   printf '%6d  %s\n' "${STEP_SECS[$i]}" "${STEP_NAMES[$i]:0:110}"
 done
 printf '%6d  total (budget %d)\n' "$total" "$BUDGET"
+busy=$(( ($(cpu_busy) - CPU0) / $(getconf CLK_TCK) ))
+cores=$(nproc)
+echo "CPU: $busy s busy of $(( total * cores )) on $cores cores ($(( 100 * busy / (total * cores + 1) ))%)"
 if (( total > BUDGET )); then
   echo "the tests passed, but in $total s, over the budget of $BUDGET s: find the step that grew in the table above" >&2
   exit 1
