@@ -235,6 +235,9 @@ struct Gate {
     proc: Supervised,
     addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
+    // The stderr reader: joined after the process exits, so that its last
+    // lines are read before a test looks at them.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
     stdout: Arc<Mutex<Vec<String>>>,
 }
 
@@ -254,7 +257,7 @@ impl Gate {
         let (e, o) = (Arc::clone(&stderr), Arc::clone(&stdout));
         let err = child.stderr.take().unwrap();
         let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in BufReader::new(err).lines().map_while(Result::ok) {
                 e.lock().unwrap().push_str(&format!("{line}\n"));
             }
@@ -277,6 +280,7 @@ impl Gate {
             proc,
             addr: addr.unwrap(),
             stderr,
+            stderr_reader: Some(stderr_reader),
             stdout,
         }
     }
@@ -291,6 +295,16 @@ impl Gate {
 
     fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the process to exit and for its stderr to be read to the
+    /// end: the status and everything it wrote.
+    fn exited(&mut self) -> (std::process::ExitStatus, String) {
+        let status = self.proc.child.wait().unwrap();
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().unwrap();
+        }
+        (status, self.stderr())
     }
 }
 
@@ -408,13 +422,12 @@ fn graceful_shutdown_lets_a_request_in_flight_finish() {
         "decided again with the new keys: {}",
         r.text()
     );
-    let status = gate.proc.child.wait().unwrap();
-    assert!(status.success(), "{status:?}\n{}", gate.stderr());
+    let (status, err) = gate.exited();
+    assert!(status.success(), "{status:?}\n{err}");
     assert!(
         TcpStream::connect(addr).is_err(),
         "no new connections after shutdown"
     );
-    let err = gate.stderr();
     assert!(
         err.contains("SIGTERM") && err.contains("every open request finished"),
         "{err}"
@@ -664,12 +677,11 @@ fn sighup_refetches_a_url_key_source() {
         r.status,
         r.text()
     );
-    assert!(
+    // The line is read by another thread: it may come after the answers.
+    wait_until("the SIGHUP refetch in the log", || {
         gate.stderr()
-            .contains("JWKS refetched (SIGHUP): 2 usable keys from http://"),
-        "{}",
-        gate.stderr()
-    );
+            .contains("JWKS refetched (SIGHUP): 2 usable keys from http://")
+    });
     assert_eq!(hits.load(Ordering::SeqCst), 2, "one fetch for the reload");
 
     // The endpoint fails: the keys in use stay, and the log says so.
