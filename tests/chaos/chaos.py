@@ -181,11 +181,13 @@ class History:
             d = self.definite[i - 1]
             out.append(keyset(d["keys"]))
             since = d["t_done"]
-        # later answers the gate may or may not have taken yet, and any in the window
+        # later answers the gate may or may not have taken yet, and any in
+        # the window: an answer counts from when the endpoint began sending
+        # it (t_send), since the gate can use it before t_done is logged
         j = bisect.bisect_right(self.times, since)
-        k = bisect.bisect_right(self.times, b)
-        for g in self.good[j:k]:
-            out.append(keyset(g["keys"]))
+        for g in self.good[j:]:
+            if g.get("t_send", g["t_done"]) <= b:
+                out.append(keyset(g["keys"]))
         return out
 
 
@@ -698,6 +700,17 @@ def selfcheck() -> int:
         print("chaos self-check: a clean made-up run is reported as violating:", *v, sep="\n  ")
         return 1
     phases = {p["phase"]: p["t"] for p in base["server"] if p["ev"] == "phase"}
+    # No false report either: a gate can use a set as soon as the endpoint
+    # has sent it, before the endpoint logs that it is done.
+    early = copy.deepcopy(base)
+    rotated = next(g for g in early["server"] if g["ev"] == "get" and g["phase"] == 7 and g["mode"] == "good")
+    rotated["t_send"] = rotated["t_arr"]
+    early["requests"].append({"info": None, "c": 0, "tok": "B", "t0": rotated["t_send"] + 0.001,
+                              "t1": rotated["t_send"] + 0.002, "status": 200, "reason": "mfa_satisfied", "allowed": True})
+    _, v = analyze("synthetic", early)
+    if v:
+        print("chaos self-check: a set used between its sending and the endpoint's log line is reported:", *v, sep="\n  ")
+        return 1
     t_rm = phases[8] + 2.0  # well after the set without A was served
     t_slow = phases[2] + 1.0
 
@@ -755,7 +768,8 @@ def selfcheck() -> int:
     if missed:
         print("chaos self-check: the harness missed:", *missed, sep="\n  ")
         return 1
-    print(f"chaos self-check: a clean made-up run passes; each of {len(mutations)} injected violations is reported "
+    print(f"chaos self-check: a clean made-up run passes, and one whose gate uses a set as it is sent; "
+          f"each of {len(mutations)} injected violations is reported "
           f"under its letter ({', '.join(sorted({k for k, _, _ in mutations}))})")
     return 0
 
