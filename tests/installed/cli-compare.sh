@@ -8,6 +8,9 @@ RUST="$1" PYCLI="$2" PY="$3" WORK="$4"
 cd "$WORK"
 T() { python3 -c "import json,sys; print(json.load(open('tokens.json'))[sys.argv[1]])" "$1"; }
 OLD="$(T api_old)" PWD_ID="$(T id_pwd)" MFA_ID="$(T id_mfa)" API_PWD="$(T api_pwd)"
+# One clock for both commands: inspect prints the time it evaluates at, and
+# the two runs of a case may fall in different seconds (seen in CI).
+NOW="$(date +%s)"
 printf 'extends = "partner-center"\n[token]\naudiences = []\n[routes.a]\npaths = ["/a/**/b"]\n' > lint-bad.toml
 printf 'extends = "partner-center"\n' > lint-roles.toml
 printf '{"extends": "partner-center-2026", "token": {"audiences": ["api://x"], "partner_tenants": ["6c6c0c8e-2f3e-4b8a-9d55-0a1b2c3d4e5f"]}}\n' > lint-ok.json
@@ -16,14 +19,14 @@ cases=(
   "inspect $OLD --now 1700000060"
   "inspect $OLD --now 1700009999 --lang fr"
   "inspect $MFA_ID --json --now 1700000000"
-  "inspect $MFA_ID --policy partner-center-2026 --lang pt-BR"
+  "inspect $MFA_ID --policy partner-center-2026 --lang pt-BR --now $NOW"
   "inspect not-a-token"
   "check --jwks data/jwks.json --path /v1/customers --authorization Bearer_$OLD --now 1700000060"
   "check --jwks data/jwks.json --path /v1/customers --authorization Bearer_$OLD --now 1700000060 --json"
-  "check --jwks data/jwks.json --path /v1/customers --authorization Bearer_$API_PWD --lang fr"
+  "check --jwks data/jwks.json --path /v1/customers --authorization Bearer_$API_PWD --lang fr --now $NOW"
   "check --jwks data/jwks.json --path /v1/customers --authorization Bearer_$OLD --now 1700000060 --validate-mfa --policy partner-center-2026"
-  "check --jwks data/jwks.json --path /commerce/customers --token $PWD_ID --policy ROLES --mfa-registered false"
-  "check --jwks data/jwks.json --path /commerce/customers --token $MFA_ID --policy ROLES --json"
+  "check --jwks data/jwks.json --path /commerce/customers --token $PWD_ID --policy ROLES --mfa-registered false --now $NOW"
+  "check --jwks data/jwks.json --path /commerce/customers --token $MFA_ID --policy ROLES --json --now $NOW"
   "check --path /v1/customers --now 1700000000"
   "check --jwks data/jwks.json --path /v1/customers --policy partner-centre"
   "check --jwks no-such.json --path /v1/customers"
