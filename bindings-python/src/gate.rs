@@ -5,17 +5,19 @@ use crate::cache::TokenCache;
 use crate::convert::{to_value, type_name};
 use crate::decision::Decision;
 use crate::errors;
-use mfagate::{Error, ErrorCode, Field, Policy, Reason, RequestSpec};
+use crate::feed::KeyFeed;
+use mfagate::{Error, ErrorCode, Field, Policy, RequestSpec};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyMapping, PyString, PyTuple};
 use std::sync::Arc;
 
 /// Duck-typed protocol of `mfagate.JwksCache` (see python/mfagate/jwks.py):
-/// `_mfagate_keys() -> (version, KeySet)` keeps the keys fresh and hands over
-/// the refresher's shared key set; `_mfagate_key_not_found(version) ->
-/// KeySet | None` gives newer keys after a `key_not_found` decision, if any.
-const KEYS: &str = "_mfagate_keys";
-const KEY_NOT_FOUND: &str = "_mfagate_key_not_found";
+/// `_feed` is its `_KeyFeed`; `_mfagate_poll() -> now_ms` performs or waits
+/// for the fetch the feed asks for before a decision; `_mfagate_more(step)
+/// -> now_ms` performs a `_Fetch` or waits ("wait") after one.
+const FEED: &str = "_feed";
+const POLL: &str = "_mfagate_poll";
+const MORE: &str = "_mfagate_more";
 
 fn policy_err(py: Python<'_>, message: String) -> PyErr {
     errors::to_py(
@@ -167,26 +169,21 @@ impl KeySet {
     }
 }
 
-enum Source {
-    Fixed(Arc<mfagate::Gate>),
-    /// A JwksCache: a core gate per evaluation on the cache's shared key set
-    /// (two reference counts, no parsing).
-    Cache(Py<PyAny>),
-}
-
 /// A policy and the keys that verify tokens for it. Build it once and share
-/// it between threads; `evaluate` releases the GIL.
+/// it between threads; `evaluate` releases the GIL. The core's `Engine`
+/// keeps policy, keys and token cache consistent.
 #[pyclass(frozen, module = "mfagate")]
 pub struct Gate {
-    policy: Policy,
-    source: Source,
+    engine: mfagate::Engine,
+    /// The JwksCache the keys come from, if any (it performs the fetches).
+    jwks: Option<Py<PyAny>>,
     /// The verified-token cache given as `cache=`, if any.
     cache: Option<Py<TokenCache>>,
 }
 
 /// A request field as Python gave it, owned so that the core's [`Field`]
 /// can borrow it: every check is the core's (`RequestSpec::from_fields`).
-enum Owned {
+pub(crate) enum Owned {
     Absent,
     Text(String),
     Bool(bool),
@@ -196,7 +193,7 @@ enum Owned {
 }
 
 impl Owned {
-    fn of(v: &Bound<'_, PyAny>) -> PyResult<Owned> {
+    pub(crate) fn of(v: &Bound<'_, PyAny>) -> PyResult<Owned> {
         if v.is_none() {
             return Ok(Owned::Absent);
         }
@@ -219,7 +216,7 @@ impl Owned {
         Ok(Owned::Other(type_phrase(v)))
     }
 
-    fn field(&self) -> Field<'_> {
+    pub(crate) fn field(&self) -> Field<'_> {
         match self {
             Owned::Absent => Field::Absent,
             Owned::Text(s) => Field::Text(s),
@@ -308,50 +305,34 @@ impl Gate {
         };
         let shared = cache.map(|c| c.get().inner.clone());
         let cache = cache.map(|c| c.clone().unbind());
-        let fixed = |core: mfagate::Gate| match &shared {
-            Some(c) => core.with_cache(c.clone()),
-            None => core,
-        };
-        let Some(jwks) = jwks.filter(|j| !j.is_none()) else {
-            let core = fixed(mfagate::Gate::new(policy.clone(), mfagate::KeySet::empty()));
-            return Ok(Gate::fixed(policy, core, cache));
-        };
-        if let Ok(ks) = jwks.cast::<KeySet>() {
+        let (feed, jwks) = match jwks.filter(|j| !j.is_none()) {
+            None => (
+                mfagate::KeyFeed::fixed(mfagate::KeySet::empty()).into(),
+                None,
+            ),
             // Shared, not re-parsed: the KeySet was parsed when it was made.
-            let core = fixed(mfagate::Gate::with_shared_keys(
-                policy.clone(),
-                ks.get().inner.clone(),
-            ));
-            return Ok(Gate::fixed(policy, core, cache));
-        }
-        if jwks.hasattr(KEYS)? {
-            return Ok(Gate {
-                policy,
-                source: Source::Cache(jwks.clone().unbind()),
-                cache,
-            });
-        }
-        let text = jwks_text(py, jwks)?;
-        let keys = parse_keys(py, &text)?;
-        let core = fixed(mfagate::Gate::new(policy.clone(), keys));
-        Ok(Gate::fixed(policy, core, cache))
-    }
-
-    fn fixed(policy: Policy, core: mfagate::Gate, cache: Option<Py<TokenCache>>) -> Gate {
-        Gate {
-            policy,
-            source: Source::Fixed(Arc::new(core)),
+            Some(j) if j.cast::<KeySet>().is_ok() => {
+                let ks = j.cast::<KeySet>()?;
+                (
+                    mfagate::KeyFeed::fixed_shared(ks.get().inner.clone()).into(),
+                    None,
+                )
+            }
+            Some(j) if j.hasattr(FEED)? => {
+                let feed = j.getattr(FEED)?;
+                let feed = feed.cast::<KeyFeed>()?;
+                (feed.get().inner.clone(), Some(j.clone().unbind()))
+            }
+            Some(j) => {
+                let text = jwks_text(py, j)?;
+                (mfagate::KeyFeed::fixed(parse_keys(py, &text)?).into(), None)
+            }
+        };
+        Ok(Gate {
+            engine: mfagate::Engine::new(policy, feed, shared),
+            jwks,
             cache,
-        }
-    }
-
-    /// The core gate for a key set of the JwksCache (and the token cache).
-    fn gate_on(&self, keys: &Bound<'_, KeySet>) -> mfagate::Gate {
-        let g = mfagate::Gate::with_shared_keys(self.policy.clone(), keys.get().inner.clone());
-        match &self.cache {
-            Some(c) => g.with_cache(c.get().inner.clone()),
-            None => g,
-        }
+        })
     }
 }
 
@@ -407,23 +388,21 @@ impl Gate {
 
     /// The policy's name.
     #[getter]
-    fn policy_name(&self) -> &str {
-        self.policy.name()
+    fn policy_name(&self) -> String {
+        self.engine.policy().name().to_owned()
     }
 
     /// The rule ids, routes first, "default" last.
     #[getter]
     fn rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.policy.rules().iter().map(|r| &*r.id))
+        let policy = self.engine.policy();
+        PyTuple::new(py, policy.rules().iter().map(|r| &*r.id))
     }
 
     /// The JwksCache this gate reads its keys from, if any.
     #[getter]
     fn jwks_cache(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        match &self.source {
-            Source::Fixed(_) => None,
-            Source::Cache(cache) => Some(cache.clone_ref(py)),
-        }
+        self.jwks.as_ref().map(|j| j.clone_ref(py))
     }
 
     /// The TokenCache given as `cache=`, if any.
@@ -489,42 +468,45 @@ impl Gate {
     }
 
     fn __repr__(&self) -> String {
-        let keys = match &self.source {
-            Source::Fixed(core) => format!("{} keys", core.keys().len()),
-            Source::Cache(_) => "a JwksCache".to_owned(),
+        let keys = match &self.jwks {
+            None => format!("{} keys", self.engine.snapshot(0).gate().keys().len()),
+            Some(_) => "a JwksCache".to_owned(),
         };
         let cache = if self.cache.is_some() {
             ", a TokenCache"
         } else {
             ""
         };
-        format!("Gate(policy={:?}, {keys}{cache})", self.policy.name())
+        format!(
+            "Gate(policy={:?}, {keys}{cache})",
+            self.engine.policy().name()
+        )
     }
 }
 
 impl Gate {
+    /// One decision: the feed's fetch first when it asks (performed by the
+    /// JwksCache), then once more after fresher keys if the core says so.
     fn decide_request(&self, py: Python<'_>, req: &RequestSpec) -> PyResult<Decision> {
-        match &self.source {
-            Source::Fixed(core) => {
-                let d = decide(py, core, req);
-                Ok(Decision::new(d))
-            }
-            Source::Cache(cache) => {
-                let cache = cache.bind(py);
-                let (version, keys): (u64, Bound<'_, KeySet>) =
-                    cache.call_method0(KEYS)?.extract()?;
-                let d = decide(py, &self.gate_on(&keys), req);
-                if d.reason != Reason::KeyNotFound {
-                    return Ok(Decision::new(d));
-                }
-                // An unknown kid: decide once more if newer keys came.
-                let newer: Option<Bound<'_, KeySet>> =
-                    cache.call_method1(KEY_NOT_FOUND, (version,))?.extract()?;
-                Ok(Decision::new(match newer {
-                    Some(keys) => decide(py, &self.gate_on(&keys), req),
-                    None => d,
-                }))
-            }
-        }
+        let Some(jwks) = &self.jwks else {
+            let snap = self.engine.snapshot(0);
+            return Ok(Decision::new(decide(py, snap.gate(), req)));
+        };
+        let jwks = jwks.bind(py);
+        let now_ms: u64 = jwks.call_method0(POLL)?.extract()?;
+        let snap = self.engine.snapshot(now_ms);
+        let d = decide(py, snap.gate(), req);
+        let step = match self.engine.after(&snap, &d, now_ms) {
+            mfagate::After::Final => return Ok(Decision::new(d)),
+            mfagate::After::Again => None,
+            mfagate::After::Fetch(f) => Some(crate::feed::fetch_of(py, f)?),
+            mfagate::After::Wait => Some("wait".into_pyobject(py)?.into_any().unbind()),
+        };
+        let now_ms: u64 = match step {
+            Some(step) => jwks.call_method1(MORE, (step,))?.extract()?,
+            None => now_ms,
+        };
+        let snap = self.engine.snapshot(now_ms);
+        Ok(Decision::new(decide(py, snap.gate(), req)))
     }
 }

@@ -5,8 +5,8 @@ mod cache;
 mod convert;
 mod decision;
 mod errors;
+mod feed;
 mod gate;
-mod refresher;
 mod tools;
 
 use pyo3::prelude::*;
@@ -45,8 +45,8 @@ fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
     m.add_class::<cache::TokenCache>()?;
-    m.add_class::<refresher::Refresher>()?;
-    m.add_class::<refresher::Fetch>()?;
+    m.add_class::<feed::KeyFeed>()?;
+    m.add_class::<feed::Fetch>()?;
     m.add_class::<decision::Decision>()?;
     m.add_class::<decision::MfaReport>()?;
     m.add_class::<decision::HttpAnswer>()?;

@@ -99,26 +99,22 @@ def test_the_cache_never_turns_a_refusal_into_an_allow() -> None:
     assert cache.stats()["hits"] == hits + 1
 
 
-def test_a_jwks_cache_gate_uses_the_token_cache() -> None:
-    class Keys:
-        """The JwksCache protocol, with fixed keys."""
-
-        def __init__(self) -> None:
-            self.keys = mfagate.KeySet(JWKS)
-
-        def _mfagate_keys(self) -> Any:
-            return (1, self.keys)
-
-        def _mfagate_key_not_found(self, version: int) -> Any:
-            return None
-
+def test_a_jwks_cache_gate_uses_the_token_cache(jwks_server: Any) -> None:
     cache = mfagate.TokenCache()
-    gate = mfagate.Gate("partner-center", Keys(), cache=cache)  # type: ignore[arg-type]
+    gate = mfagate.Gate(
+        "partner-center", mfagate.JwksCache(jwks_server.url, min_refresh_interval=0), cache=cache
+    )
     auth = f"Bearer {mint(claims(NOW))}"
     for _ in range(3):
         assert gate.evaluate("/v1/customers", authorization=auth, now=NOW).allowed
     assert cache.stats()["hits"] == 2
     assert gate.cache is cache
+    # The key is withdrawn: the next fetch of the set (a refresh) puts an
+    # end to the cached verification at once.
+    jwks_server.doc = ROTATED_JWKS
+    assert gate.jwks_cache is not None
+    gate.jwks_cache.refresh()
+    assert gate.evaluate("/v1/customers", authorization=auth, now=NOW).reason == "key_not_found"
 
 
 def test_the_cache_is_shared_safely_between_threads() -> None:

@@ -3,7 +3,7 @@
 use crate::decision::{HttpAnswer, Redirect};
 use crate::messages::Message;
 use crate::policy::doc::{ChallengeStyle, RulesVersion};
-use crate::policy::routes::RequestPath;
+use crate::policy::path::RequestPath;
 use crate::policy::Compiled;
 use crate::reason::{Outcome, Reason};
 

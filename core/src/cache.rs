@@ -254,7 +254,7 @@ impl TokenCache {
         let mut h = std::hash::SipHasher::new_with_keys(self.keys.0, self.keys.1);
         let b = token.as_bytes();
         h.write_usize(b.len());
-        h.write(&b[b.len().saturating_sub(32)..]);
+        h.write(b.rchunks(32).next().unwrap_or_default());
         h.finish()
     }
 

@@ -539,8 +539,13 @@ impl<'de: 'a, 'a> de::Visitor<'de> for ClaimsVisitor<'a> {
                 }
                 other => {
                     map.next_value::<IgnoredAny>()?;
-                    if let Some(i) = PRESENCE_MARKERS.iter().position(|m| *m == other) {
-                        present::<A::Error>(&mut markers[i], PRESENCE_MARKERS[i])?;
+                    if let Some((i, (seen, name))) = markers
+                        .iter_mut()
+                        .zip(PRESENCE_MARKERS)
+                        .enumerate()
+                        .find(|(_, (_, m))| *m == other)
+                    {
+                        present::<A::Error>(seen, name)?;
                         c.markers |= 1 << i;
                     }
                 }
@@ -644,9 +649,11 @@ impl<'a> Claims<'a> {
         if self.amr.is_some() {
             return Some("amr");
         }
-        (0..PRESENCE_MARKERS.len())
-            .find(|i| self.markers & (1 << i) != 0)
-            .map(|i| PRESENCE_MARKERS[i])
+        PRESENCE_MARKERS
+            .iter()
+            .enumerate()
+            .find(|(i, _)| self.markers & (1 << i) != 0)
+            .map(|(_, m)| *m)
     }
 
     /// As [`Claims::user_claim`], or a `sub` that differs from `oid` (without

@@ -32,20 +32,23 @@ mod backend {
                 out.push(l as u8);
             } else {
                 let bytes = l.to_be_bytes();
-                let skip = bytes
-                    .iter()
-                    .position(|&b| b != 0)
-                    .unwrap_or(bytes.len() - 1);
-                out.push(0x80 | (bytes.len() - skip) as u8);
-                out.extend_from_slice(&bytes[skip..]);
+                let mut sig: &[u8] = &bytes;
+                while let [0, rest @ ..] = sig {
+                    sig = rest;
+                }
+                out.push(0x80 | sig.len() as u8);
+                out.extend_from_slice(sig);
             }
         }
         fn int(out: &mut Vec<u8>, v: &[u8]) {
-            let first = v
-                .iter()
-                .position(|&b| b != 0)
-                .unwrap_or(v.len().saturating_sub(1));
-            let v = &v[first.min(v.len())..];
+            // Leading zeros go, but a zero value keeps one byte.
+            let mut v = v;
+            while let [0, rest @ ..] = v {
+                if rest.is_empty() {
+                    break;
+                }
+                v = rest;
+            }
             let pad = v.first().is_none_or(|&b| b & 0x80 != 0);
             out.push(0x02);
             len(out, v.len() + usize::from(pad));

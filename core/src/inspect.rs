@@ -117,9 +117,10 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
         .as_deref()
         .filter(|t| doc.token.partner_tenants.is_empty() && crate::guid::is_guid(t))
         .map(str::to_owned);
-    let mut patch = serde_json::json!({"token": {"tenants": []}});
+    let mut token_patch = serde_json::Map::new();
+    token_patch.insert("tenants".into(), serde_json::json!([]));
     if !auds.is_empty() {
-        patch["token"]["audiences"] = serde_json::json!(auds);
+        token_patch.insert("audiences".into(), serde_json::json!(auds));
     }
     if let Some(t) = &assumed_partner_tenant {
         // The idp's tenant too, if foreign: with no partner tenant listed,
@@ -130,8 +131,9 @@ pub fn inspect(token: &str, policy: &Policy, now: Option<i64>) -> Result<Inspect
                 list.push(p.to_ascii_lowercase());
             }
         }
-        patch["token"]["partner_tenants"] = serde_json::json!(list);
+        token_patch.insert("partner_tenants".into(), serde_json::json!(list));
     }
+    let patch = serde_json::json!({ "token": token_patch });
     let relaxed = policy
         .with_overrides(&patch)
         .map_err(|e| Refusal::new(crate::reason::Reason::RequestInvalid, e.message))?;

@@ -138,8 +138,11 @@ fn bytes(jwk: &Jwk, name: &str) -> Result<Vec<u8>, String> {
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
-    let first = b.iter().position(|&x| x != 0).unwrap_or(b.len());
-    &b[first..]
+    let mut b = b;
+    while let [0, rest @ ..] = b {
+        b = rest;
+    }
+    b
 }
 
 /// The checks every backend's RSA verifier makes (aws-lc's 2048-8192-bit
@@ -411,9 +414,15 @@ impl KeySet {
                 format!("no key set is available: {why}"),
             ));
         }
-        let idx = match kid {
-            Some(kid) => match self.by_kid.get(kid) {
-                Some(&i) => i,
+        let (idx, key) = match kid {
+            // `by_kid` indexes `keys`; were it ever to name no key, the
+            // token is refused as naming none.
+            Some(kid) => match self
+                .by_kid
+                .get(kid)
+                .and_then(|&i| Some((i, self.keys.get(i)?)))
+            {
+                Some(found) => found,
                 None => {
                     return Err(match self.unusable.get(kid) {
                         Some(why) => Refusal::new(
@@ -429,7 +438,7 @@ impl KeySet {
             None => {
                 let mut fitting = self.keys.iter().enumerate().filter(|(_, k)| k.fits(alg));
                 match (fitting.next(), fitting.next()) {
-                    (Some((i, _)), None) => i,
+                    (Some(found), None) => found,
                     _ => {
                         return Err(Refusal::new(
                             Reason::KeyNotFound,
@@ -439,7 +448,6 @@ impl KeySet {
                 }
             }
         };
-        let key = &self.keys[idx];
         if !key.fits(alg) {
             return Err(Refusal::new(
                 Reason::KeyAlgorithmMismatch,

@@ -25,33 +25,28 @@ const B: U256 = [
 ];
 
 fn from_be(b: &[u8]) -> Option<U256> {
-    if b.len() != 32 {
-        return None;
-    }
+    let b: &[u8; 32] = b.try_into().ok()?;
+    let (chunks, _) = b.as_chunks::<8>();
     let mut out = [0u64; 4];
-    for (i, chunk) in b.chunks(8).enumerate() {
-        out[3 - i] = chunk.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x));
+    // The first eight bytes are the most significant limb, the last one.
+    for (limb, chunk) in out.iter_mut().rev().zip(chunks) {
+        *limb = u64::from_be_bytes(*chunk);
     }
     Some(out)
 }
 
 fn less(a: &U256, b: &U256) -> bool {
-    for i in (0..4).rev() {
-        if a[i] != b[i] {
-            return a[i] < b[i];
-        }
-    }
-    false
+    a.iter().rev().lt(b.iter().rev())
 }
 
 /// a − b, wrapping; and whether it borrowed.
 fn sub(a: &U256, b: &U256) -> (U256, bool) {
     let mut out = [0u64; 4];
     let mut borrow = false;
-    for i in 0..4 {
-        let (d1, b1) = a[i].overflowing_sub(b[i]);
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        let (d1, b1) = x.overflowing_sub(*y);
         let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
-        out[i] = d2;
+        *o = d2;
         borrow = b1 || b2;
     }
     (out, borrow)
@@ -61,15 +56,16 @@ fn sub(a: &U256, b: &U256) -> (U256, bool) {
 fn add(a: &U256, b: &U256) -> (U256, bool) {
     let mut out = [0u64; 4];
     let mut carry = false;
-    for i in 0..4 {
-        let (s1, c1) = a[i].overflowing_add(b[i]);
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        let (s1, c1) = x.overflowing_add(*y);
         let (s2, c2) = s1.overflowing_add(u64::from(carry));
-        out[i] = s2;
+        *o = s2;
         carry = c1 || c2;
     }
     (out, carry)
 }
 
+/// a + b mod p, for a, b < p.
 fn add_mod(a: &U256, b: &U256) -> U256 {
     let (s, carry) = add(a, b);
     if carry || !less(&s, &P) {
@@ -88,27 +84,16 @@ fn sub_mod(a: &U256, b: &U256) -> U256 {
     }
 }
 
-/// a · b mod p: the 512-bit product, reduced one bit at a time.
+/// a · b mod p, for a, b < p: double and add over b's bits, most
+/// significant first, reducing at every step (r stays below p).
 fn mul_mod(a: &U256, b: &U256) -> U256 {
-    let mut wide = [0u64; 8];
-    for i in 0..4 {
-        let mut carry = 0u128;
-        for j in 0..4 {
-            let t = u128::from(a[i]) * u128::from(b[j]) + u128::from(wide[i + j]) + carry;
-            wide[i + j] = t as u64;
-            carry = t >> 64;
-        }
-        wide[i + 4] = carry as u64;
-    }
     let mut r = [0u64; 4];
-    for bit in (0..512).rev() {
-        let top = r[3] >> 63;
-        for i in (1..4).rev() {
-            r[i] = (r[i] << 1) | (r[i - 1] >> 63);
-        }
-        r[0] = (r[0] << 1) | ((wide[bit / 64] >> (bit % 64)) & 1);
-        if top == 1 || !less(&r, &P) {
-            r = sub(&r, &P).0;
+    for limb in b.iter().rev() {
+        for bit in (0..64).rev() {
+            r = add_mod(&r, &r);
+            if (limb >> bit) & 1 == 1 {
+                r = add_mod(&r, a);
+            }
         }
     }
     r

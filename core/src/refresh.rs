@@ -46,7 +46,7 @@ impl Default for RefreshOptions {
 }
 
 impl RefreshOptions {
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         let ok = |v: f64, zero_ok: bool| v.is_finite() && (v > 0.0 || (zero_ok && v == 0.0));
         if !ok(self.ttl, false)
             || !ok(self.min_refresh_interval, true)

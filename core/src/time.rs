@@ -39,6 +39,18 @@ pub fn format_rfc3339(secs: i64) -> String {
     )
 }
 
+/// The days of month `mo` (1 to 12) of year `y`; `None` for no month.
+fn days_in_month(y: i64, mo: i64) -> Option<i64> {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if leap => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
+}
+
 fn num(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -59,22 +71,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let mdays = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > mdays[(mo - 1) as usize] {
+    if d > days_in_month(y, mo)? {
         return None;
     }
     let mut secs = days_from_civil(y, mo, d) * 86_400;

@@ -1,14 +1,16 @@
 //! One decision, the same for every protocol: the gate in use decides the
 //! original request; a token naming an unknown `kid` waits once for fresher
-//! keys (the core's rate limit applies); the decision is counted and
-//! audited.
+//! keys when the core's engine says they may come (its rate limit
+//! applies); the decision is counted and audited.
 
 use crate::audit::Context;
+use crate::clock::mono_ms;
 use crate::extract::Asked;
+use crate::keys;
 use crate::protocol::Protocol;
 use crate::rejection::Rejection;
 use crate::state::Shared;
-use mfagate::{Decision, Reason, Request};
+use mfagate::{After, Decision, Request};
 use std::time::Instant;
 
 fn host_header(p: Protocol) -> &'static str {
@@ -39,17 +41,21 @@ pub async fn decide(
         mfa_registered: None,
         validate_mfa: asked.validate_mfa,
     };
-    let first = {
-        let cur = shared.current();
-        if cur.routes_hosts && asked.host.is_none() {
-            let r = Rejection::host_missing(host_header(protocol));
-            reject(shared, protocol, &r);
-            return Err(r);
-        }
-        cur.gate.evaluate(&req)
+    let (snap, hosts) = shared.snapshot();
+    if hosts && asked.host.is_none() {
+        let r = Rejection::host_missing(host_header(protocol));
+        reject(shared, protocol, &r);
+        return Err(r);
+    }
+    let first = snap.gate().evaluate(&req);
+    let again = match shared.engine.after(&snap, &first, mono_ms()) {
+        After::Final => false,
+        After::Again => true,
+        After::Fetch(f) => keys::fresher(shared, Some(f)).await,
+        After::Wait => keys::fresher(shared, None).await,
     };
-    let d = if first.reason == Reason::KeyNotFound && shared.keys.fresher().await {
-        shared.current().gate.evaluate(&req)
+    let d = if again {
+        shared.snapshot().0.gate().evaluate(&req)
     } else {
         first
     };

@@ -1,19 +1,20 @@
 //! Where the keys come from: a JWK Set file (read at start, then like the
-//! policy on SIGHUP or change), or a URL kept fresh by the core's sans-IO
-//! `Refresher`, which this module only drives: it performs the GETs the
-//! refresher asks for and installs the key sets it hands back. A reload
-//! (SIGHUP) fetches a URL source at once with a fresh refresher for the same
-//! source and options, and swaps it in only when it brought a good key set.
+//! policy on SIGHUP or change), or a URL kept fresh by the core's key feed
+//! (`mfagate::KeyFeed`, its sans-IO refresher inside), which this module
+//! only drives: it performs the GETs the feed asks for and reports them;
+//! the feed puts each good key set in use, and the engine's next snapshot
+//! decides with it. A reload (SIGHUP) fetches a URL source at once with a
+//! fresh refresher for the same source and options, and puts it in use
+//! only when it brought a good key set.
 
 use crate::clock::mono_ms;
 use crate::fetch::{self, HttpsClient};
 use crate::state::Shared;
-use mfagate::{KeySet, Next, Refresher};
+use mfagate::{Fetch, KeyFeed, KeySet, Next, Poll, Refresher};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 pub enum Keys {
     File(PathBuf),
@@ -21,27 +22,19 @@ pub enum Keys {
 }
 
 pub struct UrlKeys {
-    /// Held while a step is taken and while its key set is installed, so a
-    /// key set is never installed after a newer one.
-    refresher: Mutex<Refresher>,
     client: HttpsClient,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
     /// Attempts and failures of the refreshers replaced by reloads (the
     /// metrics count every attempt).
-    past_fetches: std::sync::atomic::AtomicU64,
-    past_failures: std::sync::atomic::AtomicU64,
-    /// Refreshers replaced by reloads: a fetch the driver started before a
-    /// swap is dropped, never reported to the new refresher.
-    swaps: std::sync::atomic::AtomicU64,
-    /// Wakes the driver early (a token named an unknown kid).
-    wake: Notify,
-    /// Counts finished fetch attempts, good or failed, so a request that
-    /// asked for fresher keys knows when to decide again.
+    past_fetches: AtomicU64,
+    past_failures: AtomicU64,
+    /// Counts finished fetch attempts, good or failed, so a request waiting
+    /// for one knows when to decide again.
     attempts: watch::Sender<u64>,
 }
 
-/// Reads a JWK Set file as the core does, refusing one without a usable key.
+/// Reads a JWK Set file; an error names the file and what is wrong.
 pub fn read_file(path: &Path) -> Result<KeySet, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the JWK Set file {}: {e}", path.display()))?;
@@ -58,92 +51,103 @@ pub fn read_file(path: &Path) -> Result<KeySet, String> {
 }
 
 impl Keys {
-    pub fn url(refresher: Refresher, client: HttpsClient) -> Keys {
+    pub fn url(client: HttpsClient) -> Keys {
         Keys::Url(Box::new(UrlKeys {
-            refresher: Mutex::new(refresher),
             client,
             reloading: tokio::sync::Mutex::new(()),
             past_fetches: 0.into(),
             past_failures: 0.into(),
-            swaps: 0.into(),
-            wake: Notify::new(),
             attempts: watch::channel(0).0,
         }))
     }
+}
 
-    /// The keys to start with: the file's, or (for a URL) the refresher's
-    /// set that answers `keys_unavailable` until the first good fetch.
-    pub fn initial(&self) -> Result<Arc<KeySet>, String> {
-        match self {
-            Keys::File(p) => read_file(p).map(Arc::new),
-            Keys::Url(u) => Ok(u.lock().key_set_at(mono_ms())),
-        }
-    }
+fn publish_counts(shared: &Shared, u: &UrlKeys) {
+    let (f, e) = shared
+        .engine
+        .feed()
+        .with_refresher(|r| (r.fetches(), r.failures()))
+        .unwrap_or((0, 0));
+    let metrics = &shared.metrics;
+    metrics
+        .jwks_fetches
+        .store(u.past_fetches.load(Relaxed) + f, Relaxed);
+    metrics
+        .jwks_failures
+        .store(u.past_failures.load(Relaxed) + e, Relaxed);
+}
 
-    /// A token named a `kid` the keys lack: asks the refresher for fresher
-    /// keys (at most one fetch per minimum refresh interval) and waits for
-    /// that fetch, at most its timeout. True when the request should be
-    /// decided again.
-    pub async fn fresher(&self) -> bool {
-        let Keys::Url(u) = self else { return false };
-        // Subscribed before asking, so the attempt that follows cannot be missed.
-        let mut seen = u.attempts.subscribe();
-        let (due, timeout_ms) = {
-            let mut r = u.lock();
-            (
-                r.unknown_kid(mono_ms()),
-                (r.options().timeout * 1000.0) as u64,
-            )
+/// Performs `fetch` and the rest of its attempt (a configuration, then the
+/// key set it names), reporting each answer to the feed.
+async fn perform(shared: &Shared, u: &UrlKeys, mut fetch: Fetch) {
+    let feed = shared.engine.feed();
+    loop {
+        let got = fetch::get(&u.client, &fetch.url, fetch.timeout_ms, fetch.max_bytes).await;
+        let now = mono_ms();
+        let before = feed.version();
+        let result = match got {
+            Ok((status, body)) => feed.fetched(fetch.id, now, status, &body),
+            Err(why) => Err(feed.failed(fetch.id, now, &why)),
         };
-        if !due {
-            return false;
+        publish_counts(shared, u);
+        match result {
+            // The configuration came: its key set is fetched next, in the
+            // same attempt.
+            Ok(Some(next)) => {
+                fetch = next;
+                continue;
+            }
+            Ok(None) if feed.version() != before => {
+                let (_, keys) = feed.keys_at(now);
+                shared.keys_installed();
+                crate::log::info(format!(
+                    "JWKS: {} usable keys from {}",
+                    keys.len(),
+                    fetch.url
+                ));
+            }
+            Ok(None) => {}
+            // The core's message names the URL and the reason, never key
+            // material.
+            Err(e) => crate::log::warn(format!("JWKS fetch failed: {e}")),
         }
-        u.wake.notify_one();
-        let wait = Duration::from_millis(timeout_ms.saturating_add(1000));
-        matches!(tokio::time::timeout(wait, seen.changed()).await, Ok(Ok(())))
+        break;
     }
+    u.attempts.send_modify(|n| *n += 1);
 }
 
-impl UrlKeys {
-    fn lock(&self) -> MutexGuard<'_, Refresher> {
-        // Every call into the refresher is one short, complete step.
-        self.refresher.lock().unwrap_or_else(|p| p.into_inner())
+/// A token named an unknown kid and the engine said fresher keys may come
+/// (`After::Fetch` or `After::Wait`): performs the fetch handed to this
+/// request, or waits for the one in flight (at most its timeout). True when
+/// an attempt ended, so the request decides once more.
+pub async fn fresher(shared: &Shared, fetch: Option<Fetch>) -> bool {
+    let Keys::Url(u) = &shared.keys else {
+        return false;
+    };
+    if let Some(f) = fetch {
+        perform(shared, u, f).await;
+        return true;
     }
-
-    fn publish_counts(&self, shared: &Shared, r: &Refresher) {
-        let f = self.past_fetches.load(Relaxed) + r.fetches();
-        let e = self.past_failures.load(Relaxed) + r.failures();
-        shared.metrics.jwks_fetches.store(f, Relaxed);
-        shared.metrics.jwks_failures.store(e, Relaxed);
-    }
+    let mut seen = u.attempts.subscribe();
+    let wait = Duration::from_millis(shared.engine.feed().wait_bound_ms());
+    matches!(tokio::time::timeout(wait, seen.changed()).await, Ok(Ok(())))
 }
 
-/// What a reload of a URL source did.
 pub enum Refetched {
-    /// A good key set is in use: this many usable keys, from this URL.
     Installed(usize, String),
-    /// The fetch failed; the keys in use stay (the error names the URL and
-    /// the reason, never key material).
     Failed(String),
 }
 
-/// Fetches a URL source now, whatever its TTL and minimum refresh interval
-/// (an operator's reload, not a token's request): a fresh `Refresher` for
-/// the same source and options runs one whole attempt (an OpenID
-/// configuration, then its key set); when it brings a good key set, it
-/// replaces the refresher in use and its keys are installed at once (tokens
-/// of a key the source dropped are refused from now on, cached or not).
-/// When it fails, the refresher and keys in use stay. `None` for a file
-/// source.
+/// Fetches the URL source now with a fresh refresher (same source and
+/// options); puts it in use only once it holds a good key set. None for a
+/// file source.
 pub async fn refetch(shared: &Shared) -> Option<Refetched> {
     let Keys::Url(u) = &shared.keys else {
         return None;
     };
     let _one = u.reloading.lock().await;
-    let (url, opts) = {
-        let r = u.lock();
-        (r.url().to_owned(), r.options().clone())
-    };
+    let feed = shared.engine.feed();
+    let (url, opts) = feed.with_refresher(|r| (r.url().to_owned(), r.options().clone()))?;
     let mut fresh = match Refresher::new(&url, opts) {
         Ok(r) => r,
         Err(e) => return Some(Refetched::Failed(e.to_string())),
@@ -151,7 +155,6 @@ pub async fn refetch(shared: &Shared) -> Option<Refetched> {
     let mut from = url;
     loop {
         let Next::Fetch(f) = fresh.next(mono_ms()) else {
-            // A fresh refresher always has a fetch due; never reached.
             return Some(Refetched::Failed(format!(
                 "the refresher for {from} asked for no fetch"
             )));
@@ -163,7 +166,6 @@ pub async fn refetch(shared: &Shared) -> Option<Refetched> {
             Err(why) => Err(fresh.failed(f.id, now, &why)),
         };
         match result {
-            // The configuration came: its key set next, in the same attempt.
             Ok(false) => continue,
             Ok(true) => {
                 from = f.url;
@@ -172,91 +174,36 @@ pub async fn refetch(shared: &Shared) -> Option<Refetched> {
             Err(e) => {
                 u.past_fetches.fetch_add(fresh.fetches(), Relaxed);
                 u.past_failures.fetch_add(fresh.failures(), Relaxed);
-                let r = u.lock();
-                u.publish_counts(shared, &r);
+                publish_counts(shared, u);
                 return Some(Refetched::Failed(e.to_string()));
             }
         }
     }
-    let keys = fresh.key_set_at(mono_ms());
-    let n = keys.len();
-    {
-        let mut r = u.lock();
-        u.past_fetches.fetch_add(r.fetches(), Relaxed);
-        u.past_failures.fetch_add(r.failures(), Relaxed);
-        // A fetch of the replaced refresher still in flight reports to this
-        // one, which ignores it (another id): its keys are never installed.
-        *r = fresh;
-        u.swaps.fetch_add(1, Relaxed);
-        u.publish_counts(shared, &r);
-        shared.install_keys(keys);
+    let n = fresh.key_set_at(mono_ms()).len();
+    if let Some((f, e)) = feed.with_refresher(|r| (r.fetches(), r.failures())) {
+        u.past_fetches.fetch_add(f, Relaxed);
+        u.past_failures.fetch_add(e, Relaxed);
     }
-    // Requests waiting for fresher keys (an unknown kid) decide again.
+    // A fetch the driver started before this is answered late, and dropped.
+    feed.set_refresher(fresh);
+    shared.keys_installed();
+    publish_counts(shared, u);
     u.attempts.send_modify(|n| *n += 1);
     Some(Refetched::Installed(n, from))
 }
 
-/// Drives the refresher until `stop` turns true.
-pub async fn drive(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// Keeps a URL source fresh until `stop`: performs each fetch the feed asks
+/// for (the first at once, then as the TTL and failures say).
+pub async fn drive(shared: std::sync::Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let Keys::Url(u) = &shared.keys else { return };
     loop {
-        let (step, swaps) = {
-            let mut r = u.lock();
-            (r.next(mono_ms()), u.swaps.load(Relaxed))
-        };
-        match step {
-            Next::Fetch(f) => {
-                let got = fetch::get(&u.client, &f.url, f.timeout_ms, f.max_bytes).await;
-                let now = mono_ms();
-                let result = {
-                    let mut r = u.lock();
-                    if u.swaps.load(Relaxed) != swaps {
-                        // A reload replaced the refresher (and installed a
-                        // fresher key set) while this fetch was out.
-                        continue;
-                    }
-                    let result = match got {
-                        Ok((status, body)) => r.fetched(f.id, now, status, &body),
-                        Err(why) => Err(r.failed(f.id, now, &why)),
-                    };
-                    u.publish_counts(&shared, &r);
-                    // Installed under the refresher's lock: a reload that
-                    // swaps the refresher cannot interleave.
-                    match &result {
-                        Ok(true) => {
-                            let keys = r.key_set_at(now);
-                            crate::log::info(format!(
-                                "JWKS: {} usable keys from {}",
-                                keys.len(),
-                                f.url
-                            ));
-                            shared.install_keys(keys);
-                        }
-                        Err(_) if !shared.current().ready => {
-                            // Still no keys: a fresh Retry-After.
-                            shared.install_keys(r.key_set_at(now));
-                        }
-                        _ => {}
-                    }
-                    result
-                };
-                match result {
-                    // The configuration came: its key set is fetched next,
-                    // in the same attempt.
-                    Ok(false) => continue,
-                    Ok(true) => {}
-                    // The core's message names the URL and the reason,
-                    // never key material.
-                    Err(e) => crate::log::warn(format!("JWKS fetch failed: {e}")),
-                }
-                u.attempts.send_modify(|n| *n += 1);
-            }
-            Next::InFlight | Next::Idle => {
-                // The refresher does not say when the next fetch is due:
-                // ask again each second, or at once when woken.
+        match shared.engine.poll(mono_ms()) {
+            Poll::Fetch { fetch, .. } => perform(&shared, u, fetch).await,
+            Poll::Wait | Poll::Ready => {
+                // The feed does not say when the next fetch is due: ask
+                // again each second.
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = u.wake.notified() => {}
                     changed = stop.changed() => {
                         if changed.is_err() || *stop.borrow() {
                             return;
@@ -265,5 +212,14 @@ pub async fn drive(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+    }
+}
+
+/// The feed for `keys`: a file read now, or `refresher` (nothing fetched yet).
+pub fn feed(keys: &Keys, refresher: Option<Refresher>) -> Result<KeyFeed, String> {
+    match (keys, refresher) {
+        (Keys::File(p), _) => read_file(p).map(KeyFeed::fixed),
+        (Keys::Url(_), Some(r)) => Ok(KeyFeed::from_refresher(r)),
+        (Keys::Url(_), None) => Err("a URL key source needs its refresher".into()),
     }
 }

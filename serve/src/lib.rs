@@ -71,15 +71,15 @@ impl Server {
     pub async fn bind(checked: Checked) -> Result<Server, StartError> {
         let policy = mfagate::Policy::from_spec_str(&checked.settings.policy)
             .map_err(|e| StartError(format!("the policy does not load: {e}")))?;
-        let keys = match &checked.jwks {
-            JwksSource::File(p) => Keys::File(p.clone()),
+        let (keys, refresher) = match &checked.jwks {
+            JwksSource::File(p) => (Keys::File(p.clone()), None),
             JwksSource::Url(u) => {
                 let r = mfagate::Refresher::new(u, checked.settings.jwks_refresh.options())
                     .map_err(|e| StartError(e.to_string()))?;
-                Keys::url(r, fetch::client().map_err(StartError)?)
+                (Keys::url(fetch::client().map_err(StartError)?), Some(r))
             }
         };
-        let initial = keys.initial().map_err(StartError)?;
+        let feed = keys::feed(&keys, refresher).map_err(StartError)?;
         let tls = match &checked.settings.tls {
             Some(t) => Some(server::tls_acceptor(&t.cert, &t.key).map_err(StartError)?),
             None => None,
@@ -90,7 +90,7 @@ impl Server {
                 checked.listen
             ))
         })?;
-        let shared = Arc::new(Shared::new(checked, policy, keys, initial));
+        let shared = Arc::new(Shared::new(checked, policy, keys, feed));
         Ok(Server {
             shared,
             listener,

@@ -41,7 +41,7 @@ pub fn jwks_file(shared: &Shared, path: &Path, why: &str) -> bool {
     match read_file(path) {
         Ok(set) => {
             let n = set.len();
-            shared.install_keys(Arc::new(set));
+            shared.install_keys(set);
             shared.metrics.jwks_file_reloads.fetch_add(1, Relaxed);
             crate::log::info(format!("JWK Set file reloaded ({why}): {n} usable keys"));
             true

@@ -1,136 +1,105 @@
-//! What every request reads: the gate in use (swapped whole, atomically,
-//! when the policy or the keys change, so a request decides with one
-//! consistent policy and key set and never waits for a reload), and the
-//! shared counters.
+//! What every request reads: the core's engine (the policy, the keys and the
+//! token cache; each request decides with one snapshot of them, swapped
+//! whole when the policy or the keys change, so a request never sees a mix
+//! and never waits for a reload), and the shared counters.
 
 use crate::audit::Audit;
+use crate::clock::mono_ms;
 use crate::config::Checked;
 use crate::keys::Keys;
 use crate::metrics::{unix_ms, Metrics};
-use arc_swap::ArcSwap;
-use mfagate::{Gate, KeySet, Policy, TokenCache};
+use mfagate::{Engine, KeyFeed, KeySet, Policy, Snapshot, TokenCache};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// The gate in use and what is known about it.
-pub struct Current {
-    pub gate: Gate,
-    /// A usable key set is in use (what `/readyz` says).
-    pub ready: bool,
-    /// Some route of the policy names hosts: a request without a host
-    /// cannot be routed safely.
-    pub routes_hosts: bool,
-}
-
-impl Current {
-    fn new(policy: &Policy, keys: &Arc<KeySet>, cache: Option<&Arc<TokenCache>>) -> Current {
-        let ready = !keys.is_empty() && keys.unavailability().is_none();
-        let routes_hosts = policy
-            .doc()
-            .routes
-            .values()
-            .any(|r| r.enabled && !r.hosts.is_empty());
-        let gate = Gate::with_shared_keys(policy.clone(), Arc::clone(keys));
-        Current {
-            // One cache across reloads: its entries belong to the key set
-            // that verified them, and only claims are kept, so a new policy
-            // or key set takes effect at once.
-            gate: match cache {
-                Some(c) => gate.with_cache(Arc::clone(c)),
-                None => gate,
-            },
-            ready,
-            routes_hosts,
-        }
-    }
-}
-
-/// The two halves of a gate, kept to rebuild it when one of them changes.
-struct Inputs {
-    policy: Policy,
-    keys: Arc<KeySet>,
+/// Some route of the policy names hosts: a request without a host cannot
+/// be routed safely.
+fn routes_hosts(policy: &Policy) -> bool {
+    policy
+        .doc()
+        .routes
+        .values()
+        .any(|r| r.enabled && !r.hosts.is_empty())
 }
 
 pub struct Shared {
     pub checked: Checked,
-    current: ArcSwap<Current>,
-    inputs: Mutex<Inputs>,
+    pub engine: Engine,
+    /// `routes_hosts` of the policy of this generation.
+    hosts: Mutex<(u64, bool)>,
     pub metrics: Arc<Metrics>,
     pub audit: Audit,
     pub keys: Keys,
-    /// The verified-token cache, when `token_cache.enabled`.
-    pub token_cache: Option<Arc<TokenCache>>,
     /// Set on SIGTERM: `/readyz` answers 503 so load balancers stop
     /// sending while open requests finish.
     pub draining: AtomicBool,
 }
 
 impl Shared {
-    pub fn new(checked: Checked, policy: Policy, keys: Keys, initial: Arc<KeySet>) -> Shared {
+    pub fn new(checked: Checked, policy: Policy, keys: Keys, feed: KeyFeed) -> Shared {
         let metrics = Arc::new(Metrics::default());
         let audit = Audit::new(&checked.settings.audit, Arc::clone(&metrics));
-        if initial.unavailability().is_none() {
+        if feed.ready() {
             metrics.keys_loaded_at_ms.store(unix_ms(), Relaxed);
         }
         let tc = &checked.settings.token_cache;
+        // One cache across reloads: its entries belong to the key set that
+        // verified them, and only claims are kept, so a new policy or key
+        // set takes effect at once.
         let token_cache = tc.enabled.then(|| Arc::new(TokenCache::new(tc.options())));
-        let current = ArcSwap::from_pointee(Current::new(&policy, &initial, token_cache.as_ref()));
+        let hosts = routes_hosts(&policy);
+        let engine = Engine::new(policy, Arc::new(feed), token_cache);
+        let generation = engine.snapshot(mono_ms()).policy_generation();
         Shared {
             checked,
-            current,
-            inputs: Mutex::new(Inputs {
-                policy,
-                keys: initial,
-            }),
+            engine,
+            hosts: Mutex::new((generation, hosts)),
             metrics,
             audit,
             keys,
-            token_cache,
             draining: AtomicBool::new(false),
         }
     }
 
-    /// The gate to decide with: a cheap atomic load.
-    pub fn current(&self) -> arc_swap::Guard<Arc<Current>> {
-        self.current.load()
+    /// The gate to decide with, and whether its policy routes on hosts.
+    pub fn snapshot(&self) -> (Arc<Snapshot>, bool) {
+        let snap = self.engine.snapshot(mono_ms());
+        let (generation, hosts) = *self.hosts_lock();
+        if generation == snap.policy_generation() {
+            return (snap, hosts);
+        }
+        // A reload between the two reads: ask the snapshot's own policy.
+        let hosts = routes_hosts(snap.gate().policy());
+        (snap, hosts)
     }
 
-    fn inputs(&self) -> MutexGuard<'_, Inputs> {
-        // A panic while holding it cannot leave the inputs half-written:
-        // each is replaced whole.
-        self.inputs.lock().unwrap_or_else(|p| p.into_inner())
+    fn hosts_lock(&self) -> MutexGuard<'_, (u64, bool)> {
+        self.hosts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Uses a new policy with the current keys.
     pub fn install_policy(&self, policy: Policy) {
-        let mut i = self.inputs();
-        self.current.store(Arc::new(Current::new(
-            &policy,
-            &i.keys,
-            self.token_cache.as_ref(),
-        )));
-        i.policy = policy;
+        let hosts = routes_hosts(&policy);
+        let mut h = self.hosts_lock();
+        self.engine.set_policy(policy);
+        *h = (self.engine.snapshot(mono_ms()).policy_generation(), hosts);
     }
 
-    /// Uses a new key set (or, before the first good one, the refresher's
-    /// "unavailable" set with a fresh Retry-After) with the current policy.
-    pub fn install_keys(&self, keys: Arc<KeySet>) {
-        let mut i = self.inputs();
-        if keys.unavailability().is_none() {
-            self.metrics.keys_loaded_at_ms.store(unix_ms(), Relaxed);
-        }
-        self.current.store(Arc::new(Current::new(
-            &i.policy,
-            &keys,
-            self.token_cache.as_ref(),
-        )));
-        i.keys = keys;
+    /// Uses a new key set (a file read again) with the current policy.
+    pub fn install_keys(&self, keys: KeySet) {
+        self.engine.feed().set_keys(keys);
+        self.keys_installed();
+    }
+
+    /// A usable key set was put in use now.
+    pub fn keys_installed(&self) {
+        self.metrics.keys_loaded_at_ms.store(unix_ms(), Relaxed);
     }
 
     /// The text of `/metrics`, with the token cache's counters when it is on.
     pub fn metrics_text(&self) -> String {
         let mut o = self.metrics.render(self.ready());
-        if let Some(c) = &self.token_cache {
+        if let Some(c) = self.engine.cache() {
             let s = c.stats();
             for (name, help, kind, v) in [
                 (
@@ -166,7 +135,8 @@ impl Shared {
         o
     }
 
+    /// A usable key set is in use and the server is not draining.
     pub fn ready(&self) -> bool {
-        self.current().ready && !self.draining.load(Relaxed)
+        self.engine.feed().ready() && !self.draining.load(Relaxed)
     }
 }

@@ -1,10 +1,11 @@
 """A JWK Set kept fresh over HTTP(S), with the standard library only.
 
-Every rule (when to fetch, the rate limits, the URL rules, the limits, what
-a document means, OpenID discovery) is the core's, in its sans-IO refresher
-(``mfagate._mfagate._Refresher``, core/src/refresh.rs). This module only
-performs the GETs it asks for (urllib: the timeout for the whole fetch, the
-size limit while reading, no redirects), the thread idiom, and the logging.
+Every rule (when to fetch, the rate limits, the URL rules, the limits and
+defaults, what a document means, OpenID discovery, when a decision waits for
+keys) is the core's, in its key feed (``mfagate._mfagate._KeyFeed``,
+core/src/feed.rs and core/src/refresh.rs). This module only performs the GETs
+it asks for (urllib: the timeout for the whole fetch, the size limit while
+reading, no redirects), the thread idiom, and the logging.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from ._errors import JwksError, MfagateError
-from ._mfagate import KeySet, _Fetch, _Refresher
+from ._mfagate import KeySet, _Fetch, _KeyFeed
 
 _log = logging.getLogger("mfagate")
 
@@ -88,22 +89,23 @@ class JwksCache:
         self,
         url: str,
         *,
-        ttl: float = 3600.0,
-        min_refresh_interval: float = 60.0,
-        timeout: float = 5.0,
-        max_bytes: int = 262144,
-        max_keys: int = 64,
+        ttl: Optional[float] = None,
+        min_refresh_interval: Optional[float] = None,
+        timeout: Optional[float] = None,
+        max_bytes: Optional[int] = None,
+        max_keys: Optional[int] = None,
         headers: Optional[Mapping[str, str]] = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._refresher = _Refresher(
-            url,
-            ttl=ttl,
-            min_refresh_interval=min_refresh_interval,
-            timeout=timeout,
-            max_bytes=max_bytes,
-            max_keys=max_keys,
-        )
+        given: Dict[str, Any] = {
+            "ttl": ttl,
+            "min_refresh_interval": min_refresh_interval,
+            "timeout": timeout,
+            "max_bytes": max_bytes,
+            "max_keys": max_keys,
+        }
+        # The defaults (and every check) are the core's: pass only what was given.
+        self._feed = _KeyFeed(url, **{k: v for k, v in given.items() if v is not None})
         self._headers: Dict[str, str] = {"Accept": "application/json", "User-Agent": "mfagate-python"}
         self._headers.update(headers or {})
         self._clock = clock
@@ -116,68 +118,67 @@ class JwksCache:
     @property
     def url(self) -> str:
         """The source: a JWK Set URL, an OpenID configuration or an authority."""
-        return self._refresher.url
+        return self._feed.url
 
     @property
     def ttl(self) -> float:
-        return self._refresher.ttl
+        return float(self._feed.options["ttl"])
 
     @property
     def min_refresh_interval(self) -> float:
-        return self._refresher.min_refresh_interval
+        return float(self._feed.options["min_refresh_interval"])
 
     @property
     def timeout(self) -> float:
-        return self._refresher.timeout
+        return float(self._feed.options["timeout"])
 
     @property
     def max_bytes(self) -> int:
-        return self._refresher.max_bytes
+        return int(self._feed.options["max_bytes"])
 
     @property
     def max_keys(self) -> int:
-        return self._refresher.max_keys
+        return int(self._feed.options["max_keys"])
 
     @property
     def jwks_url(self) -> Optional[str]:
         """The key set's URL: ``url`` itself, or the configuration's
         ``jwks_uri`` once fetched (None before)."""
-        return self._refresher.jwks_url
+        return self._feed.jwks_url
 
     @property
     def issuer(self) -> Optional[str]:
         """The OpenID configuration's ``issuer`` once fetched (None for a
         JWK Set URL): tokens must carry it."""
-        return self._refresher.issuer
+        return self._feed.issuer
 
     @property
     def keys(self) -> Optional[KeySet]:
         """The current keys, or None when no fetch has succeeded yet."""
-        return self._refresher.key_set(self._now()) if self._refresher.has_keys else None
+        return self._feed.keys(self._now())
 
     @property
     def version(self) -> int:
         """Increases by one with every successful fetch."""
-        return self._refresher.version
+        return self._feed.version
 
     @property
     def last_error(self) -> Optional[MfagateError]:
         """Why the last fetch failed (None after a success)."""
-        return self._refresher.last_error
+        return self._feed.last_error
 
     @property
     def fetches(self) -> int:
         """Fetches started (a configuration and its key set count as one)."""
-        return self._refresher.fetches
+        return self._feed.fetches
 
     def refresh(self) -> KeySet:
         """Fetches now, whatever the TTL says, unless a fetch was tried less
         than ``min_refresh_interval`` ago (or waits for the one in flight).
         Raises JwksError (code ``jwks_fetch_failed``) when the last fetch
         failed; the last good keys stay in use."""
-        self._refresher.unknown_kid(self._now())
-        self._drive(wait=True)
-        err = self._refresher.last_error
+        self._step(self._feed.refresh(self._now()))
+        err = self._feed.last_error
         keys = self.keys
         if err is not None:
             raise err
@@ -187,43 +188,33 @@ class JwksCache:
 
     # -- protocol used by mfagate.Gate (bindings-python/src/gate.rs) -----------
 
-    def _mfagate_keys(self) -> Tuple[int, KeySet]:
-        """(version, the keys to decide with), after the fetch now due, if
-        any. Before the first good set the keys refuse every token with
-        ``keys_unavailable``."""
-        self._drive(wait=not self._refresher.has_keys)
-        return self._refresher.snapshot(self._now())
+    def _mfagate_poll(self) -> int:
+        """Before a decision: the fetch the feed asks for, on this thread
+        (or the wait for the one in flight, while there are no keys). The
+        time to decide at, in the feed's milliseconds."""
+        self._step(self._feed.poll(self._now()))
+        return self._now()
 
-    def _mfagate_key_not_found(self, version: int) -> Optional[KeySet]:
-        """A token named a kid the keys of ``version`` lack: newer keys to
-        decide once more with (fetched now, by the fetch in flight, or
-        already), or None."""
-        r = self._refresher
-        if r.version == version:
-            if not r.unknown_kid(self._now()):
-                return None
-            self._drive(wait=True)
-        now_version, keys = r.snapshot(self._now())
-        return keys if now_version != version else None
+    def _mfagate_more(self, step: Union[_Fetch, str]) -> int:
+        """After a decision the core says fresher keys may change: perform
+        the fetch, or wait for the one in flight."""
+        self._step(step)
+        return self._now()
 
     # -- the idiom ------------------------------------------------------------
 
     def _now(self) -> int:
-        """The clock, in the refresher's milliseconds."""
+        """The clock, in the feed's milliseconds."""
         return max(0, round(self._clock() * 1000))
 
-    def _drive(self, wait: bool) -> None:
-        """Performs the fetch the refresher asks for now, on this thread; or,
-        when one is in flight and ``wait``, waits until it ends."""
-        r = self._refresher
-        step = r.next(self._now())
+    def _step(self, step: Union[_Fetch, str, None]) -> None:
         if isinstance(step, _Fetch):
             self._run(step)
-        elif step is not None and wait:  # "in_flight"
+        elif step == "wait":
             with self._cond:
                 # A fetch ends within its timeout (a configuration and its
                 # key set: two); the bound is only a safety net.
-                self._cond.wait_for(lambda: not r.fetching, timeout=2 * r.timeout + 1)
+                self._cond.wait_for(lambda: not self._feed.fetching, timeout=self._feed.wait_bound)
 
     def _run(self, fetch: Optional[_Fetch]) -> None:
         """Fetches and reports, then the key set a configuration names."""
@@ -232,14 +223,13 @@ class JwksCache:
                 answer = self._bounded_get(fetch)
                 now = self._now()
                 if isinstance(answer, str):
-                    self._warn(self._refresher.failed(fetch.id, now, answer))
+                    self._warn(self._feed.failed(fetch.id, now, answer))
                     return
                 try:
-                    step = self._refresher.fetched(fetch.id, now, answer[0], answer[1])
+                    fetch = self._feed.fetched(fetch.id, now, answer[0], answer[1])
                 except MfagateError as e:
                     self._warn(e)
                     return
-                fetch = step if isinstance(step, _Fetch) else None
         finally:
             with self._cond:
                 self._cond.notify_all()
@@ -259,7 +249,7 @@ class JwksCache:
         return box[0] if box else f"no answer within {fetch.timeout:g} s"
 
     def _warn(self, error: MfagateError) -> None:
-        if self._refresher.has_keys:
+        if self._feed.has_keys:
             then = "the last good keys stay in use"
         else:
             then = "no good JWK Set yet, so tokens are refused"
@@ -267,7 +257,7 @@ class JwksCache:
             "JWKS fetch failed: %s; %s; next attempt in %d s at the earliest",
             error.message,
             then,
-            self._refresher.retry_after(self._now()),
+            self._feed.retry_after(self._now()),
         )
 
     def __repr__(self) -> str:

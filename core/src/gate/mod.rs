@@ -8,7 +8,7 @@ use crate::cache::{TokenCache, Verified};
 use crate::claims::Claims;
 use crate::decision::{Decision, MfaReport, Subject};
 use crate::jws::{self, Algorithm};
-use crate::keys::KeySet;
+use crate::keys::{Key, KeySet};
 use crate::kind::TokenKind;
 use crate::messages::message;
 use crate::policy::doc::ChallengeStyle;
@@ -17,7 +17,7 @@ use crate::policy::{Compiled, Policy, Rule};
 use crate::reason::{Outcome, Reason, Refusal};
 use crate::request::{credential, Credential, Request};
 use crate::roles::RoleSet;
-use route::Route;
+use route::{Route, RouteIds};
 use std::sync::Arc;
 
 /// A policy and the keys that verify tokens for it. Build it once; share it
@@ -33,7 +33,7 @@ pub struct Gate {
 /// the host's crypto is the fast path, like WebCrypto in a browser).
 #[derive(Debug)]
 pub struct Pending {
-    route: Route,
+    route: RouteIds,
     alg: Algorithm,
     key_index: usize,
     signing_input: Vec<u8>,
@@ -41,6 +41,11 @@ pub struct Pending {
     payload: Vec<u8>,
     /// The token, kept only when a cache will remember it once verified.
     token: Option<Box<str>>,
+    /// The policy and the key set it was prepared with: completed by a gate
+    /// over others (a reload in between), its rule and key numbers would
+    /// name other rules and keys.
+    compiled: Arc<Compiled>,
+    keys_generation: u64,
 }
 
 impl Pending {
@@ -73,19 +78,20 @@ pub enum Step {
 }
 
 /// Everything up to the signature check, for one request.
-struct Front<'r> {
-    route: Route,
+struct Front<'g, 'r> {
+    route: Route<'g>,
     jws: jws::Jws<'r>,
-    key: usize,
+    /// The key's index in the gate's key set, and the key.
+    key: (usize, &'g Key),
     token: &'r str,
 }
 
 /// Where a request stands before its signature is checked.
-enum Ahead<'r> {
+enum Ahead<'g, 'r> {
     /// Its signature must be verified.
-    Verify(Front<'r>),
+    Verify(Front<'g, 'r>),
     /// The cache holds what verifying this exact token proved.
-    Cached(Route, Arc<Verified>),
+    Cached(Route<'g>, Arc<Verified>),
 }
 
 /// The parts of a decision gathered before its end.
@@ -152,13 +158,9 @@ impl Gate {
         &self.policy.compiled
     }
 
-    fn rule(&self, idx: usize) -> &Rule {
-        &self.compiled().rules[idx]
-    }
-
     fn decision(
         &self,
-        rule: Option<usize>,
+        rule: Option<&Rule>,
         reason: Reason,
         answer: Answer,
         facts: Facts,
@@ -169,7 +171,7 @@ impl Gate {
             reason,
             token_kind: facts.kind,
             kind_evidence: facts.kind_evidence,
-            rule: rule.map(|r| self.rule(r).id.clone()),
+            rule: rule.map(|r| r.id.clone()),
             roles: facts.roles,
             mfa: facts.mfa,
             exception: facts.exception,
@@ -186,13 +188,13 @@ impl Gate {
     /// to sign in again rather than answered with a Bearer 401.
     fn refuse(
         &self,
-        rule: Option<usize>,
+        rule: Option<&Rule>,
         r: Refusal,
         facts: Facts,
         req: Option<&Request<'_>>,
     ) -> Decision {
         let msg = message(r.reason, false);
-        let style = rule.map(|i| self.rule(i).challenge);
+        let style = rule.map(|r| r.challenge);
         let page_session = style == Some(ChallengeStyle::Redirect)
             && r.reason.is_token_problem()
             && req.is_some_and(|q| q.authorization.is_none());
@@ -206,7 +208,7 @@ impl Gate {
         self.decision(rule, r.reason, ans, facts, Some(r.detail))
     }
 
-    fn allow(&self, rule: usize, reason: Reason, facts: Facts) -> Decision {
+    fn allow(&self, rule: &Rule, reason: Reason, facts: Facts) -> Decision {
         let ans = Answer {
             outcome: Outcome::Allow,
             http: answer::allow(),
@@ -217,10 +219,10 @@ impl Gate {
 
     /// Everything up to the signature check: route, credential, JWS shape,
     /// algorithm and key.
-    fn up_to_signature<'r>(&self, req: &Request<'r>) -> Result<Ahead<'r>, Box<Decision>> {
+    fn up_to_signature<'r>(&self, req: &Request<'r>) -> Result<Ahead<'_, 'r>, Box<Decision>> {
         let route = self.route(req)?;
-        let Some(guard) = self.guard(&route) else {
-            return Err(Box::new(self.public(route.first)));
+        let Some(guard) = route.guard() else {
+            return Err(Box::new(self.public(route.first.rule)));
         };
         let token = match credential(req) {
             Credential::Ambiguous(why) => {
@@ -233,12 +235,8 @@ impl Gate {
             }
             Credential::Missing(why) => {
                 let msg = message(Reason::NoCredential, false);
-                let ans = answer::no_credential(
-                    self.compiled(),
-                    self.rule(guard).challenge,
-                    return_to(req),
-                    &msg,
-                );
+                let ans =
+                    answer::no_credential(self.compiled(), guard.challenge, return_to(req), &msg);
                 return Err(Box::new(self.decision(
                     Some(guard),
                     Reason::NoCredential,
@@ -263,10 +261,19 @@ impl Gate {
                 }
             }
         }
-        let (jws, key) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
+        let refuse = |r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(req)));
+        let (jws, idx) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
             self.keys.select(kid, alg)
         })
-        .map_err(|r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(req))))?;
+        .map_err(refuse)?;
+        // `select` names a key of this set; were it ever to name none, the
+        // token is refused as naming no key.
+        let key = self.keys.keys().get(idx).map(|k| (idx, k)).ok_or_else(|| {
+            refuse(Refusal::new(
+                Reason::KeyNotFound,
+                "the selected key is not in the key set",
+            ))
+        })?;
         Ok(Ahead::Verify(Front {
             route,
             jws,
@@ -316,14 +323,18 @@ impl Gate {
             return self
                 .complete_unavailable(pending, "the pending step names no key of this gate");
         };
+        let route = match self.pending_route(pending) {
+            Ok(r) => r,
+            Err(d) => return *d,
+        };
         match k
             .prepared
             .verify(pending.alg, &pending.signing_input, &pending.signature)
         {
-            Err(r) => self.refuse(self.guard(&pending.route), r, Facts::default(), Some(req)),
+            Err(r) => self.refuse(route.guard(), r, Facts::default(), Some(req)),
             // The words of `evaluate`'s own check, not the host's.
             Ok(false) => self.refuse(
-                self.guard(&pending.route),
+                route.guard(),
                 Refusal::new(
                     Reason::SignatureInvalid,
                     "the signature does not verify with the selected key",
@@ -331,25 +342,63 @@ impl Gate {
                 Facts::default(),
                 Some(req),
             ),
-            Ok(true) => self.complete(pending, req, true),
+            Ok(true) => self.after_signature(
+                &route,
+                &pending.payload,
+                req,
+                (pending.key_index, pending.alg),
+                pending.token.as_deref(),
+            ),
         }
     }
 
-    fn pending(&self, f: Front<'_>) -> Pending {
+    /// A pending step's rules under this gate; a `verification_unavailable`
+    /// refusal when it names a rule this gate's policy lacks (a step of a
+    /// gate with another policy), never a decision under the wrong rules.
+    fn pending_route(&self, pending: &Pending) -> Result<Route<'_>, Box<Decision>> {
+        if !Arc::ptr_eq(&pending.compiled, &self.policy.compiled)
+            || pending.keys_generation != self.keys.generation()
+        {
+            return Err(Box::new(self.refuse(
+                None,
+                Refusal::new(
+                    Reason::VerificationUnavailable,
+                    "the pending step was prepared by a gate over another policy or key set (replaced since): decide the request again",
+                ),
+                Facts::default(),
+                None,
+            )));
+        }
+        self.resolve(&pending.route).ok_or_else(|| {
+            Box::new(self.refuse(
+                None,
+                Refusal::new(
+                    Reason::VerificationUnavailable,
+                    "the pending step names a rule this gate's policy does not have",
+                ),
+                Facts::default(),
+                None,
+            ))
+        })
+    }
+
+    fn pending(&self, f: Front<'_, '_>) -> Pending {
         Pending {
             alg: f.jws.alg,
-            key_index: f.key,
+            key_index: f.key.0,
             signing_input: f.jws.signing_input.as_bytes().to_vec(),
             signature: f.jws.signature,
             payload: f.jws.payload,
-            route: f.route,
+            route: f.route.ids(),
             token: self.cache.as_ref().map(|_| f.token.into()),
+            compiled: Arc::clone(&self.policy.compiled),
+            keys_generation: self.keys.generation(),
         }
     }
 
-    fn verify_in_process(&self, f: &Front<'_>, req: &Request<'_>) -> Decision {
-        let guard = self.guard(&f.route);
-        let k = &self.keys.keys()[f.key];
+    fn verify_in_process(&self, f: &Front<'_, '_>, req: &Request<'_>) -> Decision {
+        let guard = f.route.guard();
+        let (idx, k) = f.key;
         match k
             .prepared
             .verify(f.jws.alg, f.jws.signing_input.as_bytes(), &f.jws.signature)
@@ -368,7 +417,7 @@ impl Gate {
                 &f.route,
                 &f.jws.payload,
                 req,
-                (f.key, f.jws.alg),
+                (idx, f.jws.alg),
                 Some(f.token),
             ),
         }
@@ -403,9 +452,13 @@ impl Gate {
         req: &Request<'_>,
         signature_valid: bool,
     ) -> Decision {
+        let route = match self.pending_route(pending) {
+            Ok(r) => r,
+            Err(d) => return *d,
+        };
         if !signature_valid {
             return self.refuse(
-                self.guard(&pending.route),
+                route.guard(),
                 Refusal::new(
                     Reason::SignatureInvalid,
                     "the host reported that the signature does not verify",
@@ -415,7 +468,7 @@ impl Gate {
             );
         }
         self.after_signature(
-            &pending.route,
+            &route,
             &pending.payload,
             req,
             (pending.key_index, pending.alg),
@@ -428,14 +481,14 @@ impl Gate {
     /// rest is decided again on every request).
     fn after_signature(
         &self,
-        route: &Route,
+        route: &Route<'_>,
         payload: &[u8],
         req: &Request<'_>,
         (key, alg): (usize, Algorithm),
         token: Option<&str>,
     ) -> Decision {
         match Claims::parse(payload) {
-            Err(r) => self.refuse(self.guard(route), r, Facts::default(), Some(req)),
+            Err(r) => self.refuse(route.guard(), r, Facts::default(), Some(req)),
             Ok(cl) => {
                 if let (Some(cache), Some(token)) = (&self.cache, token) {
                     cache.put(
@@ -454,8 +507,10 @@ impl Gate {
     /// The second phase when the host cannot verify at all (for example no
     /// WebCrypto): a `verification_unavailable` decision, never an allow.
     pub fn complete_unavailable(&self, pending: &Pending, why: &str) -> Decision {
+        // A step of another policy has no rule here: refused all the same.
+        let guard = self.resolve(&pending.route).and_then(|r| r.guard());
         self.refuse(
-            self.guard(&pending.route),
+            guard,
             Refusal::new(Reason::VerificationUnavailable, why),
             Facts::default(),
             None,
@@ -469,8 +524,8 @@ impl Gate {
             Ok(r) => r,
             Err(d) => return *d,
         };
-        let Some(guard) = self.guard(&route) else {
-            return self.public(route.first);
+        let Some(guard) = route.guard() else {
+            return self.public(route.first.rule);
         };
         match Claims::parse(json.as_bytes()) {
             Ok(cl) => self.decide_all(&route, &cl, req, None),
@@ -492,7 +547,7 @@ impl Gate {
     /// refusal wins (the first, in candidate order).
     fn decide_all(
         &self,
-        route: &Route,
+        route: &Route<'_>,
         cl: &Claims<'_>,
         req: &Request<'_>,
         key: Option<usize>,
@@ -504,7 +559,69 @@ impl Gate {
 
 /// `return_to` of a sign-in redirect for this request (see [`answer::return_to`]).
 pub(super) fn return_to(req: &Request<'_>) -> String {
-    crate::policy::routes::parse_path(req.path)
+    crate::policy::path::parse_path(req.path)
         .map(|p| answer::return_to(&p))
         .unwrap_or_else(|_| "/".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A pending step completed by a gate whose policy has fewer rules (say,
+    /// one reloaded in between) is refused: never a panic, never an allow.
+    #[test]
+    fn a_pending_step_of_another_policy_is_refused() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/api.json");
+        let f = crate::conformance::load(&path).unwrap();
+        let case = f
+            .cases
+            .iter()
+            .find(|c| c.id == "api-app-user-pwd-only")
+            .unwrap();
+        let keys = || KeySet::from_json(&f.keys.to_string()).unwrap();
+        let policy = Policy::from_spec(&case.policy).unwrap();
+        // Routes whose ids sort first move the request's rule past the end
+        // of the narrow policy's rules.
+        let extra: serde_json::Map<String, serde_json::Value> = (0..40)
+            .map(|i| {
+                (
+                    format!("a{i:02}"),
+                    json!({ "paths": [format!("/unused/{i}")] }),
+                )
+            })
+            .collect();
+        let wide = policy.with_overrides(&json!({ "routes": extra })).unwrap();
+        assert!(wide.rules().len() > policy.rules().len() + 30);
+        let (a, b) = (Gate::new(wide, keys()), Gate::new(policy, keys()));
+        let req = case.request.as_request();
+        let Step::Verify(p) = a.evaluate_cheap(&req) else {
+            panic!("RS256 goes to the host")
+        };
+        for d in [
+            b.complete(&p, &req, true),
+            b.verify_and_complete(&p, &req),
+            b.complete_unavailable(&p, "no crypto"),
+        ] {
+            assert_eq!(
+                (d.outcome, d.reason),
+                (Outcome::Deny, Reason::VerificationUnavailable)
+            );
+        }
+        // As many rules, or the same policy over another key set: the rule
+        // and key numbers could name others (a public rule, another key).
+        let same_shape = Gate::new(a.policy().with_overrides(&json!({})).unwrap(), keys());
+        let other_keys = Gate::new(a.policy().clone(), keys());
+        for g in [&same_shape, &other_keys] {
+            let d = g.complete(&p, &req, true);
+            assert_eq!(
+                (d.outcome, d.reason),
+                (Outcome::Deny, Reason::VerificationUnavailable)
+            );
+        }
+        // The gate that prepared it decides it as usual.
+        assert_eq!(a.complete(&p, &req, true).reason, Reason::MfaRequired);
+    }
 }

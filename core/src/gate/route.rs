@@ -3,22 +3,52 @@
 use super::{Facts, Gate};
 use crate::claims::Claims;
 use crate::decision::Decision;
+use crate::policy::Rule;
 use crate::reason::{Reason, Refusal};
 use crate::request::Request;
+
+/// One rule of the gate's policy, and its index among the policy's rules.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ruled<'g> {
+    pub(super) idx: usize,
+    pub(super) rule: &'g Rule,
+}
 
 /// The rules a request falls under: the canonical reading's first, then any
 /// that a router reading the raw path differently could select (see
 /// `RouteTable::candidates`). `more` is empty for plain paths.
 #[derive(Debug, Clone)]
-pub(super) struct Route {
-    pub(super) first: usize,
-    pub(super) more: Vec<usize>,
+pub(super) struct Route<'g> {
+    pub(super) first: Ruled<'g>,
+    pub(super) more: Vec<Ruled<'g>>,
 }
 
-impl Route {
-    pub(super) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+impl<'g> Route<'g> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = Ruled<'g>> + '_ {
         std::iter::once(self.first).chain(self.more.iter().copied())
     }
+
+    /// The rule that answers for a refusal before the claims are known: the
+    /// first candidate that is not public (None when all are public).
+    pub(super) fn guard(&self) -> Option<&'g Rule> {
+        self.iter().find(|r| !r.rule.public).map(|r| r.rule)
+    }
+
+    /// The indices alone, for a [`Pending`](super::Pending) to keep.
+    pub(super) fn ids(&self) -> RouteIds {
+        RouteIds {
+            first: self.first.idx,
+            more: self.more.iter().map(|r| r.idx).collect(),
+        }
+    }
+}
+
+/// A [`Route`] by rule index: what a [`Pending`](super::Pending) keeps, since
+/// it outlives the borrow of its gate and may be completed by another.
+#[derive(Debug, Clone)]
+pub(super) struct RouteIds {
+    first: usize,
+    more: Vec<usize>,
 }
 
 /// RFC 9110 §5.6.2: the characters of a token.
@@ -44,10 +74,28 @@ fn tchar(b: u8) -> bool {
 }
 
 impl Gate {
+    fn ruled(&self, idx: usize) -> Option<Ruled<'_>> {
+        let rule = self.compiled().rules.get(idx)?;
+        Some(Ruled { idx, rule })
+    }
+
+    /// `ids` as rules of this gate's policy; `None` when one is not (a
+    /// pending step of a gate with another policy).
+    pub(super) fn resolve(&self, ids: &RouteIds) -> Option<Route<'_>> {
+        Some(Route {
+            first: self.ruled(ids.first)?,
+            more: ids
+                .more
+                .iter()
+                .map(|&i| self.ruled(i))
+                .collect::<Option<_>>()?,
+        })
+    }
+
     /// Route lookup: every rule the request may fall under (a refusal with
     /// 400 when the path cannot be read safely).
-    pub(super) fn route(&self, req: &Request<'_>) -> Result<Route, Box<Decision>> {
-        let path = crate::policy::routes::parse_path(req.path).map_err(|d| {
+    pub(super) fn route(&self, req: &Request<'_>) -> Result<Route<'_>, Box<Decision>> {
+        let path = crate::policy::path::parse_path(req.path).map_err(|d| {
             self.refuse(
                 None,
                 Refusal::new(Reason::RequestInvalid, d),
@@ -75,7 +123,7 @@ impl Gate {
         }
         let hosts = match req.host {
             None => vec![None],
-            Some(h) => crate::policy::routes::host_readings(h).map_err(|d| {
+            Some(h) => crate::policy::host::host_readings(h).map_err(|d| {
                 self.refuse(
                     None,
                     Refusal::new(Reason::RequestInvalid, d),
@@ -85,7 +133,7 @@ impl Gate {
             })?,
         };
         let c = self.compiled();
-        let resolve = |r: Option<usize>| r.unwrap_or(c.default_rule);
+        let or_default = |r: Option<usize>| r.unwrap_or(c.default_rule);
         let mut first = None;
         let mut more = Vec::new();
         // Every host reading selects its rules; the first reading's first
@@ -93,7 +141,10 @@ impl Gate {
         // wins), as for paths.
         for host in &hosts {
             let found = c.table.candidates(&path, req.method, host.as_deref());
-            for r in std::iter::once(found.first).chain(found.more).map(resolve) {
+            for r in std::iter::once(found.first)
+                .chain(found.more)
+                .map(or_default)
+            {
                 match first {
                     None => first = Some(r),
                     Some(f) if f != r && !more.contains(&r) => more.push(r),
@@ -101,19 +152,26 @@ impl Gate {
                 }
             }
         }
-        Ok(Route {
+        let ids = RouteIds {
             first: first.unwrap_or(c.default_rule),
             more,
+        };
+        // The table and the default name only rules the policy compiled
+        // with them; were one missing, the request is refused, not let by.
+        self.resolve(&ids).ok_or_else(|| {
+            Box::new(self.refuse(
+                None,
+                Refusal::new(
+                    Reason::RequestInvalid,
+                    "the policy routes this request to a rule it does not have",
+                ),
+                Facts::default(),
+                None,
+            ))
         })
     }
 
-    /// The rule that answers for a refusal before the claims are known: the
-    /// first candidate that is not public (None when all are public).
-    pub(super) fn guard(&self, route: &Route) -> Option<usize> {
-        route.iter().find(|&i| !self.rule(i).public)
-    }
-
-    pub(super) fn public(&self, rule: usize) -> Decision {
+    pub(super) fn public(&self, rule: &Rule) -> Decision {
         self.allow(rule, Reason::PublicRoute, Facts::default())
     }
 
@@ -122,53 +180,50 @@ impl Gate {
     /// refusal wins (the first, in candidate order).
     pub(super) fn decide_candidates(
         &self,
-        route: &Route,
+        route: &Route<'_>,
         cl: &Claims<'_>,
         req: &Request<'_>,
         key: Option<usize>,
     ) -> Decision {
-        if route.more.is_empty() && !self.rule(route.first).public {
-            return self.decide(route.first, cl, req, key);
+        if route.more.is_empty() && !route.first.rule.public {
+            return self.decide(route.first.rule, cl, req, key);
         }
-        let mut allowed: Option<(usize, Decision)> = None;
-        for idx in route.iter() {
-            if self.rule(idx).public {
+        let mut allowed: Option<(&Rule, Decision)> = None;
+        for r in route.iter() {
+            if r.rule.public {
                 continue;
             }
-            let d = self.decide(idx, cl, req, key);
+            let d = self.decide(r.rule, cl, req, key);
             if !d.is_allowed() {
-                return self.note_ambiguity(d, route, idx);
+                return note_ambiguity(d, route, r);
             }
             // Of several allows, report the one of the rule that asks for MFA.
-            if allowed
-                .as_ref()
-                .is_none_or(|(a, _)| !self.rule(*a).mfa && self.rule(idx).mfa)
-            {
-                allowed = Some((idx, d));
+            if allowed.as_ref().is_none_or(|(a, _)| !a.mfa && r.rule.mfa) {
+                allowed = Some((r.rule, d));
             }
         }
-        allowed.map_or_else(|| self.public(route.first), |(_, d)| d)
+        allowed.map_or_else(|| self.public(route.first.rule), |(_, d)| d)
     }
+}
 
-    /// Says in a refusal's detail that the path was read several ways.
-    fn note_ambiguity(&self, mut d: Decision, route: &Route, decided: usize) -> Decision {
-        if route.more.is_empty() {
-            return d;
-        }
-        let others: Vec<&str> = route
-            .iter()
-            .filter(|&i| i != decided)
-            .map(|i| &*self.rule(i).id)
-            .collect();
-        let note = format!(
-            "the request can be routed differently by routers that read its path or host another way (case, escapes, ;params, dots, ports); refused under rule {} (also: {})",
-            self.rule(decided).id,
-            others.join(", ")
-        );
-        d.detail = Some(match d.detail.take() {
-            Some(x) => format!("{x}; {note}"),
-            None => note,
-        });
-        d
+/// Says in a refusal's detail that the path was read several ways.
+fn note_ambiguity(mut d: Decision, route: &Route<'_>, decided: Ruled<'_>) -> Decision {
+    if route.more.is_empty() {
+        return d;
     }
+    let others: Vec<&str> = route
+        .iter()
+        .filter(|r| r.idx != decided.idx)
+        .map(|r| &*r.rule.id)
+        .collect();
+    let note = format!(
+        "the request can be routed differently by routers that read its path or host another way (case, escapes, ;params, dots, ports); refused under rule {} (also: {})",
+        decided.rule.id,
+        others.join(", ")
+    );
+    d.detail = Some(match d.detail.take() {
+        Some(x) => format!("{x}; {note}"),
+        None => note,
+    });
+    d
 }

@@ -260,14 +260,13 @@ impl Gate {
     /// token (None for claims the caller verified).
     pub(super) fn decide(
         &self,
-        rule_idx: usize,
+        rule: &Rule,
         cl: &Claims<'_>,
         req: &Request<'_>,
         key: Option<usize>,
     ) -> Decision {
         let c = self.compiled();
-        let rule = self.rule(rule_idx);
-        let refuse = |r: Refusal, facts: Facts| self.refuse(Some(rule_idx), r, facts, Some(req));
+        let refuse = |r: Refusal, facts: Facts| self.refuse(Some(rule), r, facts, Some(req));
         let mut facts = Facts::default();
 
         if let Err(r) = validate(c, self.keys(), key, cl, req.now) {
@@ -292,10 +291,10 @@ impl Gate {
         let (report, proof) = mfa_evidence(c, cl, &need, req.now);
         facts.mfa = report;
         if !need.required {
-            return self.allow(rule_idx, need.exempt, facts);
+            return self.allow(rule, need.exempt, facts);
         }
         let why = match proof {
-            Ok(_) => return self.allow(rule_idx, Reason::MfaSatisfied, facts),
+            Ok(_) => return self.allow(rule, Reason::MfaSatisfied, facts),
             Err(why) => why,
         };
 
@@ -304,7 +303,7 @@ impl Gate {
             ExceptionMatch::Valid(e) => {
                 facts.mfa.evidence = Some("exception");
                 facts.exception = Some(e.clone());
-                return self.allow(rule_idx, Reason::ExceptionApplied, facts);
+                return self.allow(rule, Reason::ExceptionApplied, facts);
             }
             ExceptionMatch::Expired(e) => detail.push_str(&format!(
                 "; the technical exception for tenant {} expired at {}",
@@ -334,7 +333,7 @@ impl Gate {
             return_to: &super::return_to(req),
         };
         let ans = answer::challenge(c, &c.claims_b64, &input, &msg);
-        self.decision(Some(rule_idx), reason, ans, facts, Some(detail))
+        self.decision(Some(rule), reason, ans, facts, Some(detail))
     }
 }
 

@@ -82,8 +82,7 @@ pub struct Problem {
 pub fn locate(src: &str, message: &str) -> Option<usize> {
     let mut names = Vec::new();
     let mut rest = message;
-    while let Some(i) = rest.find(['"', '`']) {
-        let q = rest.as_bytes()[i] as char;
+    while let Some((i, q)) = rest.char_indices().find(|&(_, c)| c == '"' || c == '`') {
         let after = &rest[i + 1..];
         let Some(j) = after.find(q) else { break };
         names.push(&after[..j]);

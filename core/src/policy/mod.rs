@@ -4,8 +4,10 @@
 mod compile;
 pub mod doc;
 pub mod exceptions;
+pub(crate) mod host;
 pub mod lint;
 mod load;
+pub(crate) mod path;
 pub(crate) mod routes;
 
 #[cfg(feature = "toml")]
