@@ -6,78 +6,44 @@ use std::fmt;
 /// Where each error code is documented (one anchor per code).
 pub const ERRORS_DOC: &str = "https://github.com/mfagate/mfagate/blob/main/docs/errors.md";
 
-/// Stable, snake_case error codes. The same strings are `.code` in Python
-/// and JavaScript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// The policy file is not valid TOML or JSON.
-    PolicySyntax,
-    /// The policy parsed but breaks a rule of the format (unknown field,
-    /// unknown role, missing audience, bad pattern...).
-    PolicyInvalid,
-    /// No built-in policy has that name.
-    PolicyUnknownBuiltin,
-    /// A policy file could not be read (no such file, no permission).
-    PolicyFileUnreadable,
-    /// Two routes match the same requests with the same specificity.
-    PolicyRouteConflict,
-    /// A technical exception names a reason the rules do not accept.
-    ExceptionReasonInvalid,
-    /// The document is not a JWK Set (not JSON, or no `keys` array). Keys
-    /// in a set that mfagate cannot use are skipped, never an error.
-    JwksInvalid,
-    /// A JWKS source mfagate will not fetch from: not https (plain http only
-    /// for loopback), not absolute, or with credentials in it.
-    JwksUrlInvalid,
-    /// A JWKS fetch failed: no answer, an HTTP error, a redirect (never
-    /// followed), too large, not a JWK Set or OpenID configuration, or no
-    /// usable key. The last good keys stay in use.
-    JwksFetchFailed,
-    /// The request given to `evaluate` is not usable (for example no path).
-    RequestInvalid,
-    /// The host has no usable signature verification (WebAssembly without
-    /// `crypto.subtle`).
-    CryptoUnavailable,
-    /// A conformance vector file is malformed.
-    VectorInvalid,
+crate::catalogue::catalogue! {
+    /// Stable, snake_case error codes. The same strings are `.code` in Python
+    /// and JavaScript.
+    pub enum ErrorCode {
+        /// The policy file is not valid TOML or JSON.
+        PolicySyntax = "policy_syntax",
+        /// The policy parsed but breaks a rule of the format (unknown field,
+        /// unknown role, missing audience, bad pattern...).
+        PolicyInvalid = "policy_invalid",
+        /// No built-in policy has that name.
+        PolicyUnknownBuiltin = "policy_unknown_builtin",
+        /// A policy file could not be read (no such file, no permission).
+        PolicyFileUnreadable = "policy_file_unreadable",
+        /// Two routes match the same requests with the same specificity.
+        PolicyRouteConflict = "policy_route_conflict",
+        /// A technical exception names a reason the rules do not accept.
+        ExceptionReasonInvalid = "exception_reason_invalid",
+        /// The document is not a JWK Set (not JSON, or no `keys` array). Keys
+        /// in a set that mfagate cannot use are skipped, never an error.
+        JwksInvalid = "jwks_invalid",
+        /// A JWKS source mfagate will not fetch from: not https (plain http only
+        /// for loopback), not absolute, or with credentials in it.
+        JwksUrlInvalid = "jwks_url_invalid",
+        /// A JWKS fetch failed: no answer, an HTTP error, a redirect (never
+        /// followed), too large, not a JWK Set or OpenID configuration, or no
+        /// usable key. The last good keys stay in use.
+        JwksFetchFailed = "jwks_fetch_failed",
+        /// The request given to `evaluate` is not usable (for example no path).
+        RequestInvalid = "request_invalid",
+        /// The host has no usable signature verification (WebAssembly without
+        /// `crypto.subtle`).
+        CryptoUnavailable = "crypto_unavailable",
+        /// A conformance vector file is malformed.
+        VectorInvalid = "vector_invalid",
+    }
 }
 
 impl ErrorCode {
-    /// Every code, so tests can check each is documented and mapped.
-    pub const ALL: [ErrorCode; 12] = [
-        ErrorCode::PolicySyntax,
-        ErrorCode::PolicyInvalid,
-        ErrorCode::PolicyUnknownBuiltin,
-        ErrorCode::PolicyFileUnreadable,
-        ErrorCode::PolicyRouteConflict,
-        ErrorCode::ExceptionReasonInvalid,
-        ErrorCode::JwksInvalid,
-        ErrorCode::JwksUrlInvalid,
-        ErrorCode::JwksFetchFailed,
-        ErrorCode::RequestInvalid,
-        ErrorCode::CryptoUnavailable,
-        ErrorCode::VectorInvalid,
-    ];
-
-    /// The stable snake_case code, the same in every runtime.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::PolicySyntax => "policy_syntax",
-            ErrorCode::PolicyInvalid => "policy_invalid",
-            ErrorCode::PolicyUnknownBuiltin => "policy_unknown_builtin",
-            ErrorCode::PolicyFileUnreadable => "policy_file_unreadable",
-            ErrorCode::PolicyRouteConflict => "policy_route_conflict",
-            ErrorCode::ExceptionReasonInvalid => "exception_reason_invalid",
-            ErrorCode::JwksInvalid => "jwks_invalid",
-            ErrorCode::JwksUrlInvalid => "jwks_url_invalid",
-            ErrorCode::JwksFetchFailed => "jwks_fetch_failed",
-            ErrorCode::RequestInvalid => "request_invalid",
-            ErrorCode::CryptoUnavailable => "crypto_unavailable",
-            ErrorCode::VectorInvalid => "vector_invalid",
-        }
-    }
-
     /// The error family, used by bindings to pick an exception class.
     pub fn family(self) -> &'static str {
         match self {
@@ -99,12 +65,6 @@ impl ErrorCode {
     /// act on it.
     pub fn doc_url(self) -> String {
         format!("{ERRORS_DOC}#{}", self.as_str())
-    }
-}
-
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

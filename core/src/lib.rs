@@ -30,6 +30,7 @@
 
 mod answer;
 mod cache;
+mod catalogue;
 pub mod claims;
 pub mod cloud;
 pub mod conformance;

@@ -18,44 +18,24 @@ pub enum Severity {
     Warning,
 }
 
-/// The codes of lint findings that are not load errors, documented with
-/// the error codes in docs/errors.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LintCode {
-    /// A route needs a role nothing grants.
-    RoleUnsourced,
-    /// Routes need roles but no partner tenant is named.
-    PartnerTenantMissing,
-    /// ID tokens are accepted without a client ID audience.
-    IdTokenAudience,
-    /// HS256 (a shared secret) is pinned.
-    SharedSecret,
-    /// A technical exception has expired.
-    ExceptionExpired,
+crate::catalogue::catalogue! {
+    /// The codes of lint findings that are not load errors, documented with
+    /// the error codes in docs/errors.md.
+    pub enum LintCode {
+        /// A route needs a role nothing grants.
+        RoleUnsourced = "lint_role_unsourced",
+        /// Routes need roles but no partner tenant is named.
+        PartnerTenantMissing = "lint_partner_tenant_missing",
+        /// ID tokens are accepted without a client ID audience.
+        IdTokenAudience = "lint_id_token_audience",
+        /// HS256 (a shared secret) is pinned.
+        SharedSecret = "lint_shared_secret",
+        /// A technical exception has expired.
+        ExceptionExpired = "lint_exception_expired",
+    }
 }
 
 impl LintCode {
-    /// Every lint code.
-    pub const ALL: [LintCode; 5] = [
-        LintCode::RoleUnsourced,
-        LintCode::PartnerTenantMissing,
-        LintCode::IdTokenAudience,
-        LintCode::SharedSecret,
-        LintCode::ExceptionExpired,
-    ];
-
-    /// The stable code string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LintCode::RoleUnsourced => "lint_role_unsourced",
-            LintCode::PartnerTenantMissing => "lint_partner_tenant_missing",
-            LintCode::IdTokenAudience => "lint_id_token_audience",
-            LintCode::SharedSecret => "lint_shared_secret",
-            LintCode::ExceptionExpired => "lint_exception_expired",
-        }
-    }
-
     /// Where the code is documented.
     pub fn doc_url(self) -> String {
         format!("{}#{}", crate::error::ERRORS_DOC, self.as_str())
