@@ -6,7 +6,7 @@
 
 use crate::errors;
 use crate::gate::{KeySet, Owned};
-use mfagate::{Poll, RefreshOptions};
+use mfagate::{Poll, RefreshOptions, Spelling};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::Arc;
@@ -82,9 +82,12 @@ impl KeyFeed {
                 owned.push((k.extract::<String>()?, Owned::of(&v)?));
             }
         }
-        let opts =
-            RefreshOptions::from_fields(owned.iter().map(|(k, v)| (k.as_str(), v.field())), &[])
-                .map_err(|e| errors::to_py(py, &e))?;
+        let opts = RefreshOptions::from_fields(
+            owned.iter().map(|(k, v)| (k.as_str(), v.field())),
+            Spelling::Snake,
+            &[],
+        )
+        .map_err(|e| errors::to_py(py, &e))?;
         let inner = mfagate::KeyFeed::refreshing(url, opts).map_err(|e| errors::to_py(py, &e))?;
         Ok(KeyFeed {
             inner: Arc::new(inner),

@@ -387,31 +387,83 @@ fn whole(key: &str, f: Field<'_>, default: usize) -> Result<usize> {
     Ok(n)
 }
 
+/// How a runtime spells the refresh options (see
+/// [`RefreshOptions::from_fields`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// Python and TOML: `ttl`, `min_refresh_interval`, `timeout`,
+    /// `max_bytes`, `max_keys`.
+    Snake,
+    /// JavaScript: `ttlSeconds`, `minRefreshSeconds`, `timeoutSeconds`,
+    /// `maxBytes`, `maxKeys`.
+    Camel,
+}
+
+/// The options, as (snake, camel) names.
+const NAMES: [(&str, &str); 5] = [
+    ("ttl", "ttlSeconds"),
+    ("min_refresh_interval", "minRefreshSeconds"),
+    ("timeout", "timeoutSeconds"),
+    ("max_bytes", "maxBytes"),
+    ("max_keys", "maxKeys"),
+];
+
+/// JavaScript option names of the millisecond era, with their successors:
+/// refused by name, since a millisecond value read as seconds would keep
+/// keys a thousand times too long.
+const MILLISECOND_ERA: [(&str, &str); 3] = [
+    ("ttl", "ttlSeconds"),
+    ("cooldown", "minRefreshSeconds"),
+    ("timeout", "timeoutSeconds"),
+];
+
 impl RefreshOptions {
-    /// Options from the fields a binding received, in any order: absent
-    /// ones take their default ([`RefreshOptions::default`]); a value of
-    /// another type, an unknown key or a value out of range is refused with
-    /// [`ErrorCode::RequestInvalid`]. The keys are `ttl`,
-    /// `min_refresh_interval`, `timeout`, `max_bytes`, `max_keys` (seconds
-    /// and counts), or JavaScript's `minRefreshInterval`, `maxBytes`,
-    /// `maxKeys`. `ignore` names keys the binding reads itself (headers, a
-    /// clock).
-    pub fn from_fields<'a, I>(fields: I, ignore: &[&str]) -> Result<RefreshOptions>
+    /// Options from the fields a binding received, in any order, in the
+    /// runtime's `spelling`: absent ones take their default
+    /// ([`RefreshOptions::default`]); a value of another type, an unknown
+    /// key or a value out of range is refused with
+    /// [`ErrorCode::RequestInvalid`]. `ignore` names keys the binding reads
+    /// itself (a fetch function, a clock, headers).
+    pub fn from_fields<'a, I>(
+        fields: I,
+        spelling: Spelling,
+        ignore: &[&str],
+    ) -> Result<RefreshOptions>
     where
         I: IntoIterator<Item = (&'a str, Field<'a>)>,
     {
         let mut o = RefreshOptions::default();
         for (key, value) in fields {
-            match key {
-                "ttl" => o.ttl = seconds(key, value, o.ttl)?,
-                "min_refresh_interval" | "minRefreshInterval" => {
-                    o.min_refresh_interval = seconds(key, value, o.min_refresh_interval)?
+            if ignore.contains(&key) {
+                continue;
+            }
+            let named = NAMES.iter().position(|(snake, camel)| match spelling {
+                Spelling::Snake => *snake == key,
+                Spelling::Camel => *camel == key,
+            });
+            match named {
+                Some(0) => o.ttl = seconds(key, value, o.ttl)?,
+                Some(1) => o.min_refresh_interval = seconds(key, value, o.min_refresh_interval)?,
+                Some(2) => o.timeout = seconds(key, value, o.timeout)?,
+                Some(3) => o.max_bytes = whole(key, value, o.max_bytes)?,
+                Some(4) => o.max_keys = whole(key, value, o.max_keys)?,
+                _ => {
+                    let known: Vec<&str> = NAMES
+                        .iter()
+                        .map(|(s, c)| if spelling == Spelling::Snake { *s } else { *c })
+                        .chain(ignore.iter().copied())
+                        .collect();
+                    let renamed = MILLISECOND_ERA.iter().find(|(old, _)| *old == key);
+                    return Err(match (spelling, renamed) {
+                        (Spelling::Camel, Some((old, new))) => refresh_invalid(format!(
+                            "the option {old} (milliseconds) is now {new} (seconds): pass {{ {new}: ... }}"
+                        )),
+                        _ => refresh_invalid(format!(
+                            "unknown key set option {key:?} (known: {})",
+                            known.join(", ")
+                        )),
+                    });
                 }
-                "timeout" => o.timeout = seconds(key, value, o.timeout)?,
-                "max_bytes" | "maxBytes" => o.max_bytes = whole(key, value, o.max_bytes)?,
-                "max_keys" | "maxKeys" => o.max_keys = whole(key, value, o.max_keys)?,
-                k if ignore.contains(&k) => {}
-                other => return Err(refresh_invalid(format!("unknown key set option {other:?}"))),
             }
         }
         o.check()?;
@@ -549,27 +601,35 @@ mod tests {
     fn options_from_fields() {
         let o = RefreshOptions::from_fields(
             [
-                ("ttl", Field::Integer(60)),
-                ("minRefreshInterval", Field::Number(0.0)),
+                ("ttlSeconds", Field::Integer(60)),
+                ("minRefreshSeconds", Field::Number(0.0)),
                 ("maxBytes", Field::Number(1024.0)),
-                ("headers", Field::Other("an object")),
+                ("fetch", Field::Other("a function")),
             ],
-            &["headers"],
+            Spelling::Camel,
+            &["fetch"],
         )
         .unwrap();
         assert_eq!(
             (o.ttl, o.min_refresh_interval, o.max_bytes),
             (60.0, 0.0, 1024)
         );
+        let snake = RefreshOptions::from_fields([("ttl", Field::Integer(5))], Spelling::Snake, &[]);
+        assert_eq!(snake.unwrap().ttl, 5.0);
         for bad in [
             vec![("ttl", Field::Text("1"))],
             vec![("ttl", Field::Number(-1.0))],
             vec![("max_keys", Field::Number(1.5))],
             vec![("max_keys", Field::Integer(-3))],
+            vec![("maxKeys", Field::Integer(3))],
             vec![("ttl_seconds", Field::Integer(3))],
         ] {
-            let e = RefreshOptions::from_fields(bad.clone(), &[]).unwrap_err();
+            let e = RefreshOptions::from_fields(bad.clone(), Spelling::Snake, &[]).unwrap_err();
             assert_eq!(e.code, ErrorCode::RequestInvalid, "{bad:?}");
         }
+        let e =
+            RefreshOptions::from_fields([("cooldown", Field::Integer(5))], Spelling::Camel, &[])
+                .unwrap_err();
+        assert!(e.message.contains("minRefreshSeconds"), "{}", e.message);
     }
 }

@@ -65,7 +65,7 @@ pub use crypto::verifies_in_process;
 pub use decision::{Decision, HttpAnswer, MfaReport, Redirect, Subject, JSON_CONTENT_TYPE};
 pub use engine::{After, Engine, Snapshot};
 pub use error::{Error, ErrorCode};
-pub use feed::{KeyFeed, Poll};
+pub use feed::{KeyFeed, Poll, Spelling};
 pub use gate::{Gate, Pending, Step};
 pub use guid::is_guid;
 pub use jws::Algorithm;
