@@ -2,12 +2,12 @@
 //! code and message comes from the core crate.
 
 mod cache;
+mod cli;
 mod convert;
 mod decision;
 mod errors;
 mod feed;
 mod gate;
-mod tools;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -38,10 +38,7 @@ fn _mfagate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERRORS_DOC", mfagate::error::ERRORS_DOC)?;
     m.add_function(wrap_pyfunction!(session_cookie, m)?)?;
     m.add_function(wrap_pyfunction!(validate_mfa_header, m)?)?;
-    m.add_function(wrap_pyfunction!(tools::_inspect_json, m)?)?;
-    m.add_function(wrap_pyfunction!(tools::_lint_json, m)?)?;
-    m.add_function(wrap_pyfunction!(tools::_system_now, m)?)?;
-    m.add_function(wrap_pyfunction!(tools::_format_rfc3339, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::_cli, m)?)?;
     m.add_class::<gate::Gate>()?;
     m.add_class::<gate::KeySet>()?;
     m.add_class::<cache::TokenCache>()?;

@@ -4,6 +4,9 @@
 
 use mfagate::{Claims, Gate, KeySet, Policy, Request};
 use serde_json::{json, Value};
+use std::io::Write;
+
+use crate::Fail;
 
 const NOW: i64 = 1_549_090_000;
 const CONTOSO: &str = "df845f1a-7b35-40a2-ba78-6481de91f8ae";
@@ -151,7 +154,7 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-pub fn run(json_out: bool) -> Result<(), String> {
+pub fn run(out: &mut dyn Write, json_out: bool) -> Result<(), Fail> {
     let policy = Policy::builtin("partner-center")
         .and_then(|p| {
             p.with_overrides(&json!({
@@ -162,11 +165,11 @@ pub fn run(json_out: bool) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let gate = Gate::new(policy, KeySet::empty());
     if !json_out {
-        println!(
+        writeln!(out,
             "The scenarios of Microsoft's MFA page (Mandating MFA for your partner tenant) against the built-in policy \"{}\"",
             gate.policy().name()
-        );
-        println!("(deployment overrides: the app's client ID as an audience, the partner tenant, the AdminAgents group ID)\n");
+        )?;
+        writeln!(out, "(deployment overrides: the app's client ID as an audience, the partner tenant, the AdminAgents group ID)\n")?;
     }
     let mut all = Vec::new();
     for sc in scenarios() {
@@ -178,14 +181,15 @@ pub fn run(json_out: bool) -> Result<(), String> {
         if json_out {
             all.push(json!({"scenario": sc.title, "path": sc.path, "decision": d}));
         } else {
-            println!("{}\n  GET {}", sc.title, sc.path);
+            writeln!(out, "{}\n  GET {}", sc.title, sc.path)?;
             let headers: Vec<String> = d
                 .http
                 .headers
                 .iter()
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
-            println!(
+            writeln!(
+                out,
                 "  → {} {} · {} {} {}",
                 d.outcome.as_str(),
                 d.reason,
@@ -196,18 +200,19 @@ pub fn run(json_out: bool) -> Result<(), String> {
                 } else {
                     format!("· {}", headers.join(" · "))
                 }
-            );
+            )?;
             if d.redirect.as_ref().is_some_and(|r| r.register_first) {
-                println!("  (register an MFA method first)");
+                writeln!(out, "  (register an MFA method first)")?;
             }
-            println!("  {}\n", d.message.en);
+            writeln!(out, "  {}\n", d.message.en)?;
         }
     }
     if json_out {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?
-        );
+        )?;
     }
     Ok(())
 }

@@ -1,8 +1,10 @@
-//! Human-readable output.
+//! Human-readable output. Every line goes through a writer, so that a closed
+//! pipe is an error to stop on, not a panic of `println!`.
 
 use mfagate::inspect::Inspection;
 use mfagate::policy::lint::{Problem, Severity};
 use mfagate::Decision;
+use std::io::{self, Write};
 
 fn roles(r: mfagate::RoleSet) -> String {
     let v: Vec<&str> = r.iter().map(|r| r.as_str()).collect();
@@ -13,23 +15,25 @@ fn roles(r: mfagate::RoleSet) -> String {
     }
 }
 
-pub fn decision(d: &Decision, lang: &str) {
-    println!("outcome   {} ({})", d.outcome.as_str(), d.reason);
-    println!(
+pub fn decision(out: &mut dyn Write, d: &Decision, lang: &str) -> io::Result<()> {
+    writeln!(out, "outcome   {} ({})", d.outcome.as_str(), d.reason)?;
+    writeln!(
+        out,
         "rule      {}   kind {}{}",
         d.rule.as_deref().unwrap_or("-"),
         d.token_kind.map_or("-", |k| k.as_str()),
         d.kind_evidence
             .map(|e| format!(" ({e})"))
             .unwrap_or_default()
-    );
-    println!("roles     {}", roles(d.roles));
+    )?;
+    writeln!(out, "roles     {}", roles(d.roles))?;
     let m = &d.mfa;
     let amr = m
         .amr
         .as_ref()
         .map_or("absent".to_string(), |a| format!("[{}]", a.join(", ")));
-    println!(
+    writeln!(
+        out,
         "mfa       {}, {}; amr {amr}{}",
         if m.required {
             "required"
@@ -44,37 +48,40 @@ pub fn decision(d: &Decision, lang: &str) {
         m.evidence
             .map(|e| format!("; evidence {e}"))
             .unwrap_or_default()
-    );
+    )?;
     if let Some(e) = &d.exception {
-        println!(
+        writeln!(
+            out,
             "exception {} for tenant {} until {}",
             e.reason, e.tenant, e.expires
-        );
+        )?;
     }
-    println!("http      {} {}", d.http.status, d.http.status_text);
+    writeln!(out, "http      {} {}", d.http.status, d.http.status_text)?;
     for (k, v) in &d.http.headers {
-        println!("          {k}: {v}");
+        writeln!(out, "          {k}: {v}")?;
     }
     if let Some(r) = &d.redirect {
         if r.register_first {
-            println!("          (register an MFA method first)");
+            writeln!(out, "          (register an MFA method first)")?;
         }
     }
-    println!("message   {}", d.message.get(lang));
+    writeln!(out, "message   {}", d.message.get(lang))?;
     if let Some(detail) = &d.detail {
-        println!("detail    {detail}");
+        writeln!(out, "detail    {detail}")?;
     }
+    Ok(())
 }
 
-pub fn inspection(i: &Inspection, lang: &str) {
-    println!(
+pub fn inspection(out: &mut dyn Write, i: &Inspection, lang: &str) -> io::Result<()> {
+    writeln!(out,
         "UNVERIFIED: the signature was not checked; the rules below are decided on its claims as of the time shown."
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "time      {} ({})",
         mfagate::format_rfc3339(i.evaluated_at),
         i.evaluated_at
-    );
+    )?;
     for (name, label) in [
         ("iat", "issued"),
         ("nbf", "not before"),
@@ -88,11 +95,11 @@ pub fn inspection(i: &Inspection, lang: &str) {
                 "nbf" | "iat" if t > i.evaluated_at => "   NOT YET VALID",
                 _ => "",
             };
-            println!("{label:<10}{} ({t}){flag}", mfagate::format_rfc3339(t));
+            writeln!(out, "{label:<10}{} ({t}){flag}", mfagate::format_rfc3339(t))?;
         }
     }
-    println!("kind      {} ({})", i.kind.as_str(), i.kind_evidence);
-    println!("version   {}", i.version.as_deref().unwrap_or("-"));
+    writeln!(out, "kind      {} ({})", i.kind.as_str(), i.kind_evidence)?;
+    writeln!(out, "version   {}", i.version.as_deref().unwrap_or("-"))?;
     let get = |k: &str| {
         i.claims
             .get(k)
@@ -100,12 +107,13 @@ pub fn inspection(i: &Inspection, lang: &str) {
             .unwrap_or("-")
             .to_owned()
     };
-    println!("tenant    {}   issuer {}", get("tid"), get("iss"));
+    writeln!(out, "tenant    {}   issuer {}", get("tid"), get("iss"))?;
     if let Some(t) = &i.assumed_partner_tenant {
-        println!("          taken as the partner tenant (the policy names none in token.partner_tenants)");
+        writeln!(out, "          taken as the partner tenant (the policy names none in token.partner_tenants)")?;
         debug_assert_eq!(t, &get("tid"));
     }
-    println!(
+    writeln!(
+        out,
         "user      {}   app {}",
         get("upn"),
         if get("appid") == "-" {
@@ -113,18 +121,20 @@ pub fn inspection(i: &Inspection, lang: &str) {
         } else {
             get("appid")
         }
-    );
+    )?;
     let amr = i
         .mfa
         .amr
         .as_ref()
         .map_or("absent".to_string(), |a| format!("[{}]", a.join(", ")));
-    println!(
+    writeln!(
+        out,
         "mfa       amr {amr}; contains \"mfa\": {}; federated multipleauthn: {}",
         if i.mfa.amr_has_mfa { "yes" } else { "no" },
         if i.mfa.federated_mfa { "yes" } else { "no" }
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "roles     {}{}",
         roles(i.roles),
         if i.groups_overage {
@@ -132,25 +142,27 @@ pub fn inspection(i: &Inspection, lang: &str) {
         } else {
             ""
         }
-    );
-    println!("\npolicy {}:", i.policy);
+    )?;
+    writeln!(out, "\npolicy {}:", i.policy)?;
     for r in &i.rules {
         let d = &r.decision;
-        println!(
+        writeln!(
+            out,
             "  {:<18} {:<40} {:<8} {:<28} {}",
             r.rule,
             r.path,
             d.outcome.as_str(),
             d.reason.as_str(),
             d.http.status
-        );
-        println!("  {:<18} {}", "", d.message.get(lang));
+        )?;
+        writeln!(out, "  {:<18} {}", "", d.message.get(lang))?;
     }
+    Ok(())
 }
 
-pub fn problems(file: &str, ps: &[Problem]) {
+pub fn problems(out: &mut dyn Write, file: &str, ps: &[Problem]) -> io::Result<()> {
     if ps.is_empty() {
-        println!("{file}: no problems");
+        writeln!(out, "{file}: no problems")?;
     }
     for p in ps {
         let sev = match p.severity {
@@ -158,9 +170,10 @@ pub fn problems(file: &str, ps: &[Problem]) {
             Severity::Warning => "warning",
         };
         let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
-        println!("{file}{at}: {sev}[{}]: {}", p.code, p.message);
+        writeln!(out, "{file}{at}: {sev}[{}]: {}", p.code, p.message)?;
         if !p.hint.is_empty() {
-            println!("  hint: {}", p.hint);
+            writeln!(out, "  hint: {}", p.hint)?;
         }
     }
+    Ok(())
 }

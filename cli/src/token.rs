@@ -121,13 +121,13 @@ pub fn sign(a: &SignArgs) -> Result<String, String> {
         .collect();
     let test_key = TEST_KEYS.iter().find(|(f, _, _)| *f == fingerprint);
     match test_key {
-        Some((_, kid, file)) => eprintln!(
-            "mfagate: WARNING: signed with the repository's TEST key {kid} (tests/keys/{file}), which is public: for local testing only; a deployment must never trust it"
-        ),
-        None if a.allow_non_test_key => eprintln!(
-            "mfagate: WARNING: {} is not one of the repository's test keys (--allow-non-test-key): `token sign` is a testing tool, not a token issuer",
+        Some((_, kid, file)) => crate::warn(&format!(
+            "WARNING: signed with the repository's TEST key {kid} (tests/keys/{file}), which is public: for local testing only; a deployment must never trust it"
+        )),
+        None if a.allow_non_test_key => crate::warn(&format!(
+            "WARNING: {} is not one of the repository's test keys (--allow-non-test-key): `token sign` is a testing tool, not a token issuer",
             a.key.display()
-        ),
+        )),
         None => {
             return Err(format!(
                 "{} is not one of the repository's test keys (tests/keys): `token sign` signs test tokens only. To sign with this key anyway, pass --allow-non-test-key",

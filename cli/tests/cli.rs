@@ -411,3 +411,44 @@ fn token_sign_makes_fresh_tokens_with_the_test_keys_only() {
         "{err}"
     );
 }
+
+/// Each command with its stdout's reader already gone, as in `| head -0`.
+fn closed_stdout(args: &[&str]) -> (i32, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_mfagate"))
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_stops_quietly_with_status_141() {
+    // Was a panic (exit 101, a backtrace on stderr): println! panics on EPIPE.
+    for args in [
+        &["demo"][..],
+        &["demo", "--json"],
+        &["vectors"],
+        &["policy", "schema"],
+        &["policy", "show"],
+        &["man"],
+        &["completions", "bash"],
+        &["--help"],
+        &["check", "--path", "/v1/customers", "--now", "1700000000"],
+    ] {
+        let (code, err) = closed_stdout(args);
+        assert_eq!(code, 141, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // A message for stderr still gets there (stdout had nothing to say).
+    let (code, err) = closed_stdout(&["policy", "lint", "no-such.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("mfagate: no-such.toml: "), "{err}");
+}

@@ -129,7 +129,7 @@ py_quickstart() {
   echo "   $out"; [[ "$out" == "allow mfa_satisfied 200" ]]
 }
 run "python: the README quickstart, as written" py_quickstart
-run "python: the mfagate command is the Rust CLI's inspect, check and policy lint" \
+run "python: the mfagate command is the Rust CLI, every command" \
   bash tests/installed/cli-compare.sh "$MFAGATE" "$PYV/bin/mfagate" "$PYV/bin/python" "$WORK"
 # scripts/test.sh runs this one on its own, beside the other suites
 # (MFAGATE_SDIST_APART=1): it is a whole release build of the extension.

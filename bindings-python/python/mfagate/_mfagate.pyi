@@ -23,10 +23,7 @@ __all__ = [
     "TokenCache",
     "_Fetch",
     "_KeyFeed",
-    "_format_rfc3339",
-    "_inspect_json",
-    "_lint_json",
-    "_system_now",
+    "_cli",
     "__version__",
     "session_cookie",
     "validate_mfa_header",
@@ -40,10 +37,10 @@ def session_cookie(cookie_header: Optional[str], name: str) -> Optional[str]: ..
 def validate_mfa_header(value: Optional[str]) -> Optional[bool]: ...
 
 # For mfagate.__main__ (private): the core's inspection and linter as JSON text.
-def _inspect_json(token: str, policy: str, now: int) -> str: ...
-def _lint_json(source: str, is_json: bool, now: int) -> str: ...
-def _system_now() -> int: ...
-def _format_rfc3339(secs: int) -> str: ...
+
+# For mfagate.__main__ (private): the Rust CLI on argv (argv[0] names the
+# program); writes to file descriptors 1 and 2; returns the exit status.
+def _cli(argv: List[str]) -> int: ...
 
 _PolicySpec: TypeAlias = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 _JwksSource: TypeAlias = Union[str, bytes, Mapping[str, Any], "KeySet", JwksCache]
