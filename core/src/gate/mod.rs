@@ -1,5 +1,6 @@
 //! The gate: a policy and a key set, built once, deciding requests.
 
+mod context;
 mod route;
 pub(crate) mod steps;
 
@@ -17,6 +18,7 @@ use crate::policy::{Compiled, Policy, Rule};
 use crate::reason::{Outcome, Reason, Refusal};
 use crate::request::{credential, Credential, Request};
 use crate::roles::RoleSet;
+use context::Cx;
 use route::{Route, RouteIds};
 use std::sync::Arc;
 
@@ -41,6 +43,8 @@ pub struct Pending {
     payload: Vec<u8>,
     /// The token, kept only when a cache will remember it once verified.
     token: Option<Box<str>>,
+    /// Where a sign-in would send the user back, read when it was routed.
+    return_to: String,
     /// The policy and the key set it was prepared with: completed by a gate
     /// over others (a reload in between), its rule and key numbers would
     /// name other rules and keys.
@@ -183,7 +187,7 @@ impl Gate {
         }
     }
 
-    /// A refusal. `req` is given where the credential is known: a page's
+    /// A refusal. `cx` is given where the credential is known: a page's
     /// session (no Authorization header) whose token cannot be used is sent
     /// to sign in again rather than answered with a Bearer 401.
     fn refuse(
@@ -191,17 +195,17 @@ impl Gate {
         rule: Option<&Rule>,
         r: Refusal,
         facts: Facts,
-        req: Option<&Request<'_>>,
+        cx: Option<&Cx<'_, '_>>,
     ) -> Decision {
         let msg = message(r.reason, false);
         let style = rule.map(|r| r.challenge);
         let page_session = style == Some(ChallengeStyle::Redirect)
             && r.reason.is_token_problem()
-            && req.is_some_and(|q| q.authorization.is_none());
+            && cx.is_some_and(|q| q.req.authorization.is_none());
         let ans = if r.reason == Reason::KeysUnavailable {
             answer::unavailable(&msg, self.keys.unavailability().map_or(60, |(_, s)| s))
-        } else if let (true, Some(req)) = (page_session, req) {
-            answer::sign_in(self.compiled(), r.reason, &msg, return_to(req))
+        } else if let (true, Some(cx)) = (page_session, cx) {
+            answer::sign_in(self.compiled(), r.reason, &msg, cx.return_to())
         } else {
             answer::refusal(r.reason, &msg, style)
         };
@@ -219,8 +223,9 @@ impl Gate {
 
     /// Everything up to the signature check: route, credential, JWS shape,
     /// algorithm and key.
-    fn up_to_signature<'r>(&self, req: &Request<'r>) -> Result<Ahead<'_, 'r>, Box<Decision>> {
-        let route = self.route(req)?;
+    fn up_to_signature<'r>(&self, cx: &Cx<'_, 'r>) -> Result<Ahead<'_, 'r>, Box<Decision>> {
+        let req = cx.req;
+        let route = self.route(cx)?;
         let Some(guard) = route.guard() else {
             return Err(Box::new(self.public(route.first.rule)));
         };
@@ -236,7 +241,7 @@ impl Gate {
             Credential::Missing(why) => {
                 let msg = message(Reason::NoCredential, false);
                 let ans =
-                    answer::no_credential(self.compiled(), guard.challenge, return_to(req), &msg);
+                    answer::no_credential(self.compiled(), guard.challenge, cx.return_to(), &msg);
                 return Err(Box::new(self.decision(
                     Some(guard),
                     Reason::NoCredential,
@@ -261,7 +266,7 @@ impl Gate {
                 }
             }
         }
-        let refuse = |r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(req)));
+        let refuse = |r| Box::new(self.refuse(Some(guard), r, Facts::default(), Some(cx)));
         let (jws, idx) = jws::parse(token, c.max_bytes, &c.algorithms, |kid, alg| {
             self.keys.select(kid, alg)
         })
@@ -285,9 +290,10 @@ impl Gate {
     /// Decides a request: verifies the token's signature in-process (native
     /// builds), then checks claims, kind, roles and MFA.
     pub fn evaluate(&self, req: &Request<'_>) -> Decision {
-        match self.up_to_signature(req) {
-            Ok(Ahead::Verify(f)) => self.verify_in_process(&f, req),
-            Ok(Ahead::Cached(route, v)) => self.decide_all(&route, &v.claims, req, Some(v.key)),
+        let cx = Cx::new(req);
+        match self.up_to_signature(&cx) {
+            Ok(Ahead::Verify(f)) => self.verify_in_process(&f, &cx),
+            Ok(Ahead::Cached(route, v)) => self.decide_all(&route, &v.claims, &cx, Some(v.key)),
             Err(d) => *d,
         }
     }
@@ -298,15 +304,16 @@ impl Gate {
     /// [`Gate::verify_and_complete`], for example with Python's GIL released
     /// (releasing it costs more than a cached decision takes).
     pub fn evaluate_cheap(&self, req: &Request<'_>) -> Step {
-        match self.up_to_signature(req) {
+        let cx = Cx::new(req);
+        match self.up_to_signature(&cx) {
             Ok(Ahead::Verify(f)) if f.jws.alg == Algorithm::HS256 => {
-                Step::Done(Box::new(self.verify_in_process(&f, req)))
+                Step::Done(Box::new(self.verify_in_process(&f, &cx)))
             }
-            Ok(Ahead::Verify(f)) => Step::Verify(self.pending(f)),
+            Ok(Ahead::Verify(f)) => Step::Verify(self.pending(f, &cx)),
             Ok(Ahead::Cached(route, v)) => Step::Done(Box::new(self.decide_all(
                 &route,
                 &v.claims,
-                req,
+                &cx,
                 Some(v.key),
             ))),
             Err(d) => Step::Done(d),
@@ -318,6 +325,7 @@ impl Gate {
     /// without in-process public-key crypto the decision is
     /// `verification_unavailable`, never an allow.
     pub fn verify_and_complete(&self, pending: &Pending, req: &Request<'_>) -> Decision {
+        let cx = Cx::known(req, &pending.return_to);
         // A pending step of another gate may name a key this one lacks.
         let Some(k) = self.keys.keys().get(pending.key_index) else {
             return self
@@ -331,7 +339,7 @@ impl Gate {
             .prepared
             .verify(pending.alg, &pending.signing_input, &pending.signature)
         {
-            Err(r) => self.refuse(route.guard(), r, Facts::default(), Some(req)),
+            Err(r) => self.refuse(route.guard(), r, Facts::default(), Some(&cx)),
             // The words of `evaluate`'s own check, not the host's.
             Ok(false) => self.refuse(
                 route.guard(),
@@ -340,12 +348,12 @@ impl Gate {
                     "the signature does not verify with the selected key",
                 ),
                 Facts::default(),
-                Some(req),
+                Some(&cx),
             ),
             Ok(true) => self.after_signature(
                 &route,
                 &pending.payload,
-                req,
+                &cx,
                 (pending.key_index, pending.alg),
                 pending.token.as_deref(),
             ),
@@ -382,8 +390,9 @@ impl Gate {
         })
     }
 
-    fn pending(&self, f: Front<'_, '_>) -> Pending {
+    fn pending(&self, f: Front<'_, '_>, cx: &Cx<'_, '_>) -> Pending {
         Pending {
+            return_to: cx.return_to(),
             alg: f.jws.alg,
             key_index: f.key.0,
             signing_input: f.jws.signing_input.as_bytes().to_vec(),
@@ -396,14 +405,14 @@ impl Gate {
         }
     }
 
-    fn verify_in_process(&self, f: &Front<'_, '_>, req: &Request<'_>) -> Decision {
+    fn verify_in_process(&self, f: &Front<'_, '_>, cx: &Cx<'_, '_>) -> Decision {
         let guard = f.route.guard();
         let (idx, k) = f.key;
         match k
             .prepared
             .verify(f.jws.alg, f.jws.signing_input.as_bytes(), &f.jws.signature)
         {
-            Err(r) => self.refuse(guard, r, Facts::default(), Some(req)),
+            Err(r) => self.refuse(guard, r, Facts::default(), Some(cx)),
             Ok(false) => self.refuse(
                 guard,
                 Refusal::new(
@@ -411,12 +420,12 @@ impl Gate {
                     "the signature does not verify with the selected key",
                 ),
                 Facts::default(),
-                Some(req),
+                Some(cx),
             ),
             Ok(true) => self.after_signature(
                 &f.route,
                 &f.jws.payload,
-                req,
+                cx,
                 (idx, f.jws.alg),
                 Some(f.token),
             ),
@@ -427,22 +436,23 @@ impl Gate {
     /// (including HS256 in builds that verify HMAC in-process), else asks the
     /// host to verify the signature.
     pub fn prepare(&self, req: &Request<'_>) -> Step {
-        let f = match self.up_to_signature(req) {
+        let cx = Cx::new(req);
+        let f = match self.up_to_signature(&cx) {
             Ok(Ahead::Verify(x)) => x,
             Ok(Ahead::Cached(route, v)) => {
                 return Step::Done(Box::new(self.decide_all(
                     &route,
                     &v.claims,
-                    req,
+                    &cx,
                     Some(v.key),
                 )))
             }
             Err(d) => return Step::Done(d),
         };
         if crate::crypto::verifies_in_process(f.jws.alg) {
-            return Step::Done(Box::new(self.verify_in_process(&f, req)));
+            return Step::Done(Box::new(self.verify_in_process(&f, &cx)));
         }
-        Step::Verify(self.pending(f))
+        Step::Verify(self.pending(f, &cx))
     }
 
     /// Second phase: the host says whether the signature verified.
@@ -452,6 +462,7 @@ impl Gate {
         req: &Request<'_>,
         signature_valid: bool,
     ) -> Decision {
+        let cx = Cx::known(req, &pending.return_to);
         let route = match self.pending_route(pending) {
             Ok(r) => r,
             Err(d) => return *d,
@@ -464,13 +475,13 @@ impl Gate {
                     "the host reported that the signature does not verify",
                 ),
                 Facts::default(),
-                Some(req),
+                Some(&cx),
             );
         }
         self.after_signature(
             &route,
             &pending.payload,
-            req,
+            &cx,
             (pending.key_index, pending.alg),
             pending.token.as_deref(),
         )
@@ -483,12 +494,12 @@ impl Gate {
         &self,
         route: &Route<'_>,
         payload: &[u8],
-        req: &Request<'_>,
+        cx: &Cx<'_, '_>,
         (key, alg): (usize, Algorithm),
         token: Option<&str>,
     ) -> Decision {
         match Claims::parse(payload) {
-            Err(r) => self.refuse(route.guard(), r, Facts::default(), Some(req)),
+            Err(r) => self.refuse(route.guard(), r, Facts::default(), Some(cx)),
             Ok(cl) => {
                 if let (Some(cache), Some(token)) = (&self.cache, token) {
                     cache.put(
@@ -499,7 +510,7 @@ impl Gate {
                         cl.clone().into_owned(),
                     );
                 }
-                self.decide_all(route, &cl, req, Some(key))
+                self.decide_all(route, &cl, cx, Some(key))
             }
         }
     }
@@ -520,7 +531,8 @@ impl Gate {
     /// As [`Gate::evaluate_claims`], from the claims' JSON: claims that cannot
     /// be read are a `claim_invalid` or `token_malformed` decision, not an error.
     pub fn evaluate_claims_json(&self, json: &str, req: &Request<'_>) -> Decision {
-        let route = match self.route(req) {
+        let cx = Cx::new(req);
+        let route = match self.route(&cx) {
             Ok(r) => r,
             Err(d) => return *d,
         };
@@ -528,16 +540,17 @@ impl Gate {
             return self.public(route.first.rule);
         };
         match Claims::parse(json.as_bytes()) {
-            Ok(cl) => self.decide_all(&route, &cl, req, None),
-            Err(r) => self.refuse(Some(guard), r, Facts::default(), Some(req)),
+            Ok(cl) => self.decide_all(&route, &cl, &cx, None),
+            Err(r) => self.refuse(Some(guard), r, Facts::default(), Some(&cx)),
         }
     }
 
     /// Decides on claims the caller has already verified (for example those
     /// an app validated at sign-in). Everything but the signature is checked.
     pub fn evaluate_claims(&self, claims: &Claims<'_>, req: &Request<'_>) -> Decision {
-        match self.route(req) {
-            Ok(route) => self.decide_all(&route, claims, req, None),
+        let cx = Cx::new(req);
+        match self.route(&cx) {
+            Ok(route) => self.decide_all(&route, claims, &cx, None),
             Err(d) => *d,
         }
     }
@@ -549,19 +562,12 @@ impl Gate {
         &self,
         route: &Route<'_>,
         cl: &Claims<'_>,
-        req: &Request<'_>,
+        cx: &Cx<'_, '_>,
         key: Option<usize>,
     ) -> Decision {
-        let d = self.decide_candidates(route, cl, req, key);
-        steps::mfa_compliance(self.compiled(), d, req)
+        let d = self.decide_candidates(route, cl, cx, key);
+        steps::mfa_compliance(self.compiled(), d, cx.req)
     }
-}
-
-/// `return_to` of a sign-in redirect for this request (see [`answer::return_to`]).
-pub(super) fn return_to(req: &Request<'_>) -> String {
-    crate::policy::path::parse_path(req.path)
-        .map(|p| answer::return_to(&p))
-        .unwrap_or_else(|_| "/".to_owned())
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Which rules a request falls under, and deciding under all of them.
 
+use super::context::Cx;
 use super::{Facts, Gate};
 use crate::claims::Claims;
 use crate::decision::Decision;
 use crate::policy::Rule;
 use crate::reason::{Reason, Refusal};
-use crate::request::Request;
 
 /// One rule of the gate's policy, and its index among the policy's rules.
 #[derive(Debug, Clone, Copy)]
@@ -94,8 +94,9 @@ impl Gate {
 
     /// Route lookup: every rule the request may fall under (a refusal with
     /// 400 when the path cannot be read safely).
-    pub(super) fn route(&self, req: &Request<'_>) -> Result<Route<'_>, Box<Decision>> {
-        let path = crate::policy::path::parse_path(req.path).map_err(|d| {
+    pub(super) fn route(&self, cx: &Cx<'_, '_>) -> Result<Route<'_>, Box<Decision>> {
+        let req = cx.req;
+        let path = cx.path().map_err(|d| {
             self.refuse(
                 None,
                 Refusal::new(Reason::RequestInvalid, d),
@@ -140,7 +141,7 @@ impl Gate {
         // rule is the canonical one, the rest are decided too (any refusal
         // wins), as for paths.
         for host in &hosts {
-            let found = c.table.candidates(&path, req.method, host.as_deref());
+            let found = c.table.candidates(path, req.method, host.as_deref());
             for r in std::iter::once(found.first)
                 .chain(found.more)
                 .map(or_default)
@@ -182,18 +183,18 @@ impl Gate {
         &self,
         route: &Route<'_>,
         cl: &Claims<'_>,
-        req: &Request<'_>,
+        cx: &Cx<'_, '_>,
         key: Option<usize>,
     ) -> Decision {
         if route.more.is_empty() && !route.first.rule.public {
-            return self.decide(route.first.rule, cl, req, key);
+            return self.decide(route.first.rule, cl, cx, key);
         }
         let mut allowed: Option<(&Rule, Decision)> = None;
         for r in route.iter() {
             if r.rule.public {
                 continue;
             }
-            let d = self.decide(r.rule, cl, req, key);
+            let d = self.decide(r.rule, cl, cx, key);
             if !d.is_allowed() {
                 return note_ambiguity(d, route, r);
             }

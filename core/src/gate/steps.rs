@@ -262,11 +262,12 @@ impl Gate {
         &self,
         rule: &Rule,
         cl: &Claims<'_>,
-        req: &Request<'_>,
+        cx: &super::context::Cx<'_, '_>,
         key: Option<usize>,
     ) -> Decision {
         let c = self.compiled();
-        let refuse = |r: Refusal, facts: Facts| self.refuse(Some(rule), r, facts, Some(req));
+        let req = cx.req;
+        let refuse = |r: Refusal, facts: Facts| self.refuse(Some(rule), r, facts, Some(cx));
         let mut facts = Facts::default();
 
         if let Err(r) = validate(c, self.keys(), key, cl, req.now) {
@@ -330,7 +331,7 @@ impl Gate {
                 .as_ref()
                 .is_some_and(|x| x.contains_ignore_ascii_case("cp1")),
             register_first,
-            return_to: &super::return_to(req),
+            return_to: &cx.return_to(),
         };
         let ans = answer::challenge(c, &c.claims_b64, &input, &msg);
         self.decision(Some(rule), reason, ans, facts, Some(detail))
