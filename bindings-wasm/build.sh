@@ -66,12 +66,25 @@ grep -q "new URL('mfagate_wasm_bg.wasm', import.meta.url)" "$PKG/glue/mfagate_wa
   || { echo "build: a glue no longer loads mfagate_wasm_bg.wasm from its own folder" >&2; exit 1; }
 rm -rf "$BUILD"
 
-cp js/errors.js js/jwks.js js/web.js js/bundler.js js/node.cjs js/node.mjs js/index.d.ts js/types.d.ts "$PKG/"
+cp js/errors.js js/jwks.js js/node.cjs js/node.mjs js/index.d.ts js/types.d.ts "$PKG/"
+# web.js and bundler.js carry js/gate.js inside them: a workerd config lists
+# every module of the package by name (web.js, errors.js, jwks.js and the
+# glue), and one written for an earlier version must keep working.
+with_gate() {
+  sed -e "/^import { bindGate } from '.\/gate.js';\$/{r js/gate.js" -e 'd}' "$1" | sed 's/^export function bindGate(/function bindGate(/'
+}
+for f in web.js bundler.js; do
+  with_gate "js/$f" > "$PKG/$f"
+  if grep -q "gate.js'" "$PKG/$f" || ! grep -q '^function bindGate(' "$PKG/$f"; then
+    echo "build: js/gate.js was not put into $f" >&2; exit 1
+  fi
+done
 cp README.md ../LICENSE-MIT ../LICENSE-APACHE "$PKG/"
-# CommonJS copies of the two shared ES modules, for require().
+# CommonJS copies of the shared ES modules, for require().
 to_cjs() { sed -e 's/^export class /class /; s/^export function /function /' "$1"; echo "module.exports = { $2 };"; }
 to_cjs js/errors.js "MfagateError, PolicyError, JwksError, UsageError" > "$PKG/errors.cjs"
 to_cjs js/jwks.js "bindJwks" > "$PKG/jwks.cjs"
+to_cjs js/gate.js "bindGate" > "$PKG/gate.cjs"
 
 VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' ../Cargo.toml | head -1)"
 cat > "$PKG/package.json" <<JSON

@@ -35,7 +35,7 @@ node bench/size.mjs
 FAILED=()
 run() { local name="$1"; shift; step "$name"; if ! "$@"; then FAILED+=("$name"); fi; }
 
-run "node: unit tests" node --test tests/node.test.mjs tests/webcrypto.test.mjs tests/discovery.test.mjs tests/cache.test.mjs
+run "node: unit tests" node --test tests/node.test.mjs tests/webcrypto.test.mjs tests/discovery.test.mjs tests/cache.test.mjs tests/transport.test.mjs
 run "node: conformance vectors" node tests/vectors-node.mjs
 run "bundler build (node --experimental-wasm-modules)" node --no-warnings --experimental-wasm-modules tests/bundler-smoke.mjs
 run "chromium: conformance vectors" node tests/vectors-chromium.mjs

@@ -2,8 +2,10 @@
 import { Gate, TokenCache, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm.js';
 import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
+import { bindGate } from './gate.js';
 
 __registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
+bindGate(Gate);
 export const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher, JwksError });
 export { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };
 /** Nothing to load with a bundler; kept so code can call init() everywhere. */

@@ -3,8 +3,10 @@
 const glue = require('./glue/mfagate_wasm_node.cjs');
 const { MfagateError, PolicyError, JwksError, UsageError } = require('./errors.cjs');
 const { bindJwks } = require('./jwks.cjs');
+const { bindGate } = require('./gate.cjs');
 
 glue.__registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
+bindGate(glue.Gate);
 const { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version } = glue;
 const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher: glue.__Refresher, JwksError });
 module.exports = {

@@ -4,6 +4,7 @@
 import glueInit, { initSync as glueInitSync, Gate, TokenCache, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm_web.js';
 import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
+import { bindGate } from './gate.js';
 
 const register = () => __registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
 
@@ -19,5 +20,6 @@ export function initSync(options) {
   register();
   return out;
 }
+bindGate(Gate);
 export const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher, JwksError });
 export { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };

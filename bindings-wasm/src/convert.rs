@@ -1,6 +1,5 @@
-//! Values between JavaScript and the core: policy specs, JWK Sets, requests
-//! (checked by the core) and decisions (the core's JSON form, built by
-//! serde-wasm-bindgen straight from the `Decision`).
+//! Values between JavaScript and the core: policy specs, JWK Sets and
+//! requests (checked by the core). Decisions cross packed (`pack`).
 
 use crate::errors::{core_error, set, usage};
 use js_sys::{Array, Object, Reflect, JSON};
@@ -123,6 +122,69 @@ pub(crate) fn read_request(v: &JsValue) -> Result<RequestSpec, JsValue> {
     .map_err(|e| core_error(&e))
 }
 
+/// Text that `TextEncoder` wrote: valid UTF-8, so this borrows (the lossy
+/// reading is only a fallback; it is several times slower on wasm32).
+pub(crate) fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The request as the package's JavaScript layer passes it when every key
+/// is a request key with a value of a type the key can take: the strings
+/// `method`, `path`, `host`, `authorization` and `token` as UTF-8 in `text`,
+/// one after another, each with its byte length in `lens` (-1 when absent);
+/// `now` and the two flags as they are. Any other request goes through
+/// [`read_request`]. The checks are the core's, as there.
+pub(crate) fn request_from_parts(
+    text: &[u8],
+    lens: [i32; 5],
+    now: Option<f64>,
+    mfa_registered: Option<bool>,
+    validate_mfa: Option<bool>,
+) -> Result<RequestSpec, JsValue> {
+    let mut strs: [Option<std::borrow::Cow<'_, str>>; 5] = [None, None, None, None, None];
+    let mut at = 0usize;
+    for (slot, len) in strs.iter_mut().zip(lens) {
+        let Ok(len) = usize::try_from(len) else {
+            continue;
+        };
+        let bytes = at
+            .checked_add(len)
+            .and_then(|end| text.get(at..end))
+            .ok_or_else(|| {
+                usage(
+                    "mfagate: the request's fields were passed with wrong lengths",
+                    "report this: the package's JavaScript and WebAssembly do not match",
+                )
+            })?;
+        *slot = Some(utf8(bytes));
+        at += len;
+    }
+    fn text_field<'a>(s: &'a Option<std::borrow::Cow<'_, str>>) -> Field<'a> {
+        s.as_deref().map_or(Field::Absent, Field::Text)
+    }
+    let fields = [
+        ("method", text_field(&strs[0])),
+        ("path", text_field(&strs[1])),
+        ("host", text_field(&strs[2])),
+        ("authorization", text_field(&strs[3])),
+        ("token", text_field(&strs[4])),
+        ("now", now.map_or(Field::Absent, Field::Number)),
+        (
+            "mfa_registered",
+            mfa_registered.map_or(Field::Absent, Field::Bool),
+        ),
+        (
+            "validate_mfa",
+            validate_mfa.map_or(Field::Absent, Field::Bool),
+        ),
+    ];
+    let clock = || (js_sys::Date::now() / 1000.0).floor() as i64;
+    RequestSpec::from_fields(fields, Some(&clock)).map_err(|e| core_error(&e))
+}
+
 /// Each own enumerable key of a JS object, with its value read as it is.
 pub(crate) fn read_fields(v: &JsValue) -> Result<Vec<(String, Owned)>, JsValue> {
     let keys = Object::keys(v.unchecked_ref::<Object>());
@@ -154,11 +216,6 @@ pub(crate) fn plain<T: serde::Serialize + ?Sized>(v: &T) -> JsValue {
     PLAIN.with(|ser| v.serialize(ser)).unwrap_or_else(|e| {
         JsValue::from_str(&format!("mfagate: cannot convert to JavaScript: {e}"))
     })
-}
-
-/// A decision as a plain object of exactly the core's JSON form.
-pub(crate) fn decision_value(d: &mfagate::Decision) -> JsValue {
-    plain(d)
 }
 
 pub(crate) fn serde_value(v: &serde_json::Value) -> JsValue {

@@ -2,18 +2,15 @@
 //! RS256/PS256/ES256 verified by WebCrypto through the core's two-phase API.
 
 use crate::convert::{
-    decision_value, json_text, key_set_from, policy_from, read_request, serde_value,
+    json_text, key_set_from, policy_from, read_request, request_from_parts, serde_value, utf8,
 };
 use crate::errors::crypto_error;
-use crate::webcrypto::{
-    error_message, subtle, webcrypto_params, KeyCache, Slot, SubtleCrypto, Thenable,
-    REJECTED_IS_FALSE,
-};
-use js_sys::{Array, Promise, Reflect, Uint8Array};
+use crate::pack;
+use crate::webcrypto::{error_message, subtle, webcrypto_params, KeyCache, Slot, SubtleCrypto};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use mfagate::{Algorithm, Pending, RequestSpec, Step};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 pub(crate) struct Shared {
@@ -75,23 +72,24 @@ impl Shared {
         self: Rc<Self>,
         pending: Pending,
         req: RequestSpec,
+        read: Function,
     ) -> Result<JsValue, JsValue> {
         let alg = pending.algorithm();
         let unavailable =
-            |why: String| decision_value(&self.gate.complete_unavailable(&pending, &why));
+            |why: String| decoded(&read, &self.gate.complete_unavailable(&pending, &why));
         let Some((import, params)) = webcrypto_params(alg) else {
-            return Ok(unavailable(format!(
+            return unavailable(format!(
                 "{} is not verified through WebCrypto",
                 alg.as_str()
-            )));
+            ));
         };
         let subtle = match subtle() {
             Ok(s) => s,
-            Err(e) => return Ok(unavailable(error_message(&e))),
+            Err(e) => return unavailable(error_message(&e)),
         };
         let key = match self.key(&subtle, pending.key_index(), alg, &import).await {
             Ok(k) => k,
-            Err(e) => return Ok(unavailable(error_message(&e))),
+            Err(e) => return unavailable(error_message(&e)),
         };
         let sig = Uint8Array::from(pending.signature());
         let data = Uint8Array::from(pending.signing_input());
@@ -104,18 +102,132 @@ impl Shared {
                 .unwrap_or(false),
             Err(_) => false,
         };
-        Ok(decision_value(&self.gate.complete(
-            &pending,
-            &req.as_request(),
-            valid,
-        )))
+        decoded(
+            &read,
+            &self.gate.complete(&pending, &req.as_request(), valid),
+        )
     }
+}
+
+thread_local! {
+    /// `js/gate.js`'s reader of packed decisions (`Gate.__setReader`).
+    static READER: std::cell::RefCell<Option<Function>> = const { std::cell::RefCell::new(None) };
+}
+
+fn reader() -> Result<Function, JsValue> {
+    READER.with(|r| r.borrow().clone()).ok_or_else(|| {
+        crate::errors::usage(
+            "mfagate: Gate.prototype.evaluate is not the package's own",
+            "import the package's entry module (mfagate-wasm), not its glue",
+        )
+    })
+}
+
+/// A decision decided after an `await`, read by `js/gate.js`'s reader
+/// (`read`) in the same turn as it is packed (see `pack`), so that the
+/// promise resolves to the decision itself, with no further hop.
+fn decoded(read: &Function, d: &mfagate::Decision) -> Result<JsValue, JsValue> {
+    read.call1(&JsValue::NULL, &JsValue::from_str(&pack::decision(d)))
 }
 
 /// A policy and a JWK Set, built once; decides requests.
 #[wasm_bindgen]
 pub struct Gate {
     pub(crate) shared: Rc<Shared>,
+}
+
+/// A decision waiting for WebCrypto's answer: what `Gate.__complete`
+/// finishes it with. Its own `Rc` keeps the gate's state alive should the
+/// gate be freed in the meantime (a JwksGate replaces its gates).
+struct Waiting {
+    shared: Rc<Shared>,
+    pending: Pending,
+    req: RequestSpec,
+}
+
+/// The waiting decisions, by index (a slab: freed slots are reused).
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<Waiting>>,
+    free: Vec<usize>,
+}
+
+impl Slab {
+    fn insert(&mut self, w: Waiting) -> usize {
+        if let Some(i) = self.free.pop() {
+            if let Some(slot) = self.slots.get_mut(i) {
+                *slot = Some(w);
+                return i;
+            }
+        }
+        self.slots.push(Some(w));
+        self.slots.len() - 1
+    }
+
+    fn take(&mut self, i: usize) -> Option<Waiting> {
+        let w = self.slots.get_mut(i)?.take()?;
+        self.free.push(i);
+        Some(w)
+    }
+}
+
+thread_local! {
+    static WAITING: std::cell::RefCell<Slab> = std::cell::RefCell::new(Slab::default());
+    /// The promise of the decision `__decide` just said is waiting, until
+    /// `Gate.__pending` takes it.
+    static HANDED: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `__decide`'s answer for a decision that waits: a unit no packed decision
+/// starts with (those are ASCII), then the index in `WAITING` plus one, or
+/// 0 when the promise resolves to the decision itself.
+fn waiting(promise: JsValue, id: usize) -> String {
+    HANDED.with(|h| *h.borrow_mut() = Some(promise));
+    format!("\u{80}{id}")
+}
+
+impl Gate {
+    /// RS256, PS256 and ES256 signatures are verified by WebCrypto (keys
+    /// imported once, cached); HS256, and tokens a TokenCache holds, are
+    /// decided at once, with no promise of the module's. Once the key is
+    /// imported, a verification costs one promise and one call back in
+    /// (`js/gate.js` chains it), no closure of the module's.
+    fn decide_request(&self, req: RequestSpec) -> Result<String, JsValue> {
+        let pending = match self.shared.gate.prepare(&req.as_request()) {
+            Step::Done(d) => return Ok(pack::decision(&d)),
+            Step::Verify(pending) => pending,
+        };
+        let alg = pending.algorithm();
+        match (
+            self.shared.cache.lookup(pending.key_index(), alg),
+            webcrypto_params(alg),
+            subtle(),
+        ) {
+            (Some(Ok(key)), Some((_, params)), Ok(subtle)) => {
+                let sig = Uint8Array::from(pending.signature());
+                let data = Uint8Array::from(pending.signing_input());
+                let verified: JsValue = match subtle.verify(&params, &key, &sig, &data) {
+                    Ok(p) => p.into(),
+                    // A synchronous throw is a rejection too.
+                    Err(e) => Promise::reject(&e).into(),
+                };
+                let id = WAITING.with(|w| {
+                    w.borrow_mut().insert(Waiting {
+                        shared: Rc::clone(&self.shared),
+                        pending,
+                        req,
+                    })
+                });
+                Ok(waiting(verified, id + 1))
+            }
+            _ => {
+                let read = reader()?;
+                let shared = Rc::clone(&self.shared);
+                let p = wasm_bindgen_futures::future_to_promise(shared.finish(pending, req, read));
+                Ok(waiting(p.into(), 0))
+            }
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -158,70 +270,135 @@ impl Gate {
         })
     }
 
-    /// Decides a request; resolves to the decision. RS256, PS256 and ES256
-    /// signatures are verified by WebCrypto (keys imported once, cached);
-    /// HS256 in the module.
-    pub fn evaluate(&self, request: &JsValue) -> Promise {
-        let req = match read_request(request) {
-            Ok(r) => r,
-            Err(e) => return Promise::reject(&e),
+    /// The core's own JSON of the decision on `request` (`Decision::to_json`),
+    /// the host's signature check given as `signature_valid`: what the
+    /// package's tests compare every decision `js/gate.js` reads with.
+    #[wasm_bindgen(js_name = "__decisionJson")]
+    pub fn decision_json(
+        &self,
+        request: &JsValue,
+        signature_valid: bool,
+    ) -> Result<String, JsValue> {
+        let req = read_request(request)?;
+        let d = match self.shared.gate.prepare(&req.as_request()) {
+            Step::Done(d) => *d,
+            Step::Verify(p) => self
+                .shared
+                .gate
+                .complete(&p, &req.as_request(), signature_valid),
         };
-        match self.shared.gate.prepare(&req.as_request()) {
-            Step::Done(d) => Promise::resolve(&decision_value(&d)),
-            Step::Verify(pending) => {
-                let alg = pending.algorithm();
-                match (
-                    self.shared.cache.lookup(pending.key_index(), alg),
-                    webcrypto_params(alg),
-                    subtle(),
-                ) {
-                    // The key is imported already: one verify, one callback.
-                    (Some(Ok(key)), Some((_, params)), Ok(subtle)) => {
-                        let sig = Uint8Array::from(pending.signature());
-                        let data = Uint8Array::from(pending.signing_input());
-                        let verified: Thenable = match subtle.verify(&params, &key, &sig, &data) {
-                            Ok(p) => REJECTED_IS_FALSE
-                                .with(|f| p.unchecked_ref::<Thenable>().catch_value(f.as_ref())),
-                            // A synchronous throw is a rejection too.
-                            Err(_) => Promise::resolve(&JsValue::FALSE).unchecked_into(),
-                        };
-                        let shared = Rc::clone(&self.shared);
-                        let done = Closure::once_into_js(move |valid: JsValue| -> JsValue {
-                            decision_value(&shared.gate.complete(
-                                &pending,
-                                &req.as_request(),
-                                valid.as_bool() == Some(true),
-                            ))
-                        });
-                        verified.then_value(&done).unchecked_into()
-                    }
-                    _ => {
-                        let shared = Rc::clone(&self.shared);
-                        wasm_bindgen_futures::future_to_promise(shared.finish(pending, req))
-                    }
-                }
-            }
-        }
+        Ok(d.to_json())
     }
 
-    /// Whether this gate remembers verified tokens in a TokenCache.
-    #[wasm_bindgen(getter, js_name = hasCache)]
-    pub fn has_cache(&self) -> bool {
-        self.shared.gate.cache().is_some()
+    /// The promise of the decision `__decide` just said is waiting: of
+    /// WebCrypto's answer (then `__complete`), or of the decision itself.
+    #[wasm_bindgen(js_name = "__pending")]
+    pub fn take_pending() -> JsValue {
+        HANDED
+            .with(|h| h.borrow_mut().take())
+            .unwrap_or(JsValue::UNDEFINED)
     }
 
-    /// Decides a request on claims already verified (for example those an
-    /// app validated at sign-in), given as JSON text or an object.
-    /// Everything but the signature is checked.
-    #[wasm_bindgen(js_name = evaluateClaims)]
-    pub fn evaluate_claims(&self, claims: &JsValue, request: &JsValue) -> Result<JsValue, JsValue> {
+    /// Finishes waiting decision `id` with WebCrypto's answer: the packed
+    /// decision.
+    #[wasm_bindgen(js_name = "__complete")]
+    pub fn complete_waiting(id: u32, signature_valid: bool) -> Result<String, JsValue> {
+        let w = (id as usize)
+            .checked_sub(1)
+            .and_then(|i| WAITING.with(|w| w.borrow_mut().take(i)))
+            .ok_or_else(|| {
+                crate::errors::usage(
+                    format!("mfagate: no decision is waiting as #{id}"),
+                    "report this: the package's JavaScript and WebAssembly do not match",
+                )
+            })?;
+        let d = w
+            .shared
+            .gate
+            .complete(&w.pending, &w.req.as_request(), signature_valid);
+        Ok(pack::decision(&d))
+    }
+
+    /// Called once by `js/gate.js` with its reader of packed decisions.
+    #[wasm_bindgen(js_name = "__setReader")]
+    pub fn set_reader(read: Function) {
+        READER.with(|r| *r.borrow_mut() = Some(read));
+    }
+
+    /// The request's fields as `js/gate.js` passes them (see
+    /// `request_from_parts`): the packed decision (a string) when it is
+    /// decided at once, else a promise of it. Throws `UsageError` for an
+    /// unusable request. `Gate.prototype.evaluate` is `js/gate.js`'s.
+    #[wasm_bindgen(js_name = "__decide")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide(
+        &self,
+        text: &[u8],
+        method: i32,
+        path: i32,
+        host: i32,
+        authorization: i32,
+        token: i32,
+        now: Option<f64>,
+        mfa_registered: Option<bool>,
+        validate_mfa: Option<bool>,
+    ) -> Result<String, JsValue> {
+        let lens = [method, path, host, authorization, token];
+        let req = request_from_parts(text, lens, now, mfa_registered, validate_mfa)?;
+        self.decide_request(req)
+    }
+
+    /// As `__decide`, for a request of any other shape: read key by key,
+    /// so that the core names what is wrong with it.
+    #[wasm_bindgen(js_name = "__decideObject")]
+    pub fn decide_object(&self, request: &JsValue) -> Result<String, JsValue> {
+        self.decide_request(read_request(request)?)
+    }
+
+    /// Decides on claims already verified: `text` holds the claims' JSON
+    /// (`claims` bytes), then the request's fields as for `__decide`.
+    /// Returns the packed decision.
+    #[wasm_bindgen(js_name = "__claims")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn claims(
+        &self,
+        text: &[u8],
+        claims: u32,
+        method: i32,
+        path: i32,
+        host: i32,
+        authorization: i32,
+        token: i32,
+        now: Option<f64>,
+        mfa_registered: Option<bool>,
+        validate_mfa: Option<bool>,
+    ) -> Result<String, JsValue> {
+        let (json, rest) = text.split_at((claims as usize).min(text.len()));
+        let lens = [method, path, host, authorization, token];
+        let req = request_from_parts(rest, lens, now, mfa_registered, validate_mfa)?;
+        let d = self
+            .shared
+            .gate
+            .evaluate_claims_json(&utf8(json), &req.as_request());
+        Ok(pack::decision(&d))
+    }
+
+    /// As `__claims`, for claims or a request of any other shape.
+    #[wasm_bindgen(js_name = "__claimsObject")]
+    pub fn claims_object(&self, claims: &JsValue, request: &JsValue) -> Result<String, JsValue> {
         let req = read_request(request)?;
         let text = json_text(claims, "the claims")?;
         let d = self
             .shared
             .gate
             .evaluate_claims_json(&text, &req.as_request());
-        Ok(decision_value(&d))
+        Ok(pack::decision(&d))
+    }
+
+    /// Whether this gate remembers verified tokens in a TokenCache.
+    #[wasm_bindgen(getter, js_name = hasCache)]
+    pub fn has_cache(&self) -> bool {
+        self.shared.gate.cache().is_some()
     }
 
     /// The policy's name.

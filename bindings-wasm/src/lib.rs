@@ -3,14 +3,16 @@
 //! two-phase API, and HS256 verified in the module.
 //!
 //! Thin by design: conversion and idiom only. Every rule, reason code and
-//! message comes from the `mfagate` crate. Decisions cross into JavaScript as
-//! exactly the core's JSON form, built by serde-wasm-bindgen straight from the
-//! core's `Decision` (no JSON text in between), spelled as in every runtime.
+//! message comes from the `mfagate` crate. Requests cross as their few
+//! strings (`js/gate.js` reads the object, the core checks it) and decisions
+//! as one packed string (`pack`) that `js/gate.js` reads into exactly the
+//! core's JSON form, spelled as in every runtime.
 
 mod cache;
 mod convert;
 mod errors;
 mod gate;
+mod pack;
 mod refresher;
 mod webcrypto;
 

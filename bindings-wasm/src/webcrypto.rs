@@ -40,18 +40,6 @@ thread_local! {
     /// WebCrypto's parameter objects per algorithm, made once (WebCrypto
     /// only reads them).
     static PARAMS: RefCell<Vec<(Algorithm, JsValue, JsValue)>> = const { RefCell::new(Vec::new()) };
-    /// `.catch` handler that turns a rejected verify into `false`.
-    pub(crate) static REJECTED_IS_FALSE: Closure<dyn FnMut(JsValue) -> JsValue> = Closure::new(|_: JsValue| JsValue::FALSE);
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// A promise, with `then`/`catch` handlers whose return values are kept.
-    pub(crate) type Thenable;
-    #[wasm_bindgen(method, js_name = then)]
-    pub(crate) fn then_value(this: &Thenable, on_fulfilled: &JsValue) -> Thenable;
-    #[wasm_bindgen(method, js_name = catch)]
-    pub(crate) fn catch_value(this: &Thenable, on_rejected: &JsValue) -> Thenable;
 }
 
 /// `globalThis.crypto.subtle`'s `importKey` and `verify` as they are now,
