@@ -9,11 +9,76 @@ const { read } = require('./decision.js');
 const { nativeCache } = require('./cache.js');
 
 const WRAP = Symbol('mfagate.wrap');
+
+/**
+ * Decides `request` natively; returns the packed decision (or its promise).
+ * A request whose every key is a request key, with a value of the type the
+ * core reads there (or null/undefined), crosses as those values, one argument
+ * each: reading an object key by key through N-API cost more than the
+ * decision itself (docs/benchmarks.md). Anything else crosses as the object,
+ * so the core's constructor refuses it with its own message; both paths end
+ * in that constructor (RequestSpec::from_fields), which does every check.
+ */
+function cross(n, handle, request, async) {
+  if (typeof request === 'object' && request !== null) {
+    let method, path, host, authorization, token, now, mfaRegistered, validateMfa;
+    let lean = true;
+    for (const key in request) {
+      const v = request[key];
+      switch (key) {
+        case 'method':
+          method = v;
+          lean = v == null || typeof v === 'string';
+          break;
+        case 'path':
+          path = v;
+          lean = v == null || typeof v === 'string';
+          break;
+        case 'host':
+          host = v;
+          lean = v == null || typeof v === 'string';
+          break;
+        case 'authorization':
+          authorization = v;
+          lean = v == null || typeof v === 'string';
+          break;
+        case 'token':
+          token = v;
+          lean = v == null || typeof v === 'string';
+          break;
+        case 'now':
+          now = v;
+          lean = v == null || typeof v === 'number';
+          break;
+        case 'mfa_registered':
+          mfaRegistered = v;
+          lean = v == null || typeof v === 'boolean';
+          break;
+        case 'validate_mfa':
+          validateMfa = v;
+          lean = v == null || typeof v === 'boolean';
+          break;
+        default:
+          lean = false;
+      }
+      if (!lean) break;
+    }
+    if (lean) {
+      return async
+        ? native.evaluateFieldsAsync(handle, method, path, host, authorization, token, now, mfaRegistered, validateMfa)
+        : native.evaluateFields(handle, method, path, host, authorization, token, now, mfaRegistered, validateMfa);
+    }
+  }
+  return async ? n.evaluatePackedAsync(request) : n.evaluatePacked(request);
+}
+
 /** Set below: a gate of `gate`'s policy over a NativeRefresher's current key set (shared, not copied). */
 let gateOverKeysOf;
 
 class Gate {
   #native;
+  /** The native gate as the external value the per-request path takes. */
+  #handle;
   #cache;
 
   static {
@@ -28,6 +93,7 @@ class Gate {
   constructor(policy, jwks, options) {
     if (jwks === WRAP) {
       this.#native = policy;
+      this.#handle = policy.handle();
       this.#cache = options ?? null;
       return;
     }
@@ -42,6 +108,7 @@ class Gate {
     try {
       const g = new native.NativeGate(policy, jwks);
       this.#native = nc === null ? g : g.withCache(nc);
+      this.#handle = this.#native.handle();
     } catch (e) {
       throw fromNative(e);
     }
@@ -57,7 +124,7 @@ class Gate {
   evaluate(request) {
     let packed;
     try {
-      packed = this.#native.evaluatePacked(request);
+      packed = cross(this.#native, this.#handle, request, false);
     } catch (e) {
       throw fromNative(e);
     }
@@ -68,7 +135,7 @@ class Gate {
   async evaluateAsync(request) {
     let packed;
     try {
-      packed = await this.#native.evaluatePackedAsync(request);
+      packed = await cross(this.#native, this.#handle, request, true);
     } catch (e) {
       throw fromNative(e);
     }

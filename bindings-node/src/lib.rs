@@ -10,10 +10,11 @@ use mfagate::{
     Policy, RefreshOptions, Refresher, RequestSpec, TokenCache,
 };
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Either, JsObjectValue, JsValue, Object, Unknown, Utf16String,
+    AsyncTask, Buffer, Either, External, JsObjectValue, JsValue, Object, Unknown, Utf16String,
 };
 use napi::{Env, Status, Task, ValueType};
 use napi_derive::napi;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 mod pack;
@@ -165,6 +166,145 @@ fn request_of(request: Either<Object<'_>, Unknown<'_>>) -> Result<RequestSpec, C
     )
 }
 
+/// Whether UTF-16 units are all ASCII (one pass the compiler vectorizes).
+fn ascii(s: &[u16]) -> bool {
+    s.iter().fold(0, |acc, &u| acc | u) < 0x80
+}
+
+thread_local! {
+    /// Where the ASCII strings of a request are narrowed to UTF-8 for the
+    /// core's constructor (which copies them): reused, so a request costs no
+    /// allocation of its own.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The request from its fields given one by one (`lib/gate.js` passes them
+/// so when every key of the request object is a request key and every value
+/// a string, number or boolean where the core reads one): reading a JS
+/// object key by key through N-API costs more than the decision. The same
+/// constructor as [`request_of`], so the same checks and messages.
+///
+/// Strings come as UTF-16: V8 hands a string over that way with one copy,
+/// where its UTF-8 form takes a pass to measure and another to write. Read
+/// the way N-API's own UTF-8 reading does it (a lone surrogate becomes
+/// U+FFFD).
+fn request_from(
+    texts: [Option<Utf16String>; 5],
+    now: Option<f64>,
+    mfa_registered: Option<bool>,
+    validate_mfa: Option<bool>,
+) -> Result<RequestSpec, CoreError> {
+    fn text(v: Option<&str>) -> Field<'_> {
+        v.map_or(Field::Absent, Field::Text)
+    }
+    let flag = |v: Option<bool>| v.map_or(Field::Absent, Field::Bool);
+    let build = |t: [Option<&str>; 5]| {
+        RequestSpec::from_fields(
+            [
+                ("method", text(t[0])),
+                ("path", text(t[1])),
+                ("host", text(t[2])),
+                ("authorization", text(t[3])),
+                ("token", text(t[4])),
+                ("now", now.map_or(Field::Absent, Field::Number)),
+                ("mfa_registered", flag(mfa_registered)),
+                ("validate_mfa", flag(validate_mfa)),
+            ],
+            Some(&mfagate::system_now),
+        )
+    };
+    let all_ascii = texts.iter().flatten().all(|t| ascii(t));
+    let narrowed = all_ascii
+        .then(|| {
+            SCRATCH.with(|cell| {
+                let mut buf = cell.try_borrow_mut().ok()?;
+                buf.clear();
+                let mut ends = [None; 5];
+                for (end, t) in ends.iter_mut().zip(&texts) {
+                    if let Some(t) = t {
+                        buf.extend(t.iter().map(|&u| u as u8));
+                        *end = Some(buf.len());
+                    }
+                }
+                let all = std::str::from_utf8(&buf).ok()?;
+                let mut at = 0;
+                let fields = ends.map(|end| {
+                    end.and_then(|end| {
+                        let s = all.get(at..end);
+                        at = end;
+                        s
+                    })
+                });
+                Some(build(fields))
+            })
+        })
+        .flatten();
+    match narrowed {
+        Some(built) => built,
+        None => {
+            let owned = texts.map(|t| t.map(|t| String::from_utf16_lossy(&t)));
+            build(owned.each_ref().map(|t| t.as_deref()))
+        }
+    }
+}
+
+/// `NativeGate.evaluatePacked` of the gate behind `gate` (its `handle()`),
+/// the request given as its fields in `REQUEST_KEYS` order (see
+/// [`request_from`]).
+#[allow(clippy::too_many_arguments)] // one per request key
+#[napi]
+pub fn evaluate_fields(
+    env: Env,
+    #[napi(ts_arg_type = "ExternalObject<'GateHandle'>")] gate: &External<Arc<Gate>>,
+    method: Option<Utf16String>,
+    path: Option<Utf16String>,
+    host: Option<Utf16String>,
+    authorization: Option<Utf16String>,
+    token: Option<Utf16String>,
+    now: Option<f64>,
+    mfa_registered: Option<bool>,
+    validate_mfa: Option<bool>,
+) -> napi::Result<Utf16String> {
+    let req = request_from(
+        [method, path, host, authorization, token],
+        now,
+        mfa_registered,
+        validate_mfa,
+    )
+    .map_err(|e| throw(&env, &e))?;
+    Ok(Utf16String::from(pack::decision(
+        &gate.evaluate(&req.as_request()),
+    )))
+}
+
+/// The same on the libuv thread pool.
+#[allow(clippy::too_many_arguments)] // one per request key
+#[napi(ts_return_type = "Promise<string>")]
+pub fn evaluate_fields_async(
+    env: Env,
+    #[napi(ts_arg_type = "ExternalObject<'GateHandle'>")] gate: &External<Arc<Gate>>,
+    method: Option<Utf16String>,
+    path: Option<Utf16String>,
+    host: Option<Utf16String>,
+    authorization: Option<Utf16String>,
+    token: Option<Utf16String>,
+    now: Option<f64>,
+    mfa_registered: Option<bool>,
+    validate_mfa: Option<bool>,
+) -> napi::Result<AsyncTask<Evaluation>> {
+    let req = request_from(
+        [method, path, host, authorization, token],
+        now,
+        mfa_registered,
+        validate_mfa,
+    )
+    .map_err(|e| throw(&env, &e))?;
+    Ok(AsyncTask::new(Evaluation {
+        gate: Arc::clone(gate),
+        req,
+    }))
+}
+
 /// Each own enumerable key of a JS object, with its value read as it is.
 fn fields_of(obj: &Object<'_>) -> Result<Vec<(String, Owned)>, CoreError> {
     let keys = Object::keys(obj).map_err(native)?;
@@ -283,7 +423,7 @@ impl NativeTokenCache {
 /// `Gate` in `lib/index.js`.
 #[napi]
 pub struct NativeGate {
-    inner: Gate,
+    inner: Arc<Gate>,
 }
 
 #[napi]
@@ -302,16 +442,26 @@ impl NativeGate {
                 .map(|k| Gate::new(p, k))
         });
         match built {
-            Ok(inner) => Ok(NativeGate { inner }),
+            Ok(inner) => Ok(NativeGate {
+                inner: Arc::new(inner),
+            }),
             Err(e) => Err(throw(&env, &e)),
         }
+    }
+
+    /// The gate as an external value for [`evaluate_fields`], the per-request
+    /// path: a plain function given an external costs a fraction of a class
+    /// method call (napi-rs tracks every `&self` borrow in a global map).
+    #[napi(ts_return_type = "ExternalObject<'GateHandle'>")]
+    pub fn handle(&self) -> External<Arc<Gate>> {
+        External::new(Arc::clone(&self.inner))
     }
 
     /// The same gate remembering verified tokens in `cache`.
     #[napi]
     pub fn with_cache(&self, cache: &NativeTokenCache) -> NativeGate {
         NativeGate {
-            inner: self.inner.clone().with_cache(Arc::clone(&cache.inner)),
+            inner: Arc::new(Gate::clone(&self.inner).with_cache(Arc::clone(&cache.inner))),
         }
     }
 
@@ -372,7 +522,7 @@ impl NativeGate {
     ) -> napi::Result<AsyncTask<Evaluation>> {
         let req = request_of(request).map_err(|e| throw(&env, &e))?;
         Ok(AsyncTask::new(Evaluation {
-            gate: self.inner.clone(),
+            gate: Arc::clone(&self.inner),
             req,
         }))
     }
@@ -417,17 +567,17 @@ impl NativeGate {
     /// `g` with this gate's token cache, if it has one.
     fn keeping_cache(&self, g: Gate) -> NativeGate {
         NativeGate {
-            inner: match self.inner.cache() {
+            inner: Arc::new(match self.inner.cache() {
                 Some(c) => g.with_cache(Arc::clone(c)),
                 None => g,
-            },
+            }),
         }
     }
 }
 
 /// An evaluation run off the main thread.
 pub struct Evaluation {
-    gate: Gate,
+    gate: Arc<Gate>,
     req: RequestSpec,
 }
 
