@@ -279,7 +279,7 @@ fn request_of<'a>(
 fn decide(py: Python<'_>, core: &mfagate::Gate, req: &RequestSpec) -> mfagate::Decision {
     match core.evaluate_cheap(&req.as_request()) {
         mfagate::Step::Done(d) => *d,
-        mfagate::Step::Verify(p) => py.detach(|| core.verify_and_complete(&p, &req.as_request())),
+        mfagate::Step::Verify(p) => py.detach(|| core.verify_and_complete(&p)),
     }
 }
 

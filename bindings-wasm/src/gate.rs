@@ -70,8 +70,7 @@ impl Shared {
     /// (a refusal), never an exception: decisions are values.
     async fn finish(
         self: Rc<Self>,
-        pending: Pending,
-        req: RequestSpec,
+        pending: Box<Pending>,
         read: Function,
     ) -> Result<JsValue, JsValue> {
         let alg = pending.algorithm();
@@ -102,10 +101,7 @@ impl Shared {
                 .unwrap_or(false),
             Err(_) => false,
         };
-        decoded(
-            &read,
-            &self.gate.complete(&pending, &req.as_request(), valid),
-        )
+        decoded(&read, &self.gate.complete(&pending, valid))
     }
 }
 
@@ -141,8 +137,7 @@ pub struct Gate {
 /// gate be freed in the meantime (a JwksGate replaces its gates).
 struct Waiting {
     shared: Rc<Shared>,
-    pending: Pending,
-    req: RequestSpec,
+    pending: Box<Pending>,
 }
 
 /// The waiting decisions, by index (a slab: freed slots are reused).
@@ -215,7 +210,6 @@ impl Gate {
                     w.borrow_mut().insert(Waiting {
                         shared: Rc::clone(&self.shared),
                         pending,
-                        req,
                     })
                 });
                 Ok(waiting(verified, id + 1))
@@ -223,7 +217,7 @@ impl Gate {
             _ => {
                 let read = reader()?;
                 let shared = Rc::clone(&self.shared);
-                let p = wasm_bindgen_futures::future_to_promise(shared.finish(pending, req, read));
+                let p = wasm_bindgen_futures::future_to_promise(shared.finish(pending, read));
                 Ok(waiting(p.into(), 0))
             }
         }
@@ -282,10 +276,7 @@ impl Gate {
         let req = read_request(request)?;
         let d = match self.shared.gate.prepare(&req.as_request()) {
             Step::Done(d) => *d,
-            Step::Verify(p) => self
-                .shared
-                .gate
-                .complete(&p, &req.as_request(), signature_valid),
+            Step::Verify(p) => self.shared.gate.complete(&p, signature_valid),
         };
         Ok(d.to_json())
     }
@@ -312,10 +303,7 @@ impl Gate {
                     "report this: the package's JavaScript and WebAssembly do not match",
                 )
             })?;
-        let d = w
-            .shared
-            .gate
-            .complete(&w.pending, &w.req.as_request(), signature_valid);
+        let d = w.shared.gate.complete(&w.pending, signature_valid);
         Ok(pack::decision(&d))
     }
 

@@ -196,7 +196,7 @@ fn evaluate_cheap_then_verify_and_complete_decides_as_evaluate() {
                         Step::Done(d) => d.to_value(),
                         Step::Verify(p) => {
                             verified += 1;
-                            gate.verify_and_complete(&p, &req).to_value()
+                            gate.verify_and_complete(&p).to_value()
                         }
                     };
                     assert_eq!(got, want, "{}", case.id);

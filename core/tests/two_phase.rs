@@ -51,12 +51,12 @@ fn rs256_goes_to_the_host_and_completes() {
     assert_eq!(p.signature().len(), 256);
     let jwk = gate.keys().keys()[p.key_index()].public_jwk().unwrap();
     assert_eq!(jwk["kty"], "RSA");
-    let d = gate.complete(&p, &req, true);
+    let d = gate.complete(&p, true);
     assert_eq!(
         (d.outcome, d.reason),
         (Outcome::StepUp, Reason::MfaRequired)
     );
-    let d = gate.complete(&p, &req, false);
+    let d = gate.complete(&p, false);
     assert_eq!(
         (d.outcome, d.reason),
         (Outcome::Deny, Reason::SignatureInvalid)

@@ -16,7 +16,7 @@ use crate::policy::doc::ChallengeStyle;
 use crate::policy::exceptions::Exception;
 use crate::policy::{Compiled, Policy, Rule};
 use crate::reason::{Outcome, Reason, Refusal};
-use crate::request::{credential, Credential, Request};
+use crate::request::{credential, Credential, Request, RequestSpec};
 use crate::roles::RoleSet;
 use context::Cx;
 use route::{Route, RouteIds};
@@ -43,6 +43,8 @@ pub struct Pending {
     payload: Vec<u8>,
     /// The token, kept only when a cache will remember it once verified.
     token: Option<Box<str>>,
+    /// The request it decides: the second phase needs nothing else.
+    request: RequestSpec,
     /// Where a sign-in would send the user back, read when it was routed.
     return_to: String,
     /// The policy and the key set it was prepared with: completed by a gate
@@ -70,6 +72,11 @@ impl Pending {
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }
+    /// The request it decides (kept whole, so the second phase needs only
+    /// the host's answer).
+    pub fn request(&self) -> Request<'_> {
+        self.request.as_request()
+    }
 }
 
 /// The first phase of a two-phase evaluation.
@@ -78,7 +85,7 @@ pub enum Step {
     /// Decided already (no token, a malformed one, or verified in-process).
     Done(Box<Decision>),
     /// Verify the signature with the host, then call [`Gate::complete`].
-    Verify(Pending),
+    Verify(Box<Pending>),
 }
 
 /// Everything up to the signature check, for one request.
@@ -309,7 +316,7 @@ impl Gate {
             Ok(Ahead::Verify(f)) if f.jws.alg == Algorithm::HS256 => {
                 Step::Done(Box::new(self.verify_in_process(&f, &cx)))
             }
-            Ok(Ahead::Verify(f)) => Step::Verify(self.pending(f, &cx)),
+            Ok(Ahead::Verify(f)) => Step::Verify(Box::new(self.pending(f, &cx))),
             Ok(Ahead::Cached(route, v)) => Step::Done(Box::new(self.decide_all(
                 &route,
                 &v.claims,
@@ -324,8 +331,9 @@ impl Gate {
     /// signature with the key the token named, then decides. In builds
     /// without in-process public-key crypto the decision is
     /// `verification_unavailable`, never an allow.
-    pub fn verify_and_complete(&self, pending: &Pending, req: &Request<'_>) -> Decision {
-        let cx = Cx::known(req, &pending.return_to);
+    pub fn verify_and_complete(&self, pending: &Pending) -> Decision {
+        let req = pending.request.as_request();
+        let cx = Cx::known(&req, &pending.return_to);
         // A pending step of another gate may name a key this one lacks.
         let Some(k) = self.keys.keys().get(pending.key_index) else {
             return self
@@ -392,6 +400,7 @@ impl Gate {
 
     fn pending(&self, f: Front<'_, '_>, cx: &Cx<'_, '_>) -> Pending {
         Pending {
+            request: RequestSpec::from_request(cx.req),
             return_to: cx.return_to(),
             alg: f.jws.alg,
             key_index: f.key.0,
@@ -452,17 +461,13 @@ impl Gate {
         if crate::crypto::verifies_in_process(f.jws.alg) {
             return Step::Done(Box::new(self.verify_in_process(&f, &cx)));
         }
-        Step::Verify(self.pending(f, &cx))
+        Step::Verify(Box::new(self.pending(f, &cx)))
     }
 
     /// Second phase: the host says whether the signature verified.
-    pub fn complete(
-        &self,
-        pending: &Pending,
-        req: &Request<'_>,
-        signature_valid: bool,
-    ) -> Decision {
-        let cx = Cx::known(req, &pending.return_to);
+    pub fn complete(&self, pending: &Pending, signature_valid: bool) -> Decision {
+        let req = pending.request.as_request();
+        let cx = Cx::known(&req, &pending.return_to);
         let route = match self.pending_route(pending) {
             Ok(r) => r,
             Err(d) => return *d,
@@ -607,8 +612,8 @@ mod tests {
             panic!("RS256 goes to the host")
         };
         for d in [
-            b.complete(&p, &req, true),
-            b.verify_and_complete(&p, &req),
+            b.complete(&p, true),
+            b.verify_and_complete(&p),
             b.complete_unavailable(&p, "no crypto"),
         ] {
             assert_eq!(
@@ -621,13 +626,13 @@ mod tests {
         let same_shape = Gate::new(a.policy().with_overrides(&json!({})).unwrap(), keys());
         let other_keys = Gate::new(a.policy().clone(), keys());
         for g in [&same_shape, &other_keys] {
-            let d = g.complete(&p, &req, true);
+            let d = g.complete(&p, true);
             assert_eq!(
                 (d.outcome, d.reason),
                 (Outcome::Deny, Reason::VerificationUnavailable)
             );
         }
         // The gate that prepared it decides it as usual.
-        assert_eq!(a.complete(&p, &req, true).reason, Reason::MfaRequired);
+        assert_eq!(a.complete(&p, true).reason, Reason::MfaRequired);
     }
 }

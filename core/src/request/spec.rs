@@ -310,6 +310,21 @@ impl RequestSpec {
     }
 
     /// The borrowed request the gate decides on.
+    /// An owned copy of `req` (a pending two-phase step keeps its request).
+    pub fn from_request(req: &Request<'_>) -> RequestSpec {
+        RequestSpec {
+            method: req.method.to_owned(),
+            path: req.path.to_owned(),
+            host: req.host.map(str::to_owned),
+            authorization: req.authorization.map(str::to_owned),
+            token: req.token.map(str::to_owned),
+            now: req.now,
+            mfa_registered: req.mfa_registered,
+            validate_mfa: req.validate_mfa,
+        }
+    }
+
+    /// The request, borrowed from this spec.
     pub fn as_request(&self) -> Request<'_> {
         Request {
             method: &self.method,
