@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 /// One policy and one key set, as a gate deciding requests.
 #[derive(Debug)]
 pub struct Snapshot {
-    gate: Gate,
+    gate: Arc<Gate>,
     keys: Arc<KeySet>,
     policy_generation: u64,
     keys_version: u64,
@@ -38,6 +38,10 @@ pub struct Snapshot {
 impl Snapshot {
     /// The gate to decide with.
     pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+    /// The same gate, to hold beyond the snapshot (a binding's handle).
+    pub fn shared_gate(&self) -> &Arc<Gate> {
         &self.gate
     }
     /// Moves with every [`Engine::set_policy`].
@@ -111,10 +115,10 @@ impl Engine {
         let gate = Gate::with_shared_keys(policy.clone(), Arc::clone(&keys));
         Snapshot {
             keys,
-            gate: match cache {
+            gate: Arc::new(match cache {
                 Some(c) => gate.with_cache(Arc::clone(c)),
                 None => gate,
-            },
+            }),
             policy_generation,
             keys_version,
         }
