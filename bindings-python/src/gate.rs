@@ -175,6 +175,9 @@ impl KeySet {
 #[pyclass(frozen, module = "mfagate")]
 pub struct Gate {
     engine: mfagate::Engine,
+    /// With fixed keys (and a policy a Python Gate never changes) the one
+    /// snapshot there will ever be: no engine step per decision.
+    fixed: Option<Arc<mfagate::Snapshot>>,
     /// The JwksCache the keys come from, if any (it performs the fetches).
     jwks: Option<Py<PyAny>>,
     /// The verified-token cache given as `cache=`, if any.
@@ -328,8 +331,11 @@ impl Gate {
                 (mfagate::KeyFeed::fixed(parse_keys(py, &text)?).into(), None)
             }
         };
+        let engine = mfagate::Engine::new(policy, feed, shared);
+        let fixed = jwks.is_none().then(|| engine.snapshot(0));
         Ok(Gate {
-            engine: mfagate::Engine::new(policy, feed, shared),
+            engine,
+            fixed,
             jwks,
             cache,
         })
@@ -489,6 +495,9 @@ impl Gate {
     /// JwksCache), then once more after fresher keys if the core says so.
     fn decide_request(&self, py: Python<'_>, req: &RequestSpec) -> PyResult<Decision> {
         let Some(jwks) = &self.jwks else {
+            if let Some(s) = &self.fixed {
+                return Ok(Decision::new(decide(py, s.gate(), req)));
+            }
             let snap = self.engine.snapshot(0);
             return Ok(Decision::new(decide(py, snap.gate(), req)));
         };

@@ -1,22 +1,24 @@
 //! One request as the gate reads it: the request, and its path parsed once
-//! (for routing, then for the `return_to` of a sign-in redirect).
+//! (for routing, then for the `return_to` of a sign-in redirect). A
+//! two-phase step's second half reads it again only for such a redirect.
 
 use crate::answer;
 use crate::policy::path::{parse_path, RequestPath};
 use crate::request::Request;
 
 /// How the request's path was read.
-enum Read<'q, 'r> {
+enum Read<'r> {
     Parsed(Result<RequestPath<'r>, String>),
-    /// A pending step completing: it was routed when prepared, and keeps
-    /// its `return_to`.
-    Known(&'q str),
+    /// A pending step completing: it was routed when prepared; its path is
+    /// read again only if a refusal sends the user to sign in (an allow,
+    /// the common end, never reads it).
+    Routed,
 }
 
 /// A request and what the gate read from it once.
 pub(super) struct Cx<'q, 'r> {
     pub(super) req: &'q Request<'r>,
-    read: Read<'q, 'r>,
+    read: Read<'r>,
 }
 
 impl<'q, 'r> Cx<'q, 'r> {
@@ -28,10 +30,10 @@ impl<'q, 'r> Cx<'q, 'r> {
     }
 
     /// A pending step's request, routed already.
-    pub(super) fn known(req: &'q Request<'r>, return_to: &'q str) -> Self {
+    pub(super) fn routed(req: &'q Request<'r>) -> Self {
         Cx {
             req,
-            read: Read::Known(return_to),
+            read: Read::Routed,
         }
     }
 
@@ -40,7 +42,7 @@ impl<'q, 'r> Cx<'q, 'r> {
         match &self.read {
             Read::Parsed(Ok(p)) => Ok(p),
             Read::Parsed(Err(why)) => Err(why),
-            Read::Known(_) => Err("a pending step's request is not routed again"),
+            Read::Routed => Err("a pending step's request is not routed again"),
         }
     }
 
@@ -49,7 +51,9 @@ impl<'q, 'r> Cx<'q, 'r> {
         match &self.read {
             Read::Parsed(Ok(p)) => answer::return_to(p),
             Read::Parsed(Err(_)) => "/".to_owned(),
-            Read::Known(r) => (*r).to_owned(),
+            Read::Routed => parse_path(self.req.path)
+                .map(|p| answer::return_to(&p))
+                .unwrap_or_else(|_| "/".to_owned()),
         }
     }
 }

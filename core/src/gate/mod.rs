@@ -45,8 +45,6 @@ pub struct Pending {
     token: Option<Box<str>>,
     /// The request it decides: the second phase needs nothing else.
     request: RequestSpec,
-    /// Where a sign-in would send the user back, read when it was routed.
-    return_to: String,
     /// The policy and the key set it was prepared with: completed by a gate
     /// over others (a reload in between), its rule and key numbers would
     /// name other rules and keys.
@@ -333,7 +331,7 @@ impl Gate {
     /// `verification_unavailable`, never an allow.
     pub fn verify_and_complete(&self, pending: &Pending) -> Decision {
         let req = pending.request.as_request();
-        let cx = Cx::known(&req, &pending.return_to);
+        let cx = Cx::routed(&req);
         // A pending step of another gate may name a key this one lacks.
         let Some(k) = self.keys.keys().get(pending.key_index) else {
             return self
@@ -401,7 +399,6 @@ impl Gate {
     fn pending(&self, f: Front<'_, '_>, cx: &Cx<'_, '_>) -> Pending {
         Pending {
             request: RequestSpec::from_request(cx.req),
-            return_to: cx.return_to(),
             alg: f.jws.alg,
             key_index: f.key.0,
             signing_input: f.jws.signing_input.as_bytes().to_vec(),
@@ -467,7 +464,7 @@ impl Gate {
     /// Second phase: the host says whether the signature verified.
     pub fn complete(&self, pending: &Pending, signature_valid: bool) -> Decision {
         let req = pending.request.as_request();
-        let cx = Cx::known(&req, &pending.return_to);
+        let cx = Cx::routed(&req);
         let route = match self.pending_route(pending) {
             Ok(r) => r,
             Err(d) => return *d,
