@@ -72,18 +72,11 @@ function cross(n, handle, request, async) {
   return async ? n.evaluatePackedAsync(request) : n.evaluatePacked(request);
 }
 
-/** Set below: a gate of `gate`'s policy over a NativeRefresher's current key set (shared, not copied). */
-let gateOverKeysOf;
-
 class Gate {
   #native;
   /** The native gate as the external value the per-request path takes. */
   #handle;
   #cache;
-
-  static {
-    gateOverKeysOf = (gate, refresher, now) => new Gate(gate.#native.withKeysOf(refresher, now), WRAP, gate.#cache);
-  }
 
   /**
    * @param policy a built-in name, {builtin, overrides} or {policy, overrides}
@@ -163,7 +156,7 @@ class Gate {
   /**
    * The same policy while no key set is available yet: every token gets
    * `keys_unavailable` (503, Retry-After: `retryAfterSeconds`), never "sign
-   * in again". Used by JwksGate before its first good fetch.
+   * in again".
    */
   withoutKeys(why, retryAfterSeconds) {
     if (typeof why !== 'string' || !Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 0) {
@@ -185,6 +178,9 @@ class Gate {
   }
 }
 
+/** The Gate of a NativeGate the core built (a JwksGate's current one), with its TokenCache. */
+const wrapGate = (nativeGate, cache) => new Gate(nativeGate, WRAP, cache);
+
 const BUILTIN_POLICIES = Object.freeze(native.builtinPolicies());
 
-module.exports = { Gate, BUILTIN_POLICIES, gateOverKeysOf };
+module.exports = { Gate, BUILTIN_POLICIES, wrapGate };

@@ -1,22 +1,17 @@
 'use strict';
-// A gate whose keys come from a JWKS source, kept fresh by the core's
-// refresher (`mfagate::Refresher`, as `NativeRefresher`): the core says when
-// to fetch which document and what an answer means (timing, rate limits, URL
-// rules, limits, parsing, discovery). This module performs the GET it asks
-// for with the global fetch, keeps the promise idiom and calls `onError`.
+// A gate whose keys come from a JWKS source, kept fresh by the core's key
+// feed and engine (`mfagate::KeyFeed`, `mfagate::Engine`, as `NativeKeyFeed`
+// and `NativeEngine`): the core reads the options, says when to fetch which
+// document, what an answer means (timing, rate limits, URL rules, limits,
+// parsing, discovery) and which gate decides. This module performs the GET it
+// asks for with the global fetch, keeps the promise idiom and calls `onError`.
 
 const native = require('./native.js');
-const { Gate, gateOverKeysOf } = require('./gate.js');
+const { wrapGate } = require('./gate.js');
+const { nativeCache } = require('./cache.js');
 const { fromNative } = require('./errors.js');
 
-const EMPTY_JWKS = '{"keys":[]}';
 const NO_BODY = Buffer.alloc(0);
-
-/** Option names of the millisecond era, refused with their replacement. */
-const RENAMED = { ttl: 'ttlSeconds', cooldown: 'minRefreshSeconds', timeout: 'timeoutSeconds' };
-const DEFAULTS = { ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262_144, maxKeys: 64 };
-const NUMBERS = Object.keys(DEFAULTS);
-const KNOWN = new Set(['jwksUri', ...NUMBERS, 'fetch', 'onError', 'now', 'cache']);
 
 function optionError(message, cause) {
   const e = new TypeError(`JwksGate: ${message}`, cause === undefined ? undefined : { cause });
@@ -24,36 +19,28 @@ function optionError(message, cause) {
   return e;
 }
 
-/** The options with the defaults filled in, of the right types (their ranges are the core's to check). */
-function readOptions(options) {
-  if (options === null || typeof options !== 'object') throw optionError('pass { jwksUri, ... }');
-  for (const k of Object.keys(options)) {
-    if (RENAMED[k]) {
-      throw optionError(`the option \`${k}\` (milliseconds) is now \`${RENAMED[k]}\` (seconds): pass { ${RENAMED[k]}: ... }`);
-    }
-    if (!KNOWN.has(k)) throw optionError(`unknown option \`${k}\` (known: ${[...KNOWN].join(', ')})`);
-  }
-  const o = { ...DEFAULTS, fetch: globalThis.fetch, onError: null, now: () => performance.now(), cache: null };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) o[k] = v;
-  for (const k of NUMBERS) {
-    if (typeof o[k] !== 'number') throw optionError(`${k} must be a number (got ${typeof o[k]} ${String(o[k])})`);
-  }
+/** The options this module reads itself, with their defaults; the core reads (and checks) the others. */
+function ownOptions(options) {
+  const o = { fetch: globalThis.fetch, onError: null, now: () => performance.now(), cache: null };
+  for (const k of Object.keys(o)) if (options[k] !== undefined) o[k] = options[k];
   if (typeof o.fetch !== 'function') throw optionError('no fetch function: pass { fetch } or use Node >= 18');
   if (o.onError !== null && typeof o.onError !== 'function') throw optionError('onError must be a function');
   if (typeof o.now !== 'function') throw optionError('now must be a function returning milliseconds');
   return o;
 }
 
-/** The core's refresher for the source, its errors in the binding's classes. */
-function refresherOf(jwksUri, o) {
+/** The core's key feed for the source, its errors in the binding's classes. */
+function feedOf(jwksUri, options) {
   try {
-    return new native.NativeRefresher(String(jwksUri), o.ttlSeconds, o.minRefreshSeconds, o.timeoutSeconds, o.maxBytes, o.maxKeys);
+    return new native.NativeKeyFeed(String(jwksUri), options);
   } catch (e) {
     const err = fromNative(e);
-    // Options out of range: a TypeError like every unusable option, with the core's words.
+    // An option unknown or out of range: a TypeError like every unusable option, with the core's words.
     if (err?.code === 'request_invalid') {
-      const got = NUMBERS.map((k) => `${k} ${o[k]}`).join(', ');
-      throw optionError(`${err.message} (options: ${got}; ${err.hint})`, err);
+      const own = new Set(['jwksUri', 'fetch', 'onError', 'now', 'cache']);
+      const given = Object.keys(options).filter((k) => !own.has(k));
+      const got = given.map((k) => `\`${k}\` ${String(options[k])}`).join(', ');
+      throw optionError(`${err.message} (given: ${got || 'none'}; ${err.hint})`, err);
     }
     throw err;
   }
@@ -111,11 +98,13 @@ async function boundedBody(res, max) {
  * token with `keys_unavailable` (503, Retry-After), never "sign in again".
  */
 class JwksGate {
-  #policyGate;
-  #refresher;
+  #feed;
+  #engine;
   #opts;
-  /** The gate over the current key set (rebuilt when a fetch brings a new one). */
-  #gate = null;
+  /** The current gate with the feed version of its keys: kept while that version stays. */
+  #current = null;
+  /** The feed's version as of its last report (only a report moves it, and this module makes them all). */
+  #version = 0;
   /** The fetch in flight: a Promise of the gate. */
   #inflight = null;
   #lastError = null;
@@ -125,9 +114,14 @@ class JwksGate {
     if (typeof jwksUri !== 'string' && !(jwksUri instanceof URL)) {
       throw optionError('pass { jwksUri }: the https URL of the JWK Set, of an OpenID configuration, or an authority');
     }
-    const o = readOptions(options);
-    this.#refresher = refresherOf(jwksUri, o);
-    this.#policyGate = new Gate(policy, EMPTY_JWKS, { cache: o.cache });
+    const o = ownOptions(options);
+    this.#feed = feedOf(jwksUri, options);
+    const cache = o.cache === null ? undefined : nativeCache(o.cache);
+    try {
+      this.#engine = new native.NativeEngine(policy, this.#feed, cache);
+    } catch (e) {
+      throw fromNative(e);
+    }
     this.#opts = o;
   }
 
@@ -135,9 +129,19 @@ class JwksGate {
     return this.#opts.now();
   }
 
+  /** The gate to decide with, and the version of its keys. */
+  #snapshot() {
+    const cur = this.#current;
+    if (cur !== null && cur.version === this.#version) return cur;
+    const snap = { gate: wrapGate(this.#engine.gate(this.#now()), this.#opts.cache), version: this.#version };
+    // Before the first good set the gate's Retry-After is of this moment: not kept.
+    if (snap.version > 0) this.#current = snap;
+    return snap;
+  }
+
   /** The current gate: the last good keys, or, before the first good fetch, one that answers keys_unavailable. */
   get gate() {
-    return this.#gate ?? gateOverKeysOf(this.#policyGate, this.#refresher, this.#now());
+    return this.#snapshot().gate;
   }
   /** The error of the last fetch, or null if it succeeded. */
   get lastError() {
@@ -145,18 +149,18 @@ class JwksGate {
   }
   /** How many fetches were started (an OpenID configuration and its key set count as one). */
   get fetchCount() {
-    return this.#refresher.fetches;
+    return this.#feed.fetches;
   }
   get hasKeys() {
-    return this.#refresher.hasKeys;
+    return this.#feed.hasKeys;
   }
   /** The JWK Set's URL: `jwksUri` itself, or the `jwks_uri` of the OpenID configuration (null until fetched). */
   get jwksUrl() {
-    return this.#refresher.jwksUrl ?? null;
+    return this.#feed.jwksUrl ?? null;
   }
   /** The issuer of the OpenID configuration the keys came from (null for a plain JWK Set URL, or until fetched). */
   get issuer() {
-    return this.#refresher.issuer ?? null;
+    return this.#feed.issuer ?? null;
   }
 
   /**
@@ -167,12 +171,10 @@ class JwksGate {
    */
   refresh() {
     if (this.#inflight) return this.#inflight;
-    // The core's way to ask for fresher keys, at most once per minRefreshSeconds.
-    this.#refresher.unknownKid(this.#now());
-    const p = this.#poll();
-    if (p) return p;
+    const step = this.#feed.refresh(this.#now());
+    if (step?.fetch) return this.#start(step.fetch);
     if (this.hasKeys) return Promise.resolve(this.gate);
-    return Promise.reject(this.#lastError ?? fromNative(this.#refresher.lastError));
+    return Promise.reject(this.#lastError ?? fromNative(this.#feed.lastError));
   }
 
   /** Fetches the keys if there are none yet; rejects if that fails. */
@@ -181,45 +183,39 @@ class JwksGate {
     return this;
   }
 
-  /** Starts the fetch the core asks for, if any; the fetch in flight (or null). */
-  #poll() {
-    const order = this.#refresher.next(this.#now());
-    if (order) {
-      const p = this.#drive(order).finally(() => {
-        if (this.#inflight === p) this.#inflight = null;
-      });
-      p.catch(() => {}); // callers that go on without waiting must not leave it unhandled
-      this.#inflight = p;
-    }
-    return this.#inflight;
+  /** Takes a step the core asked for: starts its fetch, if any; the fetch in flight if the step says to wait for it. */
+  #take(step) {
+    if (step === null) return null;
+    if (step.fetch) this.#start(step.fetch);
+    return step.wait ? this.#inflight : null;
+  }
+
+  /** Starts an attempt, shared by every caller until it ends. */
+  #start(fetch) {
+    const p = this.#drive(fetch).finally(() => {
+      if (this.#inflight === p) this.#inflight = null;
+    });
+    p.catch(() => {}); // callers that go on without waiting must not leave it unhandled
+    this.#inflight = p;
+    return p;
   }
 
   /** Performs the core's fetches of one attempt (a configuration, then its key set); resolves to the new gate. */
-  async #drive(order) {
+  async #drive(fetch) {
     try {
-      for (;;) {
-        const got = await this.#get(order);
+      while (fetch) {
+        const got = await this.#get(fetch);
         const now = this.#now();
-        if (got.why !== undefined) throw fromNative(this.#refresher.failed(order.id, now, got.why), got.cause);
-        let fresh;
+        if (got.why !== undefined) throw fromNative(this.#feed.failed(fetch.id, now, got.why), got.cause);
         try {
-          fresh = this.#refresher.fetched(order.id, now, got.status, got.body);
+          fetch = this.#feed.fetched(fetch.id, now, got.status, got.body);
         } catch (e) {
           throw fromNative(e);
         }
-        if (fresh) {
-          this.#gate = gateOverKeysOf(this.#policyGate, this.#refresher, now);
-          this.#lastError = null;
-          return this.#gate;
-        }
-        // The configuration arrived: the core now asks for its key set.
-        order = this.#refresher.next(this.#now());
-        if (!order) {
-          const e = this.#refresher.lastError;
-          if (e) throw fromNative(e);
-          return this.gate;
-        }
       }
+      this.#version = this.#feed.version;
+      this.#lastError = null;
+      return this.gate;
     } catch (e) {
       this.#lastError = e;
       if (this.#opts.onError) {
@@ -238,65 +234,63 @@ class JwksGate {
    * redirect followed, the body cut at `maxBytes`. Resolves to
    * `{status, body}`, or `{why, cause}` when there was no answer to report.
    */
-  async #get(order) {
-    const signal = AbortSignal.timeout(order.timeoutMs);
+  async #get(fetch) {
+    const signal = AbortSignal.timeout(fetch.timeoutMs);
     // A fetch function that ignores the signal still ends at the deadline.
     const deadline = new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
-    const read = this.#read(order, signal);
+    const read = this.#read(fetch, signal);
     read.catch(() => {});
     deadline.catch(() => {});
     try {
       return await Promise.race([read, deadline]);
     } catch (e) {
-      if (e instanceof TooLarge) return { why: `the document is larger than ${order.maxBytes} bytes` };
-      if (signal.aborted || e?.name === 'TimeoutError') return { why: `no answer within ${order.timeoutMs / 1000} s`, cause: e };
+      if (e instanceof TooLarge) return { why: `the document is larger than ${fetch.maxBytes} bytes` };
+      if (signal.aborted || e?.name === 'TimeoutError') return { why: `no answer within ${fetch.timeoutMs / 1000} s`, cause: e };
       return { why: `cannot fetch: ${String(e?.cause?.message ?? e?.message ?? e)}`, cause: e };
     }
   }
 
-  async #read(order, signal) {
-    const res = await this.#opts.fetch(order.url, { signal, headers: { accept: 'application/json' }, redirect: 'manual' });
+  async #read(fetch, signal) {
+    const res = await this.#opts.fetch(fetch.url, { signal, headers: { accept: 'application/json' }, redirect: 'manual' });
     if (res.redirected || res.type === 'opaqueredirect') {
       // A fetch function that followed a redirect, or hid its status.
       await res.body?.cancel().catch(() => {});
-      return { why: `GET ${order.url} was redirected (redirects are not followed)` };
+      return { why: `GET ${fetch.url} was redirected (redirects are not followed)` };
     }
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
       return { status: res.status, body: NO_BODY };
     }
-    return { status: res.status, body: await boundedBody(res, order.maxBytes) };
+    return { status: res.status, body: await boundedBody(res, fetch.maxBytes) };
   }
 
-  /** Starts a due fetch; waits for it only while there are no keys yet. */
-  async #before() {
-    const p = this.#poll();
-    if (p && !this.hasKeys) await p.catch(() => {});
-  }
-
-  /** After a `key_not_found`: whether fresher keys are (now) there to decide again with. */
-  async #afterUnknownKid() {
-    if (!this.#refresher.unknownKid(this.#now())) return false;
-    const p = this.#poll();
-    if (!p) return false;
-    await p.catch(() => {});
-    return true;
+  /**
+   * One decision: the feed's step first (waited for only while there are no
+   * keys yet), then, after a `key_not_found`, once more if the core says
+   * fresher keys may change it.
+   */
+  async #decide(request, async) {
+    const first = this.#take(this.#feed.poll(this.#now()));
+    if (first) await first.catch(() => {});
+    const seen = this.#snapshot();
+    const d = async ? await seen.gate.evaluateAsync(request) : seen.gate.evaluate(request);
+    if (d.reason !== 'key_not_found') return d;
+    const step = this.#engine.afterKeyNotFound(seen.version, this.#now());
+    if (step === null) return d;
+    const more = this.#take(step);
+    if (more) await more.catch(() => {});
+    const gate = this.gate;
+    return async ? gate.evaluateAsync(request) : gate.evaluate(request);
   }
 
   /** Decides a request, fetching keys as described on the class. */
-  async evaluate(request) {
-    await this.#before();
-    const d = this.gate.evaluate(request);
-    if (d.reason !== 'key_not_found' || !(await this.#afterUnknownKid())) return d;
-    return this.gate.evaluate(request);
+  evaluate(request) {
+    return this.#decide(request, false);
   }
 
   /** Like evaluate, on the libuv thread pool. */
-  async evaluateAsync(request) {
-    await this.#before();
-    const d = await this.gate.evaluateAsync(request);
-    if (d.reason !== 'key_not_found' || !(await this.#afterUnknownKid())) return d;
-    return this.gate.evaluateAsync(request);
+  evaluateAsync(request) {
+    return this.#decide(request, true);
   }
 }
 

@@ -1,22 +1,23 @@
 //! Node binding of mfagate (napi-rs). Conversion and idiom only: every rule,
 //! reason code and message comes from the core crate.
 //!
-//! The generated `index.js` / `index.d.ts` expose [`NativeGate`] and
-//! [`NativeRefresher`]; the public API (error classes, middleware, JWKS
-//! cache) is the hand-written `lib/`.
+//! The generated `index.js` / `index.d.ts` expose [`NativeGate`], and the
+//! key feed and engine a `JwksGate` drives (`src/feed.rs`); the public API
+//! (error classes, middleware, JWKS cache) is the hand-written `lib/`.
 
 use mfagate::{
-    CacheOptions, Decision, Document, Error as CoreError, ErrorCode, Field, Gate, KeySet, Next,
-    Policy, RefreshOptions, Refresher, RequestSpec, TokenCache,
+    CacheOptions, Decision, Error as CoreError, ErrorCode, Field, Gate, KeySet, Policy,
+    RequestSpec, TokenCache,
 };
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Either, External, JsObjectValue, JsValue, Object, Unknown, Utf16String,
+    AsyncTask, Either, External, JsObjectValue, JsValue, Object, Unknown, Utf16String,
 };
 use napi::{Env, Status, Task, ValueType};
 use napi_derive::napi;
 use std::cell::RefCell;
 use std::sync::Arc;
 
+mod feed;
 mod pack;
 
 /// Throws a JS `Error` carrying the core error's `code`, `family`, `hint`,
@@ -488,17 +489,6 @@ impl NativeGate {
         ))
     }
 
-    /// The same policy over the refresher's current key set, shared with it
-    /// (no copy, no re-parse): the last good set, or before the first one a
-    /// set that refuses every token with `keys_unavailable`.
-    #[napi]
-    pub fn with_keys_of(&self, refresher: &NativeRefresher, now: f64) -> NativeGate {
-        self.keeping_cache(Gate::with_shared_keys(
-            self.inner.policy().clone(),
-            refresher.inner.key_set_at(clock(now)),
-        ))
-    }
-
     /// Decides a request on the calling thread; returns the decision packed
     /// for `lib/decision.js` (see `src/pack.rs`).
     #[napi]
@@ -537,6 +527,12 @@ impl NativeGate {
     ) -> napi::Result<String> {
         let req = request_of(request).map_err(|e| throw(&env, &e))?;
         Ok(self.inner.evaluate(&req.as_request()).to_json())
+    }
+
+    /// Whether `other` is this very gate (shared, not a copy); for the tests.
+    #[napi]
+    pub fn is_same(&self, other: &NativeGate) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The policy's name (for example `partner-center-2020`).
@@ -594,182 +590,13 @@ impl Task for Evaluation {
     }
 }
 
-/// A JavaScript clock reading (milliseconds) as the refresher's: negative
+/// A JavaScript clock reading (milliseconds) as the feed's: negative
 /// or non-finite readings count as 0.
 fn clock(now: f64) -> u64 {
     if now.is_finite() && now > 0.0 {
         now.floor().min(u64::MAX as f64) as u64
     } else {
         0
-    }
-}
-
-/// A count option (bytes, keys) as a `usize`; `lib/jwks.js` has checked
-/// it is a whole number, this is the backstop (0 goes to the core, which
-/// refuses it).
-fn count(v: f64, name: &str) -> Result<usize, CoreError> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= usize::MAX as f64 {
-        Ok(v as usize)
-    } else {
-        Err(CoreError::new(
-            ErrorCode::RequestInvalid,
-            format!("{name} must be a whole number (got {v})"),
-            "the defaults are 262144 bytes and 64 keys",
-        ))
-    }
-}
-
-/// A GET the JavaScript side must perform for the refresher, then report
-/// with `fetched` or `failed` (see `mfagate::Fetch`).
-#[napi(object)]
-pub struct FetchOrder {
-    /// Pass it back with the result.
-    pub id: f64,
-    pub url: String,
-    /// `"configuration"` (an OpenID configuration) or `"key_set"`.
-    pub document: String,
-    /// The whole fetch (answer and body) may take this long.
-    pub timeout_ms: f64,
-    /// Stop reading beyond this many bytes (and report a failure).
-    pub max_bytes: f64,
-}
-
-/// The core's JWKS refresher (`mfagate::Refresher`), a sans-IO state
-/// machine: it says what to fetch and when, and what a fetched document
-/// means; `lib/jwks.js` performs the GET and keeps the promise idiom.
-#[napi]
-pub struct NativeRefresher {
-    inner: Refresher,
-}
-
-#[napi]
-impl NativeRefresher {
-    /// `url`: a JWK Set URL, an OpenID configuration URL or an authority.
-    /// Durations in seconds. Throws `jwks_url_invalid` or `request_invalid`.
-    #[napi(constructor)]
-    pub fn new(
-        env: Env,
-        url: String,
-        ttl: f64,
-        min_refresh_interval: f64,
-        timeout: f64,
-        max_bytes: f64,
-        max_keys: f64,
-    ) -> napi::Result<Self> {
-        let built = count(max_bytes, "maxBytes").and_then(|max_bytes| {
-            count(max_keys, "maxKeys").and_then(|max_keys| {
-                Refresher::new(
-                    &url,
-                    RefreshOptions {
-                        ttl,
-                        min_refresh_interval,
-                        timeout,
-                        max_bytes,
-                        max_keys,
-                    },
-                )
-            })
-        });
-        match built {
-            Ok(inner) => Ok(NativeRefresher { inner }),
-            Err(e) => Err(throw(&env, &e)),
-        }
-    }
-
-    /// The fetch to start at `now` (ms), or null: nothing is due, or a
-    /// fetch is in flight already.
-    #[napi]
-    pub fn next(&mut self, now: f64) -> Option<FetchOrder> {
-        match self.inner.next(clock(now)) {
-            Next::Fetch(f) => Some(FetchOrder {
-                id: f.id as f64,
-                url: f.url,
-                document: match f.document {
-                    Document::Configuration => "configuration",
-                    Document::KeySet => "key_set",
-                }
-                .to_owned(),
-                timeout_ms: f.timeout_ms as f64,
-                max_bytes: f.max_bytes as f64,
-            }),
-            Next::InFlight | Next::Idle => None,
-        }
-    }
-
-    /// Fetch `id` answered `status` with `body`: true when a new key set is
-    /// in use, false when more is to fetch (call `next` again at once) or
-    /// the answer was late. Throws `jwks_fetch_failed` when the fetch failed
-    /// (the last good keys stay in use).
-    #[napi]
-    pub fn fetched(
-        &mut self,
-        env: Env,
-        id: f64,
-        now: f64,
-        status: u32,
-        body: Buffer,
-    ) -> napi::Result<bool> {
-        let status = u16::try_from(status).unwrap_or(0);
-        self.inner
-            .fetched(clock(id), clock(now), status, &body)
-            .map_err(|e| throw(&env, &e))
-    }
-
-    /// Fetch `id` failed without an answer (network, timeout, body over
-    /// the limit): the error to report, code `jwks_fetch_failed`.
-    #[napi]
-    pub fn failed(&mut self, id: f64, now: f64, why: String) -> NativeError {
-        NativeError::from(&self.inner.failed(clock(id), clock(now), &why))
-    }
-
-    /// A token named an unknown `kid`: true when fresher keys may come (a
-    /// fetch is in flight, or one is now due: call `next`).
-    #[napi]
-    pub fn unknown_kid(&mut self, now: f64) -> bool {
-        self.inner.unknown_kid(clock(now))
-    }
-
-    /// True when `gate` decides with this refresher's current key set
-    /// (the same one, shared, not a copy); for the tests.
-    #[napi]
-    pub fn shares_keys_with(&self, gate: &NativeGate, now: f64) -> bool {
-        std::ptr::eq(gate.inner.keys(), &*self.inner.key_set_at(clock(now)))
-    }
-
-    /// Increases with every good key set.
-    #[napi(getter)]
-    pub fn version(&self) -> f64 {
-        self.inner.version() as f64
-    }
-
-    #[napi(getter)]
-    pub fn has_keys(&self) -> bool {
-        self.inner.has_keys()
-    }
-
-    /// Attempts started (a configuration and its key set are one attempt).
-    #[napi(getter)]
-    pub fn fetches(&self) -> f64 {
-        self.inner.fetches() as f64
-    }
-
-    /// Why the last fetch failed, or null after a good one.
-    #[napi(getter)]
-    pub fn last_error(&self) -> Option<NativeError> {
-        self.inner.last_error().map(NativeError::from)
-    }
-
-    /// The key set's URL: the source itself, or (once fetched) the
-    /// configuration's `jwks_uri`.
-    #[napi(getter)]
-    pub fn jwks_url(&self) -> Option<String> {
-        self.inner.jwks_url().map(str::to_owned)
-    }
-
-    /// The OpenID configuration's `issuer`, once fetched.
-    #[napi(getter)]
-    pub fn issuer(&self) -> Option<String> {
-        self.inner.issuer().map(str::to_owned)
     }
 }
 

@@ -317,27 +317,25 @@ test('gates share the refresher\'s key set: one Gate per key set version, no cop
   assert.equal(first.evaluate(req(TOK1)).outcome, 'allow', 'a gate taken earlier keeps its keys');
 });
 
-test('the native layer: a gate over a NativeRefresher\'s keys is that very key set', async (t) => {
+test('the native layer: the engine\'s gate over a NativeKeyFeed\'s keys is one gate per key set version', async (t) => {
   const native = require('../lib/native.js');
   const ep = await endpoint(t);
-  const r = new native.NativeRefresher(ep.url, 3600, 0, 5, 262144, 64);
-  const policy = new native.NativeGate('partner-center', '{"keys":[]}');
-  const before = policy.withKeysOf(r, 0);
-  assert.equal(r.sharesKeysWith(before, 0), false, 'before the first set: a fresh unavailable set each time');
-  const drive = async (now) => {
-    const order = r.next(now);
-    assert.equal(order.document, 'key_set');
-    const res = await fetch(order.url);
-    return r.fetched(order.id, now, res.status, Buffer.from(await res.arrayBuffer()));
+  const feed = new native.NativeKeyFeed(ep.url, { minRefreshSeconds: 0 });
+  const engine = new native.NativeEngine('partner-center', feed);
+  assert.equal(engine.gate(0).isSame(engine.gate(0)), false, 'before the first set: a fresh unavailable set each time');
+  const drive = async (step, now) => {
+    assert.equal(step.wait, true);
+    const res = await fetch(step.fetch.url);
+    return feed.fetched(step.fetch.id, now, res.status, Buffer.from(await res.arrayBuffer()));
   };
-  assert.equal(await drive(1), true);
-  const g1 = policy.withKeysOf(r, 2);
-  assert.equal(r.sharesKeysWith(g1, 2), true);
-  assert.equal(r.sharesKeysWith(policy.withKeysOf(r, 3), 3), true);
-  assert.equal(r.unknownKid(4), true);
-  assert.equal(await drive(4), true);
-  assert.equal(r.version, 2);
-  assert.equal(r.sharesKeysWith(g1, 5), false, 'a new version is a new set');
-  assert.equal(r.sharesKeysWith(policy.withKeysOf(r, 5), 5), true);
-  assert.equal(r.next(6), null, 'fresh: nothing to fetch');
+  assert.equal(await drive(feed.poll(1), 1), null);
+  assert.equal(feed.version, 1);
+  const g1 = engine.gate(2);
+  assert.equal(g1.isSame(engine.gate(3)), true);
+  assert.equal(engine.afterKeyNotFound(0, 4).wait, false, 'newer keys than version 0: decide again');
+  assert.equal(await drive(engine.afterKeyNotFound(1, 4), 4), null);
+  assert.equal(feed.version, 2);
+  assert.equal(g1.isSame(engine.gate(5)), false, 'a new version is a new gate');
+  assert.equal(engine.gate(5).isSame(engine.gate(6)), true);
+  assert.equal(feed.poll(6), null, 'fresh: nothing to fetch');
 });
