@@ -54,8 +54,6 @@ export class Gate {
   constructor(policy: PolicySpec, jwks?: JwkSet | string | null, options?: GateOptions | null);
   /** Whether the gate remembers verified tokens in a TokenCache. */
   readonly hasCache: boolean;
-  /** The policy while no key set is available yet: every token gets keys_unavailable (503, Retry-After). Throws PolicyError. */
-  static withoutKeys(policy: PolicySpec, why: string, retryAfterSeconds: number): Gate;
   /** Decides a request. RS256/PS256/ES256 go through WebCrypto (keys imported once); HS256 in the module. Rejects with UsageError for an unusable request. */
   evaluate(request: MfagateRequest): Promise<Decision>;
   /** Decides on claims already verified (JSON text or an object). Throws UsageError for unusable claims. */

@@ -1,15 +1,11 @@
 // A JWK Set cache on `fetch`, and a gate that uses it. Host idiom only: when
-// to fetch what, what an answer means, the limits, the URL rules and the
-// discovery of an OpenID configuration are the core's `Refresher` (exposed as
-// `__Refresher`); this file performs the GETs it asks for and shares them
-// between callers as promises. Every decision comes from the core.
+// to fetch what, what an answer means, the options, limits and URL rules,
+// the discovery of an OpenID configuration and which gate decides are the
+// core's `KeyFeed` and `Engine` (exposed as `__KeyFeed` and `__Engine`); this
+// file performs the GETs the feed asks for and shares them between callers as
+// promises. Every decision comes from the core.
 
-export function bindJwks({ Gate, Refresher, JwksError }) {
-  /** Option names of the millisecond era, refused with their replacement. */
-  const RENAMED = { timeoutMs: 'timeoutSeconds', ttl: 'ttlSeconds', cooldown: 'minRefreshSeconds', timeout: 'timeoutSeconds' };
-  const DEFAULTS = { ttlSeconds: 3600, minRefreshSeconds: 60, timeoutSeconds: 5, maxBytes: 262144, maxKeys: 64 };
-  const KNOWN = new Set([...Object.keys(DEFAULTS), 'fetch', 'onError', 'now']);
-
+export function bindJwks({ KeyFeed, Engine, JwksError }) {
   const optionError = (message, cause) => {
     const e = new TypeError(`JwksCache: ${message}`);
     e.code = 'ERR_INVALID_ARG_VALUE';
@@ -17,27 +13,19 @@ export function bindJwks({ Gate, Refresher, JwksError }) {
     return e;
   };
 
-  /** The option names and types (JavaScript's part); their ranges are the core's. */
-  function readOptions(opts) {
+  /** The options JwksCache reads itself; the others are the core's. */
+  function ownOptions(opts) {
     if (opts === null || typeof opts !== 'object') throw optionError('options must be an object');
-    for (const k of Object.keys(opts)) {
-      if (RENAMED[k]) throw optionError(`the option \`${k}\` is now \`${RENAMED[k]}\` (seconds): pass { ${RENAMED[k]}: ... }`);
-      if (!KNOWN.has(k)) throw optionError(`unknown option \`${k}\` (known: ${[...KNOWN].join(', ')})`);
-    }
-    const o = { ...DEFAULTS, fetch: (...a) => globalThis.fetch(...a), onError: null, now: () => Date.now() };
-    for (const [k, v] of Object.entries(opts)) if (v !== undefined) o[k] = v;
-    for (const k of Object.keys(DEFAULTS)) {
-      if (typeof o[k] !== 'number') throw optionError(`${k} must be a number (got ${typeof o[k]} ${String(o[k])})`);
-    }
-    if (typeof o.fetch !== 'function') throw optionError('fetch must be a function');
-    if (o.onError !== null && typeof o.onError !== 'function') throw optionError('onError must be a function');
-    if (typeof o.now !== 'function') throw optionError('now must be a function returning milliseconds');
-    return o;
+    const { fetch = (...a) => globalThis.fetch(...a), onError = null, now = () => Date.now() } = opts;
+    if (typeof fetch !== 'function') throw optionError('fetch must be a function');
+    if (onError !== null && typeof onError !== 'function') throw optionError('onError must be a function');
+    if (typeof now !== 'function') throw optionError('now must be a function returning milliseconds');
+    return { fetch, onError, now };
   }
 
-  /** The whole fetch took longer than the refresher allows. */
+  /** The whole fetch took longer than the feed allows. */
   class Timeout extends Error {}
-  /** The body grew past the refresher's limit. */
+  /** The body grew past the feed's limit. */
   class TooLarge extends Error {}
 
   /** The body, read until `maxBytes` (TooLarge beyond). */
@@ -72,118 +60,90 @@ export function bindJwks({ Gate, Refresher, JwksError }) {
   }
 
   /** Closure-private members of JwksCache, for JwksGate. */
-  const READY = Symbol('ready');
-  const GATE = Symbol('gate');
-  const UNKNOWN_KID = Symbol('unknownKid');
+  const FEED = Symbol('feed');
+  const NOW = Symbol('now');
+  const STEP = Symbol('step');
 
   /**
-   * Fetches a JWK Set and keeps it, by the rules of the core's Refresher
+   * Fetches a JWK Set and keeps it, by the rules of the core's KeyFeed
    * (docs/bindings.md, "JWKS caches"). `url` is a JWK Set URL, an OpenID
    * configuration URL, or an authority (then the configuration is fetched
    * first, and tokens must carry its issuer). Failed fetches keep the last
-   * good keys and go to `onError`; one fetch is in flight at a time: callers
-   * without keys wait for it, callers with keys go on with them.
+   * good keys and go to `onError`; one fetch is in flight at a time.
    */
   class JwksCache {
-    #r; #o; #url; #text = null; #inflight = null;
+    #f; #o; #url; #text = null; #inflight = null;
     constructor(url, opts = {}) {
       if (typeof url !== 'string' && !(url instanceof URL)) throw optionError('url must be a string or URL');
-      const o = readOptions(opts);
+      const o = ownOptions(opts);
       try {
-        this.#r = new Refresher(String(url), o.ttlSeconds, o.minRefreshSeconds, o.timeoutSeconds, o.maxBytes, o.maxKeys);
+        this.#f = new KeyFeed(String(url), opts);
       } catch (e) {
-        // Options out of range are a TypeError, as every bad option.
-        if (e?.code === 'request_invalid') throw optionError(`${e.message} (${e.hint})`, e);
+        // A bad option is a TypeError, in the core's words; a URL is not an option.
+        if (e?.code === 'request_invalid') throw optionError(e.message, e);
         throw e; // UsageError jwks_url_invalid
       }
       this.#o = o;
       this.#url = String(url);
     }
     /** Increases with every good key set. */
-    get version() { return this.#r.version; }
+    get version() { return this.#f.version; }
     /** The last good set as JSON text, or null. */
     get current() { return this.#text; }
     /** The JwksError of the last fetch, or null if it succeeded. */
-    get lastError() { return this.#r.lastError; }
+    get lastError() { return this.#f.lastError; }
     /** Whole seconds until the next fetch may be tried (at least 1). */
-    get retryAfterSeconds() { return this.#r.retryAfter(this.#o.now()); }
+    get retryAfterSeconds() { return this.#f.retryAfter(this.#o.now()); }
     /** Counters, for logs and tests. */
     get stats() {
-      const r = this.#r;
-      return { fetches: r.fetches, failures: r.failures, lastError: r.lastError?.message ?? null };
+      const f = this.#f;
+      return { fetches: f.fetches, failures: f.failures, lastError: f.lastError?.message ?? null };
     }
     /** The key set's URL: the source, or the OpenID configuration's jwks_uri once fetched (else null). */
-    get jwksUrl() { return this.#r.jwksUrl ?? null; }
+    get jwksUrl() { return this.#f.jwksUrl ?? null; }
     /** The OpenID configuration's issuer, once fetched (null for a JWK Set URL). */
-    get issuer() { return this.#r.issuer ?? null; }
+    get issuer() { return this.#f.issuer ?? null; }
 
     /** The JWK Set as JSON text. Throws JwksError jwks_fetch_failed only while no good set was ever fetched. */
     async get() {
-      await this.#due(false);
-      if (!this.#r.hasKeys) throw this.#unavailable();
-      return this.#text;
+      await this[STEP](this.#f.poll(this.#o.now()));
+      if (this.#f.hasKeys) return this.#text;
+      throw this.#f.lastError ?? new JwksError(`no JWK Set was fetched from ${this.#url} yet`, { code: 'jwks_fetch_failed' });
     }
 
     /** A token named an unknown kid: fetches once more (at most once per
      * minRefreshSeconds, or waits for the fetch in flight). Resolves to
      * true when a new key set was fetched. */
     async refreshForUnknownKid() {
-      return this[UNKNOWN_KID]();
+      const before = this.#f.version;
+      await this[STEP](this.#f.refresh(this.#o.now()));
+      return this.#f.version !== before;
     }
 
-    async [UNKNOWN_KID]() {
-      const before = this.#r.version;
-      if (!this.#r.unknownKid(this.#o.now())) return false;
-      await this.#due(true);
-      return this.#r.version !== before;
-    }
+    get [FEED]() { return this.#f; }
+    [NOW]() { return this.#o.now(); }
 
-    /** Settles when the fetch that is due is done (or at once). */
-    [READY]() {
-      return this.#due(false);
-    }
-
-    /** A gate of `template`'s policy over the current keys: `built` again
-     * while they are the same; version -1 while there are none yet (a gate
-     * refusing every token with keys_unavailable, for one decision). */
-    [GATE](template, built) {
-      const r = this.#r;
-      if (built && r.hasKeys && built.version === r.version) return built;
-      return { gate: r.gate(template, this.#o.now()), version: r.hasKeys ? r.version : -1 };
-    }
-
-    #unavailable() {
-      const last = this.#r.lastError;
-      return new JwksError(`no JWK Set could be fetched from ${this.#url} yet${last ? `: ${last.message}` : ''}`, {
-        code: 'jwks_fetch_failed', hint: last?.hint, docUrl: last?.docUrl, line: null, cause: last ?? undefined,
-      });
-    }
-
-    /** Starts the fetch the refresher asks for and waits for it; waits for
-     * the one in flight when `wait` or while there are no keys. */
-    #due(wait) {
-      const step = this.#r.next(this.#o.now());
+    /** Does what the feed said: performs a fetch and settles when it is
+     * done (the caller that starts one waits for it: a worker keeps no I/O
+     * beyond its request), or waits for the one in flight. */
+    [STEP](step) {
+      if (step === 'wait') return this.#inflight ?? undefined;
       if (step !== null && typeof step === 'object') return this.#start(step);
-      if (step === 'in_flight' && (wait || !this.#r.hasKeys)) return this.#inflight;
       return undefined;
     }
 
     /** One attempt: the fetch asked for, and the next one of the same attempt (a configuration's key set). */
     #start(first) {
       const p = (async () => {
-        for (let f = first; f;) {
-          const more = await this.#fetch(f);
-          const n = more ? this.#r.next(this.#o.now()) : null;
-          f = n !== null && typeof n === 'object' ? n : null;
-        }
+        for (let f = first; f;) f = await this.#fetch(f);
       })().finally(() => { if (this.#inflight === p) this.#inflight = null; });
       this.#inflight = p;
       return p;
     }
 
-    /** Performs one GET and reports it to the refresher; true when there is more to fetch. */
+    /** Performs one GET and reports it to the feed: the next fetch of the attempt, or null. */
     async #fetch(f) {
-      const o = this.#o, r = this.#r;
+      const o = this.#o, feed = this.#f;
       const ctl = new AbortController();
       let timer;
       const timeout = new Promise((_, reject) => {
@@ -208,13 +168,14 @@ export function bindJwks({ Gate, Refresher, JwksError }) {
       } finally {
         clearTimeout(timer);
       }
-      let err = null;
+      let err = null, next = null;
       if (why !== null) {
-        err = r.failed(f.id, o.now(), why);
+        err = feed.failed(f.id, o.now(), why);
       } else {
         try {
-          if (!r.fetched(f.id, o.now(), status, body)) return true;
-          if (f.document === 'key_set') this.#text = new TextDecoder().decode(body);
+          const before = feed.version;
+          next = feed.fetched(f.id, o.now(), status, body);
+          if (feed.version !== before) this.#text = new TextDecoder().decode(body);
         } catch (e) {
           err = e;
         }
@@ -222,47 +183,60 @@ export function bindJwks({ Gate, Refresher, JwksError }) {
       if (err && o.onError) {
         try { o.onError(err); } catch { /* a logging callback must not break key refresh */ }
       }
-      return false;
+      return next;
     }
   }
 
   /**
-   * A gate whose keys come from a JwksCache: the refresher's key set itself
-   * (shared, never parsed again), a new gate per key set. A decision of
-   * `key_not_found` asks the cache for one rate-limited refresh and, if new
-   * keys came, decides once more. While no good set was ever fetched, every
-   * token is refused with `keys_unavailable` (503, Retry-After): a
-   * decision, not an exception.
+   * A gate whose keys come from a JwksCache: the core's Engine over the
+   * cache's feed, one Gate per key set (the feed's own set, never parsed
+   * again; the TokenCache kept). A decision of `key_not_found` asks the feed
+   * for fresher keys (rate-limited) and, if the core says so, decides once
+   * more. While no good set was ever fetched, every token is refused with
+   * `keys_unavailable` (503, Retry-After): a decision, not an exception.
    */
   class JwksGate {
-    #cache; #template; #built = null;
+    #cache; #engine; #built = null;
     constructor(policy, cache, options) {
       if (!(cache instanceof JwksCache)) throw new TypeError('JwksGate: cache must be a JwksCache');
       this.#cache = cache;
       // The policy (PolicyError) and the options ({cache}: a TokenCache) are checked now.
-      this.#template = new Gate(policy, null, options);
+      this.#engine = new Engine(policy, cache[FEED], options);
     }
-    async #decide(request) {
-      await this.#cache[READY]();
-      // Synchronous from here to evaluate(): no other decision replaces the
-      // gate in between, and a gate freed later keeps what its pending
-      // decisions hold.
-      const b = this.#cache[GATE](this.#template, this.#built);
-      if (b.version < 0) {
-        const d = b.gate.evaluate(request);
-        b.gate.free?.();
-        return d;
-      }
-      if (b !== this.#built) {
-        this.#built?.gate.free?.();
+    /** The gate to decide with now, and the feed version of its keys. */
+    #take() {
+      const e = this.#engine;
+      const fresh = e.gate(this.#cache[NOW]());
+      if (fresh === undefined) return this.#built;
+      const b = { gate: fresh, version: e.version };
+      if (b.version !== 0) {
+        this.#built?.gate.free();
         this.#built = b;
       }
-      return b.gate.evaluate(request);
+      return b;
+    }
+    /** Synchronous from taking the gate to evaluate(): no other decision
+     * frees it in between, and a gate freed later keeps what its pending
+     * decisions hold. */
+    #decide(request) {
+      const b = this.#take();
+      const decision = b.gate.evaluate(request);
+      // Before the first good set, a gate refusing every token is made for one decision.
+      if (b !== this.#built) b.gate.free();
+      return { decision, version: b.version };
     }
     async evaluate(request) {
-      const d = await this.#decide(request);
-      if (d.reason === 'key_not_found' && (await this.#cache[UNKNOWN_KID]())) return this.#decide(request);
-      return d;
+      const cache = this.#cache;
+      const feed = cache[FEED];
+      await cache[STEP](feed.poll(cache[NOW]()));
+      const first = this.#decide(request);
+      const d = await first.decision;
+      // Only a kid the keys lack calls for fresher keys; the feed says whether any may come.
+      if (d.reason !== 'key_not_found') return d;
+      const step = feed.unknownKid(first.version, cache[NOW]());
+      if (step === null) return d;
+      await cache[STEP](step);
+      return this.#decide(request).decision;
     }
   }
 

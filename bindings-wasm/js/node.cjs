@@ -8,7 +8,7 @@ const { bindGate } = require('./gate.cjs');
 glue.__registerErrorClasses(MfagateError, PolicyError, JwksError, UsageError);
 bindGate(glue.Gate);
 const { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version } = glue;
-const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher: glue.__Refresher, JwksError });
+const { JwksCache, JwksGate } = bindJwks({ KeyFeed: glue.__KeyFeed, Engine: glue.__Engine, JwksError });
 module.exports = {
   Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, JwksCache, JwksGate,
   MfagateError, PolicyError, JwksError, UsageError,

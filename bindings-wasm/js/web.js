@@ -1,7 +1,7 @@
 // mfagate-wasm for browsers and workers (wasm-pack --target web; the module is glue/mfagate_wasm_bg.wasm).
 // Call `await init()` (or `initSync({ module })` in a worker that imports the
 // .wasm as a module) once before building a Gate.
-import glueInit, { initSync as glueInitSync, Gate, TokenCache, __Refresher as Refresher, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm_web.js';
+import glueInit, { initSync as glueInitSync, Gate, TokenCache, __KeyFeed as KeyFeed, __Engine as Engine, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, __registerErrorClasses } from './glue/mfagate_wasm_web.js';
 import { MfagateError, PolicyError, JwksError, UsageError } from './errors.js';
 import { bindJwks } from './jwks.js';
 import { bindGate } from './gate.js';
@@ -21,5 +21,5 @@ export function initSync(options) {
   return out;
 }
 bindGate(Gate);
-export const { JwksCache, JwksGate } = bindJwks({ Gate, Refresher, JwksError });
+export const { JwksCache, JwksGate } = bindJwks({ KeyFeed, Engine, JwksError });
 export { Gate, TokenCache, parseJwks, builtinPolicies, inspect, sessionCookie, validateMfaHeader, version, MfagateError, PolicyError, JwksError, UsageError };

@@ -10,11 +10,13 @@ use crate::webcrypto::{error_message, subtle, webcrypto_params, KeyCache, Slot, 
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use mfagate::{Algorithm, Pending, RequestSpec, Step};
 use std::rc::Rc;
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 pub(crate) struct Shared {
-    pub(crate) gate: mfagate::Gate,
+    /// Shared with an engine's snapshot for a JwksGate's gates.
+    pub(crate) gate: Arc<mfagate::Gate>,
     pub(crate) cache: KeyCache,
 }
 
@@ -182,6 +184,17 @@ fn waiting(promise: JsValue, id: usize) -> String {
 }
 
 impl Gate {
+    /// A handle to `gate`, with its own WebCrypto keys (imported on first
+    /// use: the key indexes are those of its key set).
+    pub(crate) fn over(gate: Arc<mfagate::Gate>) -> Gate {
+        Gate {
+            shared: Rc::new(Shared {
+                gate,
+                cache: KeyCache::default(),
+            }),
+        }
+    }
+
     /// RS256, PS256 and ES256 signatures are verified by WebCrypto (keys
     /// imported once, cached); HS256, and tokens a TokenCache holds, are
     /// decided at once, with no promise of the module's. Once the key is
@@ -238,30 +251,10 @@ impl Gate {
         let keys = key_set_from(jwks)?;
         let tokens = crate::cache::cache_option(options)?;
         let gate = mfagate::Gate::new(policy, keys);
-        Ok(Gate {
-            shared: Rc::new(Shared {
-                gate: match tokens {
-                    Some(c) => gate.with_cache(c),
-                    None => gate,
-                },
-                cache: KeyCache::default(),
-            }),
-        })
-    }
-
-    /// `Gate.withoutKeys(policy, why, retryAfterSeconds)`: the policy while
-    /// no key set is available yet (every JWKS fetch failed so far): every
-    /// token is refused with `keys_unavailable` (503, Retry-After), never
-    /// "sign in again". Throws `PolicyError`.
-    #[wasm_bindgen(js_name = withoutKeys)]
-    pub fn without_keys(policy: &JsValue, why: &str, retry_after: u32) -> Result<Gate, JsValue> {
-        let policy = policy_from(policy)?;
-        Ok(Gate {
-            shared: Rc::new(Shared {
-                gate: mfagate::Gate::new(policy, mfagate::KeySet::unavailable(why, retry_after)),
-                cache: KeyCache::default(),
-            }),
-        })
+        Ok(Gate::over(Arc::new(match tokens {
+            Some(c) => gate.with_cache(c),
+            None => gate,
+        })))
     }
 
     /// The core's own JSON of the decision on `request` (`Decision::to_json`),

@@ -11,15 +11,15 @@
 mod cache;
 mod convert;
 mod errors;
+mod feed;
 mod gate;
 mod pack;
-mod refresher;
 mod webcrypto;
 
 pub use cache::TokenCache;
 pub use errors::register_error_classes;
+pub use feed::{Engine, KeyFeed};
 pub use gate::Gate;
-pub use refresher::JwksRefresher;
 
 use convert::{json_text, obj, policy_from, serde_value};
 use errors::core_error;
