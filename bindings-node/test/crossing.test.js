@@ -29,6 +29,10 @@ async function outcomeAsync(f) {
 }
 
 const inherited = Object.assign(Object.create({ now: h.NOW }), { path: '/v1/customers', authorization: auth });
+// An inherited credential is not the request's: the object path reads own
+// keys only, and so must the fields path (else it would decide on a token
+// the request does not carry).
+const inheritedCredential = Object.assign(Object.create({ authorization: auth }), { path: '/v1/customers', now: h.NOW });
 const withGetter = { get path() { return '/v1/customers'; }, now: h.NOW };
 const requests = {
   'fields, every key': { method: 'POST', path: '/v1/customers', host: 'api.example', authorization: auth, token: null, now: h.NOW, mfa_registered: false, validate_mfa: true },
@@ -37,6 +41,7 @@ const requests = {
   'non-ASCII path and host': { path: '/v1/clientes/çé/日本', host: 'bücher.example', authorization: auth, now: h.NOW },
   'a lone surrogate': { path: '/v1/\ud800x', authorization: `${auth}\udc00`, now: h.NOW },
   'an inherited key': inherited,
+  'an inherited credential': inheritedCredential,
   'a getter': withGetter,
   'two credentials': { path: '/v1/customers', authorization: auth, token: 'x', now: h.NOW },
   'path missing': { now: h.NOW },
