@@ -467,8 +467,7 @@ fn the_python_stub_and_getters_follow_the_field_tables() {
     }
     // Each field has its getter in the binding (stubtest then checks the
     // stub against the built module).
-    let getters =
-        std::fs::read_to_string(root.join("bindings-python/src/decision.rs")).unwrap();
+    let getters = std::fs::read_to_string(root.join("bindings-python/src/decision.rs")).unwrap();
     for fields in [DECISION, MFA, HTTP, REDIRECT, SUBJECT, EXCEPTION] {
         for (f, _, _) in fields {
             assert!(
