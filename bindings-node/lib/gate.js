@@ -24,6 +24,11 @@ function cross(n, handle, request, async) {
     let method, path, host, authorization, token, now, mfaRegistered, validateMfa;
     let lean = true;
     for (const key in request) {
+      // Inherited keys are not the request's (see `own`).
+      if (!Object.prototype.hasOwnProperty.call(request, key)) {
+        lean = false;
+        break;
+      }
       const v = request[key];
       switch (key) {
         case 'method':
@@ -69,7 +74,22 @@ function cross(n, handle, request, async) {
         : native.evaluateFields(handle, method, path, host, authorization, token, now, mfaRegistered, validateMfa);
     }
   }
-  return async ? n.evaluatePackedAsync(request) : n.evaluatePacked(request);
+  return async ? n.evaluatePackedAsync(own(request)) : n.evaluatePacked(own(request));
+}
+
+/**
+ * The request's own enumerable keys, as every runtime reads a request (JSON,
+ * Python's mapping, WebAssembly's Object.keys): N-API's key listing would
+ * also take inherited ones, so a key on a prototype would decide here and
+ * nowhere else. Anything but a plain object goes as it is, for the core to
+ * name.
+ */
+function own(request) {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return request;
+  for (const key in request) {
+    if (!Object.prototype.hasOwnProperty.call(request, key)) return Object.fromEntries(Object.entries(request));
+  }
+  return request;
 }
 
 class Gate {
@@ -138,7 +158,7 @@ class Gate {
   /** The decision as the core's own JSON text (for audit logs). */
   evaluateJson(request) {
     try {
-      return this.#native.evaluateJson(request);
+      return this.#native.evaluateJson(own(request));
     } catch (e) {
       throw fromNative(e);
     }

@@ -56,6 +56,12 @@ const requests = {
   'a number': 5,
 };
 
+test('an inherited credential is not read: no_credential, as in WebAssembly and Python', () => {
+  const g = new Gate('partner-center', JWKS);
+  assert.equal(g.evaluate(inheritedCredential).reason, 'no_credential');
+  assert.equal(JSON.parse(g.evaluateJson(inheritedCredential)).reason, 'no_credential');
+});
+
 for (const cache of [null, new TokenCache()]) {
   const g = new Gate('partner-center', JWKS, { cache });
   for (const [name, request] of Object.entries(requests)) {
