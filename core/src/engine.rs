@@ -184,8 +184,8 @@ impl Engine {
     }
 
     /// From now on `policy` (a reload): the next snapshot decides with it,
-    /// over the same keys and cache.
-    pub fn set_policy(&self, policy: Policy) {
+    /// over the same keys and cache. Returns its policy generation.
+    pub fn set_policy(&self, policy: Policy) -> u64 {
         let mut p = self.policies();
         p.generation += 1;
         let cur = self.read();
@@ -198,6 +198,7 @@ impl Engine {
         );
         p.policy = policy;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        p.generation
     }
 
     /// Once per request, after deciding with `seen`: whether the decision

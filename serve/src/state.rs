@@ -9,8 +9,11 @@ use crate::config::Checked;
 use crate::keys::Keys;
 use crate::metrics::{unix_ms, Metrics};
 use mfagate::{Engine, KeyFeed, KeySet, Policy, Snapshot, TokenCache};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
+use std::sync::Arc;
 
 /// Some route of the policy names hosts: a request without a host cannot
 /// be routed safely.
@@ -22,11 +25,17 @@ fn routes_hosts(policy: &Policy) -> bool {
         .any(|r| r.enabled && !r.hosts.is_empty())
 }
 
+fn pack(generation: u64, routes_hosts: bool) -> u64 {
+    (generation << 1) | u64::from(routes_hosts)
+}
+
 pub struct Shared {
     pub checked: Checked,
     pub engine: Engine,
-    /// `routes_hosts` of the policy of this generation.
-    hosts: Mutex<(u64, bool)>,
+    /// `routes_hosts` of the policy of one generation, packed as
+    /// `generation << 1 | routes_hosts`: read on every request, so an
+    /// atomic load rather than a lock all threads would share.
+    hosts: AtomicU64,
     pub metrics: Arc<Metrics>,
     pub audit: Audit,
     pub keys: Keys,
@@ -53,7 +62,7 @@ impl Shared {
         Shared {
             checked,
             engine,
-            hosts: Mutex::new((generation, hosts)),
+            hosts: AtomicU64::new(pack(generation, hosts)),
             metrics,
             audit,
             keys,
@@ -64,25 +73,23 @@ impl Shared {
     /// The gate to decide with, and whether its policy routes on hosts.
     pub fn snapshot(&self) -> (Arc<Snapshot>, bool) {
         let snap = self.engine.snapshot(mono_ms());
-        let (generation, hosts) = *self.hosts_lock();
-        if generation == snap.policy_generation() {
-            return (snap, hosts);
+        let packed = self.hosts.load(Acquire);
+        if packed >> 1 == snap.policy_generation() {
+            return (snap, packed & 1 == 1);
         }
         // A reload between the two reads: ask the snapshot's own policy.
         let hosts = routes_hosts(snap.gate().policy());
         (snap, hosts)
     }
 
-    fn hosts_lock(&self) -> MutexGuard<'_, (u64, bool)> {
-        self.hosts.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Uses a new policy with the current keys.
     pub fn install_policy(&self, policy: Policy) {
         let hosts = routes_hosts(&policy);
-        let mut h = self.hosts_lock();
-        self.engine.set_policy(policy);
-        *h = (self.engine.snapshot(mono_ms()).policy_generation(), hosts);
+        let generation = self.engine.set_policy(policy);
+        // The newest generation wins (a SIGHUP and the file watcher may
+        // reload at once); a request between the two lines asks its
+        // snapshot's own policy (see `snapshot`).
+        self.hosts.fetch_max(pack(generation, hosts), AcqRel);
     }
 
     /// Uses a new key set (a file read again) with the current policy.
